@@ -1,0 +1,27 @@
+using GracefulLifecycle;
+using GracefulLifecycle.Sample;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.Configure<SampleOptions>(builder.Configuration.GetSection(SampleOptions.SectionName));
+builder.Services.AddGracefulLifecycle()
+    .AddPreload<SimulatedCacheWarmup>();
+
+var app = builder.Build();
+
+app.MapGracefulLifecycle();
+
+app.MapGet("/", (IGracefulLifecycle lifecycle) => Results.Text($"Hello from {Environment.MachineName} ({lifecycle.Phase})\n"));
+
+app.MapGet("/slow", async (int ms, ILogger<Program> logger, CancellationToken cancellationToken) =>
+{
+    SampleLog.SlowRequestStarted(logger, ms);
+    await Task.Delay(ms, cancellationToken);
+    SampleLog.SlowRequestCompleted(logger, ms);
+    return Results.Text($"Waited {ms} ms\n");
+});
+
+app.Run();
+
+/// <summary>The sample's entry point, visible to the integration tests.</summary>
+public partial class Program;

@@ -1,0 +1,47 @@
+using GracefulLifecycle;
+using GracefulLifecycle.Preload;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds preload tasks to the graceful lifecycle.</summary>
+public static class GracefulLifecycleBuilderExtensions
+{
+    /// <summary>
+    /// Adds a preload task that must complete before the instance reports ready. The task type is created from a
+    /// service scope (it need not be registered).
+    /// </summary>
+    /// <typeparam name="TTask">The preload task.</typeparam>
+    /// <param name="builder">The lifecycle builder.</param>
+    /// <param name="timeout">The task's timeout; <see langword="null"/> for <see cref="GracefulLifecycleOptions.PreloadTimeout"/>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IGracefulLifecycleBuilder AddPreload<TTask>(this IGracefulLifecycleBuilder builder, TimeSpan? timeout = null)
+        where TTask : class, IPreloadTask =>
+        builder.AddPreload(
+            typeof(TTask).Name,
+            static (services, cancellationToken) => ActivatorUtilities.GetServiceOrCreateInstance<TTask>(services).PreloadAsync(cancellationToken),
+            timeout);
+
+    /// <summary>Adds a preload task given as a delegate.</summary>
+    /// <param name="builder">The lifecycle builder.</param>
+    /// <param name="name">The name the task is logged under.</param>
+    /// <param name="preload">The work; it receives a scoped service provider and a token that fires on timeout or shutdown.</param>
+    /// <param name="timeout">The task's timeout; <see langword="null"/> for <see cref="GracefulLifecycleOptions.PreloadTimeout"/>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IGracefulLifecycleBuilder AddPreload(
+        this IGracefulLifecycleBuilder builder,
+        string name,
+        Func<IServiceProvider, CancellationToken, Task> preload,
+        TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(preload);
+        if (timeout is { } t && t <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), t, $"The timeout of preload task '{name}' must be greater than zero.");
+        }
+
+        builder.Services.AddSingleton(new PreloadRegistration(name, preload, timeout));
+        return builder;
+    }
+}

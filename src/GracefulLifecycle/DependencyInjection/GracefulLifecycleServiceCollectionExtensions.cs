@@ -1,0 +1,84 @@
+using GracefulLifecycle;
+using GracefulLifecycle.DependencyInjection;
+using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Draining;
+using GracefulLifecycle.Endpoints;
+using GracefulLifecycle.Lifecycle;
+using GracefulLifecycle.Options;
+using GracefulLifecycle.Preload;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the graceful lifecycle.</summary>
+public static class GracefulLifecycleServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the graceful lifecycle: readiness gated by preload work, the shutdown sequence on SIGTERM, SIGINT,
+    /// <c>/prestop</c> or <see cref="IGracefulLifecycle.LeaveAsync"/>, and the drain. Options bind from the
+    /// <c>GracefulLifecycle</c> configuration section. Calling it again adds nothing but the new configure delegate.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>A builder to add preload tasks and registries to.</returns>
+    public static IGracefulLifecycleBuilder AddGracefulLifecycle(this IServiceCollection services) =>
+        services.AddGracefulLifecycle(configure: null);
+
+    /// <summary>
+    /// Adds the graceful lifecycle with options set in code. Values in the <c>GracefulLifecycle</c> configuration
+    /// section (appsettings, environment variables such as <c>GracefulLifecycle__ShutdownDelay</c>) override them,
+    /// so operators can tune timings per environment without a rebuild.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options; may be <see langword="null"/>.</param>
+    /// <returns>A builder to add preload tasks and registries to.</returns>
+    public static IGracefulLifecycleBuilder AddGracefulLifecycle(this IServiceCollection services, Action<GracefulLifecycleOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var options = services.AddOptions<GracefulLifecycleOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == typeof(LifecycleCoordinator)))
+        {
+            return new GracefulLifecycleBuilder(services);
+        }
+
+        options.ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<GracefulLifecycleOptions>>(sp =>
+            new PostConfigureOptions<GracefulLifecycleOptions>(Microsoft.Extensions.Options.Options.DefaultName, o =>
+                sp.GetService<IConfiguration>()?.GetSection(GracefulLifecycleOptions.SectionName).Bind(o)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
+
+        services.AddHealthChecks();
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RequestTracker>();
+        services.TryAddSingleton<LifecycleMetrics>();
+        services.TryAddSingleton<PreloadRunner>();
+        services.TryAddSingleton<PreStopGate>();
+        services.TryAddSingleton<ProbeEndpoints>();
+        services.TryAddSingleton(sp => new LifecycleCoordinator(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IHostApplicationLifetime>(),
+            sp.GetRequiredService<PreloadRunner>(),
+            sp.GetRequiredService<RequestTracker>(),
+            sp.GetRequiredService<LifecycleMetrics>(),
+            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>(),
+            sp.GetRequiredService<ILogger<LifecycleCoordinator>>(),
+            static code => Environment.ExitCode = code));
+        services.TryAddSingleton<IGracefulLifecycle>(sp => sp.GetRequiredService<LifecycleCoordinator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LifecycleStartupFilter>());
+
+        return new GracefulLifecycleBuilder(services);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+
+namespace GracefulLifecycle.Diagnostics;
+
+/// <summary>Every log line of the library, with stable event ids (1-99).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Lifecycle phase {Phase} (after {PreviousPhase} for {PreviousDurationMs} ms)", EventName = "PhaseChanged")]
+    public static partial void PhaseChanged(ILogger logger, LifecyclePhase phase, LifecyclePhase previousPhase, long previousDurationMs);
+
+    [LoggerMessage(2, LogLevel.Information,
+        "Shutdown budget: delay {ShutdownDelay} + drain {DrainTimeout} + margin {ShutdownMargin} = {Budget} of the {TerminationGracePeriod} termination grace period; host shutdown timeout {HostShutdownTimeout}",
+        EventName = "ShutdownBudget")]
+    public static partial void ShutdownBudget(ILogger logger, TimeSpan shutdownDelay, TimeSpan drainTimeout, TimeSpan shutdownMargin, TimeSpan budget, TimeSpan terminationGracePeriod, TimeSpan hostShutdownTimeout);
+
+    [LoggerMessage(3, LogLevel.Information, "Leaving ({Trigger}): readiness fails from now on; serving for {Delay} while load balancers and registries catch up", EventName = "LeavingStarted")]
+    public static partial void LeavingStarted(ILogger logger, string trigger, TimeSpan delay);
+
+    [LoggerMessage(4, LogLevel.Information, "Shutdown delay cut short after {ElapsedMs} ms by a second signal", EventName = "ShutdownDelaySkipped")]
+    public static partial void ShutdownDelaySkipped(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(5, LogLevel.Information, "Shutdown delay of {Delay} elapsed", EventName = "ShutdownDelayElapsed")]
+    public static partial void ShutdownDelayElapsed(ILogger logger, TimeSpan delay);
+
+    [LoggerMessage(6, LogLevel.Information, "Draining: the server stops accepting connections; {InFlight} requests in flight, drain timeout {DrainTimeout}", EventName = "DrainStarted")]
+    public static partial void DrainStarted(ILogger logger, long inFlight, TimeSpan drainTimeout);
+
+    [LoggerMessage(7, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting {Count} requests still in flight", EventName = "DrainTimedOut")]
+    public static partial void DrainTimedOut(ILogger logger, TimeSpan drainTimeout, long count);
+
+    [LoggerMessage(8, LogLevel.Information, "Drain finished in {ElapsedMs} ms; {Aborted} requests aborted", EventName = "DrainCompleted")]
+    public static partial void DrainCompleted(ILogger logger, long elapsedMs, long aborted);
+
+    [LoggerMessage(9, LogLevel.Information, "Preloading: running {Count} preload tasks", EventName = "PreloadStarted")]
+    public static partial void PreloadStarted(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Information, "Preload task {Name} completed in {ElapsedMs} ms", EventName = "PreloadTaskCompleted")]
+    public static partial void PreloadTaskCompleted(ILogger logger, string name, long elapsedMs);
+
+    [LoggerMessage(11, LogLevel.Critical, "Preload task {Name} failed after {ElapsedMs} ms; the application stops without reporting ready", EventName = "PreloadTaskFailed")]
+    public static partial void PreloadTaskFailed(ILogger logger, string name, long elapsedMs, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Critical, "Preload task {Name} timed out after {Timeout}; the application stops without reporting ready", EventName = "PreloadTaskTimedOut")]
+    public static partial void PreloadTaskTimedOut(ILogger logger, string name, TimeSpan timeout);
+
+    [LoggerMessage(13, LogLevel.Information, "Preload canceled because shutdown started", EventName = "PreloadCanceled")]
+    public static partial void PreloadCanceled(ILogger logger);
+
+    [LoggerMessage(14, LogLevel.Information, "Received {Signal} (number {Count})", EventName = "SignalReceived")]
+    public static partial void SignalReceived(ILogger logger, PosixSignal signal, int count);
+
+    [LoggerMessage(15, LogLevel.Warning, "Refused {Method} {Path} from {RemoteAddress} on local port {LocalPort} with {StatusCode}: {Reason}", EventName = "PreStopRefused")]
+    public static partial void PreStopRefused(ILogger logger, string method, string path, string remoteAddress, int localPort, int statusCode, string reason);
+
+    [LoggerMessage(16, LogLevel.Error, "A callback registered on the leaving token threw", EventName = "LeavingCallbackFailed")]
+    public static partial void LeavingCallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Warning, "PreStop:ManagementPort is {Port}, but the server does not listen on it ({Addresses}); the preStop endpoint cannot be reached", EventName = "ManagementPortNotListening")]
+    public static partial void ManagementPortNotListening(ILogger logger, int port, string addresses);
+
+    [LoggerMessage(18, LogLevel.Debug, "Signal handling is not supported on this platform; relying on the host's lifetime", EventName = "SignalsUnsupported")]
+    public static partial void SignalsUnsupported(ILogger logger);
+
+    [LoggerMessage(19, LogLevel.Information, "{Signal} ignored: the instance is already {Phase}", EventName = "SignalIgnored")]
+    public static partial void SignalIgnored(ILogger logger, PosixSignal signal, LifecyclePhase phase);
+
+    [LoggerMessage(20, LogLevel.Error, "A PhaseChanged handler threw", EventName = "PhaseChangedHandlerFailed")]
+    public static partial void PhaseChangedHandlerFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,48 @@
+using GracefulLifecycle.Lifecycle;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+
+namespace GracefulLifecycle.Draining;
+
+/// <summary>
+/// Outermost middleware: tracks every request for the drain, and once leaving has started tells keep-alive
+/// clients to reconnect elsewhere (HTTP/1.x <c>Connection: close</c>, HTTP/2 and HTTP/3 GOAWAY).
+/// </summary>
+internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordinator lifecycle, RequestTracker requests)
+{
+    private static readonly Action<object?> AbortRequest = static state => ((HttpContext)state!).Abort();
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (lifecycle.Phase >= LifecyclePhase.Leaving)
+        {
+            AskClientToReconnect(context);
+        }
+
+        requests.Enter();
+        var registration = requests.AbortToken.UnsafeRegister(AbortRequest, context);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            registration.Dispose();
+            requests.Exit();
+        }
+    }
+
+    private static void AskClientToReconnect(HttpContext context)
+    {
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            // Kestrel closes the connection after a response that carries this header.
+            context.Response.Headers.Connection = "close";
+        }
+        else
+        {
+            // On HTTP/2 and HTTP/3 Kestrel answers this with GOAWAY; streams in flight complete.
+            context.Features.Get<IConnectionLifetimeNotificationFeature>()?.RequestClose();
+        }
+    }
+}

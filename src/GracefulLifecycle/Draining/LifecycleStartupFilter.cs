@@ -1,0 +1,18 @@
+using GracefulLifecycle.Lifecycle;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GracefulLifecycle.Draining;
+
+/// <summary>Puts <see cref="LifecycleMiddleware"/> in front of the application's own pipeline.</summary>
+internal sealed class LifecycleStartupFilter : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        var lifecycle = app.ApplicationServices.GetRequiredService<LifecycleCoordinator>();
+        var requests = app.ApplicationServices.GetRequiredService<RequestTracker>();
+        app.Use(inner => new LifecycleMiddleware(inner, lifecycle, requests).InvokeAsync);
+        next(app);
+    };
+}

@@ -1,0 +1,296 @@
+using System.Runtime.InteropServices;
+using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Draining;
+using GracefulLifecycle.Preload;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Lifecycle;
+
+/// <summary>
+/// Owns the phase and runs the sequence: preload, ready; then on any trigger leave (readiness fails first),
+/// serve through the shutdown delay, drain bounded by the drain timeout, stop. Every trigger joins the same
+/// sequence, so repeated and concurrent calls are harmless.
+/// </summary>
+internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly IHostApplicationLifetime _hostLifetime;
+    private readonly PreloadRunner _preloader;
+    private readonly RequestTracker _requests;
+    private readonly LifecycleMetrics _metrics;
+    private readonly GracefulLifecycleOptions _options;
+    private readonly ILogger _logger;
+    private readonly Action<int> _setExitCode;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _leaving = new();
+    private readonly CancellationTokenSource _skipDelay = new();
+
+    private int _phase;
+    private long _phaseStarted;
+    private Task? _leave;
+    private ITimer? _drainTimer;
+    private long _drainStarted;
+    private long _aborted;
+    private int _signals;
+
+    public LifecycleCoordinator(
+        TimeProvider time,
+        IHostApplicationLifetime hostLifetime,
+        PreloadRunner preloader,
+        RequestTracker requests,
+        LifecycleMetrics metrics,
+        IOptions<GracefulLifecycleOptions> options,
+        ILogger<LifecycleCoordinator> logger,
+        Action<int> setExitCode)
+    {
+        _time = time;
+        _hostLifetime = hostLifetime;
+        _preloader = preloader;
+        _requests = requests;
+        _metrics = metrics;
+        _options = options.Value;
+        _logger = logger;
+        _setExitCode = setExitCode;
+        _phaseStarted = time.GetTimestamp();
+    }
+
+    public event EventHandler<LifecyclePhaseChangedEventArgs>? PhaseChanged;
+
+    public LifecyclePhase Phase => (LifecyclePhase)Volatile.Read(ref _phase);
+
+    public Task Ready => _ready.Task;
+
+    public CancellationToken Leaving => _leaving.Token;
+
+    public Task LeaveAsync(CancellationToken cancellationToken = default) =>
+        StartLeaving("LeaveAsync").WaitAsync(cancellationToken);
+
+    /// <summary>Used by the preStop endpoint: the same sequence as <see cref="LeaveAsync"/>, logged as such.</summary>
+    internal Task LeaveFromPreStopAsync(CancellationToken cancellationToken) =>
+        StartLeaving("preStop endpoint").WaitAsync(cancellationToken);
+
+    /// <summary>Runs after the server has started: preload, then ready. Never throws.</summary>
+    internal async Task RunStartupAsync(CancellationToken hostStopping)
+    {
+        if (!Advance(LifecyclePhase.Preloading))
+        {
+            return;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_leaving.Token, hostStopping);
+        PreloadOutcome outcome;
+        try
+        {
+            outcome = await _preloader.RunAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.PreloadTaskFailed(_logger, "(preload runner)", 0, ex);
+            outcome = PreloadOutcome.Failed;
+        }
+
+        switch (outcome)
+        {
+            case PreloadOutcome.Succeeded:
+                // Registration with service registries slots in here, between preload and ready.
+                if (Advance(LifecyclePhase.Ready))
+                {
+                    _ready.TrySetResult();
+                }
+
+                break;
+
+            case PreloadOutcome.Canceled:
+                Log.PreloadCanceled(_logger);
+                _ready.TrySetCanceled(stop.Token);
+                break;
+
+            default:
+                _setExitCode(1);
+                _ready.TrySetException(new InvalidOperationException("A preload task failed or timed out; the instance never became ready."));
+                _hostLifetime.StopApplication();
+                break;
+        }
+    }
+
+    /// <summary>SIGTERM, SIGINT or SIGQUIT: the first starts the shutdown, a second one cuts the delay short.</summary>
+    internal void OnSignal(PosixSignal signal)
+    {
+        var count = Interlocked.Increment(ref _signals);
+        Log.SignalReceived(_logger, signal, count);
+        if (count == 1)
+        {
+            StartLeaving(signal.ToString());
+            _hostLifetime.StopApplication();
+            return;
+        }
+
+        if (Phase <= LifecyclePhase.Leaving)
+        {
+            _skipDelay.Cancel();
+        }
+        else
+        {
+            Log.SignalIgnored(_logger, signal, Phase);
+        }
+    }
+
+    /// <summary>The host's stop sequence has begun: finish leaving (unless already done), then start the drain.</summary>
+    internal async Task OnHostStoppingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartLeaving("host stopping").WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host ran out of time; drain with what is left rather than not at all.
+        }
+
+        if (!Advance(LifecyclePhase.Draining))
+        {
+            return;
+        }
+
+        _drainStarted = _time.GetTimestamp();
+        Log.DrainStarted(_logger, _requests.InFlight, _options.DrainTimeout);
+        _drainTimer = _time.CreateTimer(
+            static state => ((LifecycleCoordinator)state!).AbortRequestsInFlight(), this, _options.DrainTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The host has stopped every service: the drain is over.</summary>
+    internal void OnHostStopped()
+    {
+        _drainTimer?.Dispose();
+        var drained = _drainStarted == 0 ? 0 : (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds;
+        if (Advance(LifecyclePhase.Stopped))
+        {
+            Log.DrainCompleted(_logger, drained, Interlocked.Read(ref _aborted));
+        }
+    }
+
+    public void Dispose()
+    {
+        _drainTimer?.Dispose();
+        _leaving.Dispose();
+        _skipDelay.Dispose();
+    }
+
+    private Task StartLeaving(string trigger)
+    {
+        TaskCompletionSource done;
+        PhaseChange? change;
+        bool wasReady;
+        lock (_gate)
+        {
+            if (_leave is not null)
+            {
+                return _leave;
+            }
+
+            // Readiness reads the phase: changing it is the first thing leaving does.
+            wasReady = Phase == LifecyclePhase.Ready;
+            change = AdvanceLocked(LifecyclePhase.Leaving);
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _leave = done.Task;
+        }
+
+        Publish(change);
+
+        // Nobody has been sent here before ready, so nobody needs time to stop coming.
+        var delay = wasReady ? _options.ShutdownDelay : TimeSpan.Zero;
+        Log.LeavingStarted(_logger, trigger, delay);
+        _ready.TrySetCanceled(_leaving.Token);
+        try
+        {
+            _leaving.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            Log.LeavingCallbackFailed(_logger, ex);
+        }
+
+        _ = ServeDelayAsync(delay, done);
+        return done.Task;
+    }
+
+    private async Task ServeDelayAsync(TimeSpan delay, TaskCompletionSource done)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            var started = _time.GetTimestamp();
+            try
+            {
+                await Task.Delay(delay, _time, _skipDelay.Token).ConfigureAwait(false);
+                Log.ShutdownDelayElapsed(_logger, delay);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+
+        done.TrySetResult();
+    }
+
+    private void AbortRequestsInFlight()
+    {
+        var count = _requests.AbortAll();
+        if (count > 0)
+        {
+            Interlocked.Add(ref _aborted, count);
+            _metrics.RequestsAborted(count);
+            Log.DrainTimedOut(_logger, _options.DrainTimeout, count);
+        }
+    }
+
+    private bool Advance(LifecyclePhase to)
+    {
+        PhaseChange? change;
+        lock (_gate)
+        {
+            change = AdvanceLocked(to);
+        }
+
+        Publish(change);
+        return change is not null;
+    }
+
+    private PhaseChange? AdvanceLocked(LifecyclePhase to)
+    {
+        var from = Phase;
+        if (to <= from)
+        {
+            return null;
+        }
+
+        var now = _time.GetTimestamp();
+        var duration = _time.GetElapsedTime(_phaseStarted, now);
+        _phaseStarted = now;
+        Volatile.Write(ref _phase, (int)to);
+        return new PhaseChange(from, to, duration);
+    }
+
+    private void Publish(PhaseChange? change)
+    {
+        if (change is not { } c)
+        {
+            return;
+        }
+
+        Log.PhaseChanged(_logger, c.To, c.From, (long)c.Duration.TotalMilliseconds);
+        try
+        {
+            PhaseChanged?.Invoke(this, new LifecyclePhaseChangedEventArgs(c.From, c.To, c.Duration));
+        }
+        catch (Exception ex)
+        {
+            Log.PhaseChangedHandlerFailed(_logger, ex);
+        }
+    }
+
+    private readonly record struct PhaseChange(LifecyclePhase From, LifecyclePhase To, TimeSpan Duration);
+}

@@ -1,0 +1,90 @@
+using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Options;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Lifecycle;
+
+/// <summary>
+/// Hooks the coordinator into the host: signals from the start, preload once the server listens, leaving and
+/// the drain timer before any service stops, the end of the drain after all have.
+/// </summary>
+internal sealed class LifecycleHostedService(
+    LifecycleCoordinator lifecycle,
+    IHostApplicationLifetime hostLifetime,
+    IOptions<GracefulLifecycleOptions> options,
+    IOptions<HostOptions> hostOptions,
+    IServiceProvider services,
+    ILogger<LifecycleHostedService> logger) : IHostedLifecycleService, IDisposable
+{
+    private SignalListener? _signals;
+    private Task _startup = Task.CompletedTask;
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        Log.ShutdownBudget(logger, o.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, ShutdownBudget.Total(o), o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
+
+        _signals = SignalListener.TryListen(lifecycle);
+        if (_signals is null)
+        {
+            Log.SignalsUnsupported(logger);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        WarnIfManagementPortIsNotServed();
+
+        // Preload runs in the background: the host finishes starting, and liveness answers while it runs.
+        _startup = Task.Run(() => lifecycle.RunStartupAsync(hostLifetime.ApplicationStopping), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => lifecycle.OnHostStoppingAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        lifecycle.OnHostStopped();
+        _signals?.Dispose();
+        _signals = null;
+        try
+        {
+            await _startup.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A preload task that ignores cancellation must not hold the process.
+        }
+    }
+
+    public void Dispose() => _signals?.Dispose();
+
+    private void WarnIfManagementPortIsNotServed()
+    {
+        if (options.Value.PreStop.ManagementPort is not { } port ||
+            services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>() is not { } feature ||
+            feature.Addresses.Count == 0)
+        {
+            return;
+        }
+
+        var served = feature.Addresses.Any(address =>
+            BindingAddress.Parse(address).Port == port);
+        if (!served)
+        {
+            Log.ManagementPortNotListening(logger, port, string.Join(", ", feature.Addresses));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Options;
+
+/// <summary>Checks the options at startup; every message names the configuration key at fault.</summary>
+internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<GracefulLifecycleOptions>
+{
+    private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, GracefulLifecycleOptions options)
+    {
+        var failures = new List<string>();
+
+        RequireAtLeast(failures, nameof(options.ShutdownDelay), options.ShutdownDelay, TimeSpan.Zero);
+        RequirePositive(failures, nameof(options.DrainTimeout), options.DrainTimeout);
+        RequirePositive(failures, nameof(options.TerminationGracePeriod), options.TerminationGracePeriod);
+        RequireAtLeast(failures, nameof(options.ShutdownMargin), options.ShutdownMargin, TimeSpan.Zero);
+        RequirePositive(failures, nameof(options.PreloadTimeout), options.PreloadTimeout);
+
+        if (failures.Count == 0)
+        {
+            var budget = options.ShutdownDelay + options.DrainTimeout + options.ShutdownMargin;
+            if (budget > options.TerminationGracePeriod)
+            {
+                failures.Add(
+                    $"{Prefix}{nameof(options.ShutdownDelay)} ({options.ShutdownDelay}) + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
+                    $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {budget} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
+                    $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
+                    "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it).");
+            }
+        }
+
+        var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        CheckPath(failures, paths, nameof(options.LivenessPath), options.LivenessPath);
+        CheckPath(failures, paths, nameof(options.ReadinessPath), options.ReadinessPath);
+        CheckPath(failures, paths, nameof(options.PreStopPath), options.PreStopPath);
+
+        RequireText(failures, nameof(options.LivenessTag), options.LivenessTag);
+        RequireText(failures, nameof(options.ReadinessTag), options.ReadinessTag);
+
+        var preStop = options.PreStop;
+        if (preStop.ManagementPort is { } port && (port < 1 || port > 65535))
+        {
+            failures.Add($"{Prefix}PreStop:{nameof(preStop.ManagementPort)} must be a TCP port from 1 to 65535 (was {port}).");
+        }
+
+        if (preStop.Token is not null && string.IsNullOrWhiteSpace(preStop.Token))
+        {
+            failures.Add($"{Prefix}PreStop:{nameof(preStop.Token)} must not be blank; remove it to disable the token check.");
+        }
+
+        RequireText(failures, "PreStop:" + nameof(preStop.TokenHeaderName), preStop.TokenHeaderName);
+
+        for (var i = 0; i < preStop.AllowedNetworks.Count; i++)
+        {
+            if (!IPNetwork.TryParse(preStop.AllowedNetworks[i], out _))
+            {
+                failures.Add(
+                    $"{Prefix}PreStop:{nameof(preStop.AllowedNetworks)}:{i} ('{preStop.AllowedNetworks[i]}') is not a network in CIDR notation such as 10.0.0.0/8.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void RequirePositive(List<string> failures, string option, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{option} must be greater than zero (was {value}).");
+        }
+    }
+
+    private static void RequireAtLeast(List<string> failures, string option, TimeSpan value, TimeSpan minimum)
+    {
+        if (value < minimum)
+        {
+            failures.Add($"{Prefix}{option} must be at least {minimum} (was {value}).");
+        }
+    }
+
+    private static void RequireText(List<string> failures, string option, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            failures.Add($"{Prefix}{option} must not be empty.");
+        }
+    }
+
+    private static void CheckPath(List<string> failures, Dictionary<string, string> seen, string option, string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path[0] != '/')
+        {
+            failures.Add($"{Prefix}{option} must start with '/' (was '{path}').");
+            return;
+        }
+
+        if (!seen.TryAdd(path, option))
+        {
+            failures.Add($"{Prefix}{option} ('{path}') is the same path as {Prefix}{seen[path]}.");
+        }
+    }
+}

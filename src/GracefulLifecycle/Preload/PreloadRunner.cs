@@ -1,0 +1,83 @@
+using GracefulLifecycle.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Preload;
+
+/// <summary>
+/// Runs every preload task at once in one service scope, each bounded by its timeout. The first failure cancels the
+/// others. A task that ignores its token is no longer waited for once it has timed out or shutdown has started.
+/// </summary>
+internal sealed class PreloadRunner(
+    IEnumerable<PreloadRegistration> registrations,
+    IServiceScopeFactory scopeFactory,
+    TimeProvider timeProvider,
+    IOptions<GracefulLifecycleOptions> options,
+    ILogger<PreloadRunner> logger)
+{
+    private readonly PreloadRegistration[] _registrations = registrations.ToArray();
+
+    public async Task<PreloadOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        if (_registrations.Length == 0)
+        {
+            return PreloadOutcome.Succeeded;
+        }
+
+        Log.PreloadStarted(logger, _registrations.Length);
+        await using var scope = scopeFactory.CreateAsyncScope();
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        var outcomes = await Task.WhenAll(_registrations.Select(r => RunOneAsync(r, scope.ServiceProvider, run, cancellationToken))).ConfigureAwait(false);
+
+        if (outcomes.Contains(PreloadOutcome.Failed))
+        {
+            return PreloadOutcome.Failed;
+        }
+
+        return outcomes.Contains(PreloadOutcome.Canceled) ? PreloadOutcome.Canceled : PreloadOutcome.Succeeded;
+    }
+
+    private async Task<PreloadOutcome> RunOneAsync(
+        PreloadRegistration registration, IServiceProvider services, CancellationTokenSource run, CancellationToken shutdown)
+    {
+        // Leave the caller's thread at once so one task's synchronous start cannot hold up the others.
+        await Task.Yield();
+
+        var timeout = registration.Timeout ?? options.Value.PreloadTimeout;
+        var started = timeProvider.GetTimestamp();
+        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(run.Token, timeoutSource.Token);
+        var runToken = run.Token;
+
+        try
+        {
+            await registration.Run(services, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+            Log.PreloadTaskCompleted(logger, registration.Name, ElapsedMs(started));
+            return PreloadOutcome.Succeeded;
+        }
+        catch (Exception) when (shutdown.IsCancellationRequested)
+        {
+            // Whatever a task throws while shutdown cancels it is part of shutting down, not a preload failure.
+            return PreloadOutcome.Canceled;
+        }
+        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !runToken.IsCancellationRequested)
+        {
+            Log.PreloadTaskTimedOut(logger, registration.Name, timeout);
+        }
+        catch (OperationCanceledException) when (runToken.IsCancellationRequested)
+        {
+            return PreloadOutcome.Canceled;
+        }
+        catch (Exception ex)
+        {
+            Log.PreloadTaskFailed(logger, registration.Name, ElapsedMs(started), ex);
+        }
+
+        await run.CancelAsync().ConfigureAwait(false);
+        return PreloadOutcome.Failed;
+    }
+
+    private long ElapsedMs(long started) => (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;
+}
