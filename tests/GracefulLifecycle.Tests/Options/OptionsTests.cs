@@ -1,0 +1,145 @@
+using GracefulLifecycle.Lifecycle;
+using GracefulLifecycle.Options;
+using GracefulLifecycle.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Tests.Options;
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public void Defaults_AreValid_AndFitTheKubernetesDefaultGracePeriod()
+    {
+        var options = new GracefulLifecycleOptions();
+
+        Assert.True(new GracefulLifecycleOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownDelay);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.DrainTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.TerminationGracePeriod);
+        Assert.True(ShutdownBudget.Total(options) <= options.TerminationGracePeriod);
+    }
+
+    [Theory]
+    [InlineData("ShutdownDelay", "-00:00:01", "GracefulLifecycle:ShutdownDelay must be at least")]
+    [InlineData("DrainTimeout", "00:00:00", "GracefulLifecycle:DrainTimeout must be greater than zero")]
+    [InlineData("TerminationGracePeriod", "00:00:00", "GracefulLifecycle:TerminationGracePeriod must be greater than zero")]
+    [InlineData("ShutdownMargin", "-00:00:01", "GracefulLifecycle:ShutdownMargin must be at least")]
+    [InlineData("PreloadTimeout", "00:00:00", "GracefulLifecycle:PreloadTimeout must be greater than zero")]
+    [InlineData("ReadinessPath", "ifready", "GracefulLifecycle:ReadinessPath must start with '/'")]
+    [InlineData("PreStopPath", "/health", "GracefulLifecycle:PreStopPath ('/health') is the same path as GracefulLifecycle:LivenessPath")]
+    [InlineData("LivenessTag", " ", "GracefulLifecycle:LivenessTag must not be empty")]
+    [InlineData("PreStop:ManagementPort", "70000", "GracefulLifecycle:PreStop:ManagementPort must be a TCP port")]
+    [InlineData("PreStop:Token", " ", "GracefulLifecycle:PreStop:Token must not be blank")]
+    [InlineData("PreStop:AllowedNetworks:0", "10.0.0.0/33", "GracefulLifecycle:PreStop:AllowedNetworks:0 ('10.0.0.0/33') is not a network")]
+    public void InvalidOption_FailsWithAMessageNamingIt(string key, string value, string expected)
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
+
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABudgetLongerThanTheGracePeriod_FailsNamingEveryOptionInvolved()
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() =>
+            Bind(("ShutdownDelay", "00:00:15"), ("DrainTimeout", "00:00:15")));
+
+        Assert.Contains("GracefulLifecycle:ShutdownDelay (00:00:15)", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("GracefulLifecycle:DrainTimeout (00:00:15)", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("GracefulLifecycle:ShutdownMargin (00:00:02)", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30)", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configuration_OverridesValuesSetInCode()
+    {
+        var options = Bind(configure: o => o.ShutdownDelay = TimeSpan.FromSeconds(10), settings: ("ShutdownDelay", "00:00:07"));
+
+        Assert.Equal(TimeSpan.FromSeconds(7), options.ShutdownDelay);
+    }
+
+    [Fact]
+    public void CodeValues_ApplyWhereConfigurationIsSilent()
+    {
+        var options = Bind(configure: o => o.DrainTimeout = TimeSpan.FromSeconds(12), settings: ("ShutdownDelay", "00:00:07"));
+
+        Assert.Equal(TimeSpan.FromSeconds(12), options.DrainTimeout);
+    }
+
+    [Fact]
+    public void HostShutdownTimeout_IsSetToTheWholeBudget()
+    {
+        using var provider = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"))
+            .BuildServiceProvider();
+
+        Assert.Equal(TimeSpan.FromSeconds(14), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+    }
+
+    [Fact]
+    public void AddGracefulLifecycle_CalledTwice_AddsEachServiceOnce()
+    {
+        var services = new ServiceCollection();
+        services.AddGracefulLifecycle();
+        services.AddGracefulLifecycle(o => o.ShutdownDelay = TimeSpan.FromSeconds(3));
+
+        Assert.Single(services, d => d.ImplementationType == typeof(LifecycleHostedService));
+        Assert.Single(services, d => d.ServiceType == typeof(LifecycleCoordinator));
+        Assert.Single(services, d => d.ServiceType == typeof(IStartupFilter));
+        Assert.Single(services, d => d.ServiceType == typeof(IGracefulLifecycle));
+    }
+
+    [Fact]
+    public async Task InvalidOptions_FailTheApplicationAtStartup()
+    {
+        await using var app = new SampleAppFactory().With("GracefulLifecycle:DrainTimeout", "00:01:00");
+
+        var failure = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+
+        Assert.Contains("GracefulLifecycle:DrainTimeout (00:01:00)", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MapGracefulLifecycle_WithoutAddGracefulLifecycle_ThrowsNamingTheMissingCall()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        using var app = builder.Build();
+
+        var failure = Assert.Throws<InvalidOperationException>(() => app.MapGracefulLifecycle());
+
+        Assert.Contains("IServiceCollection.AddGracefulLifecycle()", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddPreload_WithANonPositiveTimeout_Throws()
+    {
+        var builder = new ServiceCollection().AddGracefulLifecycle();
+
+        var failure = Assert.Throws<ArgumentOutOfRangeException>(() => builder.AddPreload("cache", (_, _) => Task.CompletedTask, TimeSpan.Zero));
+
+        Assert.Contains("'cache'", failure.Message, StringComparison.Ordinal);
+    }
+
+    private static GracefulLifecycleOptions Bind(params (string Key, string Value)[] settings) => Bind(null, settings);
+
+    private static GracefulLifecycleOptions Bind(Action<GracefulLifecycleOptions>? configure, params (string Key, string Value)[] settings)
+    {
+        using var provider = Services(configure, settings).BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value;
+    }
+
+    private static ServiceCollection Services(Action<GracefulLifecycleOptions>? configure, params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create("GracefulLifecycle:" + s.Key, (string?)s.Value)))
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGracefulLifecycle(configure);
+        return services;
+    }
+}
