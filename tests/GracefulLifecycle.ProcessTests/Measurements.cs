@@ -1,0 +1,23 @@
+namespace GracefulLifecycle.ProcessTests;
+
+/// <summary>
+/// Timing figures of the real-process tests, written to the test output and appended to the file named by
+/// <c>GRACEFUL_LIFECYCLE_TIMINGS</c> (CI prints it) so the margins can be reported.
+/// </summary>
+internal static class Measurements
+{
+    private static readonly Lock Gate = new();
+
+    public static void Record(ITestOutputHelper output, string name, double milliseconds)
+    {
+        var line = $"{name}: {milliseconds:F0} ms";
+        output.WriteLine(line);
+        if (Environment.GetEnvironmentVariable("GRACEFUL_LIFECYCLE_TIMINGS") is { Length: > 0 } file)
+        {
+            lock (Gate)
+            {
+                File.AppendAllText(file, line + Environment.NewLine);
+            }
+        }
+    }
+}

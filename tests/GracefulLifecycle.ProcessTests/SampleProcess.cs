@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+
+namespace GracefulLifecycle.ProcessTests;
+
+/// <summary>
+/// The sample service as a child process (<c>dotnet GracefulLifecycle.Sample.dll</c>) on real Kestrel, bound to
+/// 127.0.0.1 on a port the OS picks, configured through environment variables as an operator would.
+/// </summary>
+internal sealed partial class SampleProcess : IAsyncDisposable
+{
+    public const int SIGINT = 2;
+    public const int SIGTERM = 15;
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ITestOutputHelper _output;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    private SampleProcess(Process process, ITestOutputHelper output)
+    {
+        _process = process;
+        _output = output;
+    }
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output => string.Join(Environment.NewLine, _lines);
+
+    public static async Task<SampleProcess> StartAsync(ITestOutputHelper output, params (string Key, string Value)[] settings)
+    {
+        var directory = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(directory, "GracefulLifecycle.Sample.dll"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+        foreach (var (key, value) in settings)
+        {
+            // The same form an operator uses: GracefulLifecycle__ShutdownDelay=00:00:05.
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var sample = new SampleProcess(process, output);
+        process.OutputDataReceived += (_, e) => sample.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => sample.OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var listening = await sample.WaitForLogAsync("Now listening on: ", TimeSpan.FromSeconds(30));
+        sample.BaseAddress = new Uri(ListeningAddress().Match(listening).Groups[1].Value);
+        return sample;
+    }
+
+    /// <summary>Sends a real signal to the process, as the kubelet does.</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public async Task<string> WaitForLogAsync(string fragment, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var line = _lines.FirstOrDefault(l => l.Contains(fragment, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line;
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"No log line with '{fragment}' within {timeout}. Output so far:{Environment.NewLine}{Output}");
+            }
+
+            if (_process.HasExited && _lines.All(l => !l.Contains(fragment, StringComparison.Ordinal)))
+            {
+                await Task.Delay(50);
+                if (_lines.All(l => !l.Contains(fragment, StringComparison.Ordinal)))
+                {
+                    throw new InvalidOperationException($"The process exited (code {_process.ExitCode}) before logging '{fragment}'. Output:{Environment.NewLine}{Output}");
+                }
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The process did not exit within {timeout}. Output:{Environment.NewLine}{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>Polls readiness until it answers 200.</summary>
+    public async Task WaitUntilReadyAsync(HttpClient client, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync(new Uri(BaseAddress, "/ifready"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (deadline.Elapsed > timeout || _process.HasExited)
+            {
+                throw new TimeoutException($"Not ready within {timeout}. Output:{Environment.NewLine}{Output}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _output.WriteLine(Output);
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue($"[{_clock.ElapsedMilliseconds,6} ms] {line}");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningAddress();
+}
