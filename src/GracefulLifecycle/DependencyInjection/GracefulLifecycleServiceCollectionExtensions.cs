@@ -66,15 +66,8 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<PreloadRunner>();
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<ProbeEndpoints>();
-        services.TryAddSingleton(sp => new LifecycleCoordinator(
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IHostApplicationLifetime>(),
-            sp.GetRequiredService<PreloadRunner>(),
-            sp.GetRequiredService<RequestTracker>(),
-            sp.GetRequiredService<LifecycleMetrics>(),
-            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>(),
-            sp.GetRequiredService<ILogger<LifecycleCoordinator>>(),
-            static code => Environment.ExitCode = code));
+        services.TryAddSingleton(ProcessExitCode.Environment);
+        services.TryAddSingleton<LifecycleCoordinator>();
         services.TryAddSingleton<IGracefulLifecycle>(sp => sp.GetRequiredService<LifecycleCoordinator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LifecycleStartupFilter>());

@@ -23,7 +23,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly LifecycleMetrics _metrics;
     private readonly GracefulLifecycleOptions _options;
     private readonly ILogger _logger;
-    private readonly Action<int> _setExitCode;
+    private readonly ProcessExitCode _exitCode;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _leaving = new();
     private readonly CancellationTokenSource _skipDelay = new();
@@ -44,7 +44,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<LifecycleCoordinator> logger,
-        Action<int> setExitCode)
+        ProcessExitCode exitCode)
     {
         _time = time;
         _hostLifetime = hostLifetime;
@@ -53,7 +53,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _metrics = metrics;
         _options = options.Value;
         _logger = logger;
-        _setExitCode = setExitCode;
+        _exitCode = exitCode;
         _phaseStarted = time.GetTimestamp();
     }
 
@@ -109,7 +109,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 break;
 
             default:
-                _setExitCode(1);
+                _exitCode.Set(1);
                 _ready.TrySetException(new InvalidOperationException("A preload task failed or timed out; the instance never became ready."));
                 _hostLifetime.StopApplication();
                 break;

@@ -1,11 +1,7 @@
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Lifecycle;
-using GracefulLifecycle.Preload;
-using GracefulLifecycle.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Tests.Infrastructure;
 
@@ -28,15 +24,7 @@ internal sealed class CoordinatorHarness : IDisposable
         });
         build?.Invoke(builder);
         services.AddSingleton<TimeProvider>(Time);
-        services.AddSingleton(sp => new LifecycleCoordinator(
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IHostApplicationLifetime>(),
-            sp.GetRequiredService<PreloadRunner>(),
-            sp.GetRequiredService<RequestTracker>(),
-            sp.GetRequiredService<LifecycleMetrics>(),
-            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>(),
-            sp.GetRequiredService<ILogger<LifecycleCoordinator>>(),
-            code => ExitCodes.Add(code)));
+        services.AddSingleton(new ProcessExitCode(code => ExitCodes.Add(code)));
         _provider = services.BuildServiceProvider(validateScopes: true);
         Coordinator = _provider.GetRequiredService<LifecycleCoordinator>();
         Requests = _provider.GetRequiredService<RequestTracker>();
