@@ -19,6 +19,7 @@ public sealed class GracefulLifecycleOptions
     /// <summary>
     /// Gets or sets how long the instance keeps serving after leaving starts (readiness already failing) so that
     /// load balancers, kube-proxy and registry caches stop routing to it before the server stops listening.
+    /// With service registries it is raised to the largest of their propagation delays, counted from deregistration.
     /// Served once: a SIGTERM that follows a <c>/prestop</c> call does not wait again. Skipped when the instance
     /// never became ready, and cut short by a second SIGTERM or SIGINT.
     /// </summary>
@@ -74,4 +75,7 @@ public sealed class GracefulLifecycleOptions
 
     /// <summary>Gets who may call the preStop endpoint.</summary>
     public PreStopOptions PreStop { get; } = new();
+
+    /// <summary>Gets how the instance registers with service registries, when any is configured.</summary>
+    public RegistrationOptions Registration { get; } = new();
 }

@@ -11,18 +11,24 @@ public enum LifecyclePhase
     /// <summary>The server listens and preload tasks run. Liveness answers; readiness fails.</summary>
     Preloading = 1,
 
-    /// <summary>Preload work is done: readiness succeeds while the health checks tagged for readiness pass.</summary>
-    Ready = 2,
+    /// <summary>
+    /// Preload work is done and the instance is being registered with its service registries, then given time to
+    /// become visible to their consumers. Skipped when no registry is configured. Readiness fails.
+    /// </summary>
+    Registering = 2,
+
+    /// <summary>The instance takes traffic: readiness succeeds while the health checks tagged for readiness pass.</summary>
+    Ready = 3,
 
     /// <summary>
-    /// Shutdown has started: readiness fails, the leaving token has fired, and the instance keeps serving
-    /// while load balancers and registries catch up (the shutdown delay).
+    /// Shutdown has started: readiness fails, the leaving token has fired, the instance leaves its service
+    /// registries, and it keeps serving while load balancers and registry caches catch up (the shutdown delay).
     /// </summary>
-    Leaving = 3,
+    Leaving = 4,
 
     /// <summary>The server stops accepting connections and in-flight requests finish, bounded by the drain timeout.</summary>
-    Draining = 4,
+    Draining = 5,
 
     /// <summary>The host has stopped.</summary>
-    Stopped = 5,
+    Stopped = 6,
 }

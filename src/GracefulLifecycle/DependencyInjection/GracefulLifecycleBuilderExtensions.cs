@@ -1,5 +1,6 @@
 using GracefulLifecycle;
 using GracefulLifecycle.Preload;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -42,6 +43,21 @@ public static class GracefulLifecycleBuilderExtensions
         }
 
         builder.Services.AddSingleton(new PreloadRegistration(name, preload, timeout));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds a service registry the instance registers with after preload and leaves first at shutdown.
+    /// Several registries may be added; adding the same type twice adds it once.
+    /// </summary>
+    /// <typeparam name="TRegistry">The registry.</typeparam>
+    /// <param name="builder">The lifecycle builder.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static IGracefulLifecycleBuilder AddServiceRegistry<TRegistry>(this IGracefulLifecycleBuilder builder)
+        where TRegistry : class, IServiceRegistry
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceRegistry, TRegistry>());
         return builder;
     }
 }

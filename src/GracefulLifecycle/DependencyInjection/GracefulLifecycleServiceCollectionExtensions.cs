@@ -3,11 +3,12 @@ using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Endpoints;
+using GracefulLifecycle.Hosting;
 using GracefulLifecycle.Lifecycle;
 using GracefulLifecycle.Options;
 using GracefulLifecycle.Preload;
+using GracefulLifecycle.Registration;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -40,21 +41,12 @@ public static class GracefulLifecycleServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
-        var options = services.AddOptions<GracefulLifecycleOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
+        SectionOptions.Add(services, GracefulLifecycleOptions.SectionName, configure);
         if (services.Any(d => d.ServiceType == typeof(LifecycleCoordinator)))
         {
             return new GracefulLifecycleBuilder(services);
         }
 
-        options.ValidateOnStart();
-        services.AddSingleton<IPostConfigureOptions<GracefulLifecycleOptions>>(sp =>
-            new PostConfigureOptions<GracefulLifecycleOptions>(Microsoft.Extensions.Options.Options.DefaultName, o =>
-                sp.GetService<IConfiguration>()?.GetSection(GracefulLifecycleOptions.SectionName).Bind(o)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
 
@@ -64,6 +56,10 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<RequestTracker>();
         services.TryAddSingleton<LifecycleMetrics>();
         services.TryAddSingleton<PreloadRunner>();
+        services.TryAddSingleton<RegistrySet>();
+        services.TryAddSingleton<InstanceAddress>();
+        services.TryAddSingleton(sp => new ShutdownPlan(
+            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<ProbeEndpoints>();
         services.TryAddSingleton(ProcessExitCode.Environment);

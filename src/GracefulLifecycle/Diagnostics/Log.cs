@@ -10,9 +10,9 @@ internal static partial class Log
     public static partial void PhaseChanged(ILogger logger, LifecyclePhase phase, LifecyclePhase previousPhase, long previousDurationMs);
 
     [LoggerMessage(2, LogLevel.Information,
-        "Shutdown budget: delay {ShutdownDelay} + drain {DrainTimeout} + margin {ShutdownMargin} = {Budget} of the {TerminationGracePeriod} termination grace period; host shutdown timeout {HostShutdownTimeout}",
+        "Shutdown budget: deregistration {DeregistrationTimeout} + delay {ShutdownDelay} + drain {DrainTimeout} + margin {ShutdownMargin} = {Budget} of the {TerminationGracePeriod} termination grace period; host shutdown timeout {HostShutdownTimeout}",
         EventName = "ShutdownBudget")]
-    public static partial void ShutdownBudget(ILogger logger, TimeSpan shutdownDelay, TimeSpan drainTimeout, TimeSpan shutdownMargin, TimeSpan budget, TimeSpan terminationGracePeriod, TimeSpan hostShutdownTimeout);
+    public static partial void ShutdownBudget(ILogger logger, TimeSpan deregistrationTimeout, TimeSpan shutdownDelay, TimeSpan drainTimeout, TimeSpan shutdownMargin, TimeSpan budget, TimeSpan terminationGracePeriod, TimeSpan hostShutdownTimeout);
 
     [LoggerMessage(3, LogLevel.Information, "Leaving ({Trigger}): readiness fails from now on; serving for {Delay} while load balancers and registries catch up", EventName = "LeavingStarted")]
     public static partial void LeavingStarted(ILogger logger, string trigger, TimeSpan delay);
@@ -67,4 +67,34 @@ internal static partial class Log
 
     [LoggerMessage(20, LogLevel.Error, "A PhaseChanged handler threw", EventName = "PhaseChangedHandlerFailed")]
     public static partial void PhaseChangedHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(21, LogLevel.Information, "Registered with {Registry} after {Attempts} attempts; visible to its consumers after {VisibilityDelay}", EventName = "Registered")]
+    public static partial void Registered(ILogger logger, string registry, int attempts, TimeSpan visibilityDelay);
+
+    [LoggerMessage(22, LogLevel.Warning, "Registration with {Registry} failed (attempt {Attempt}); retrying in {RetryDelay}", EventName = "RegistrationFailed")]
+    public static partial void RegistrationFailed(ILogger logger, string registry, int attempt, TimeSpan retryDelay, Exception exception);
+
+    [LoggerMessage(23, LogLevel.Warning, "{Registry} no longer knows this instance; registering again", EventName = "RegistrationLost")]
+    public static partial void RegistrationLost(ILogger logger, string registry);
+
+    [LoggerMessage(24, LogLevel.Warning, "Renewing the registration with {Registry} failed; trying again in {RenewalInterval}", EventName = "RenewalFailed")]
+    public static partial void RenewalFailed(ILogger logger, string registry, TimeSpan renewalInterval, Exception exception);
+
+    [LoggerMessage(25, LogLevel.Information, "Deregistered from {Registry} in {ElapsedMs} ms", EventName = "Deregistered")]
+    public static partial void Deregistered(ILogger logger, string registry, long elapsedMs);
+
+    [LoggerMessage(26, LogLevel.Warning, "Deregistration from {Registry} failed; it drops the instance when its lease expires", EventName = "DeregistrationFailed")]
+    public static partial void DeregistrationFailed(ILogger logger, string registry, Exception exception);
+
+    [LoggerMessage(27, LogLevel.Warning, "Deregistration from {Registry} did not finish within {Timeout}; going on with the shutdown", EventName = "DeregistrationTimedOut")]
+    public static partial void DeregistrationTimedOut(ILogger logger, string registry, TimeSpan timeout);
+
+    [LoggerMessage(28, LogLevel.Warning, "Not registered with {Registry} after {StartupTimeout}; reporting ready anyway and retrying in the background", EventName = "RegistrationStartupTimedOut")]
+    public static partial void RegistrationStartupTimedOut(ILogger logger, string registry, TimeSpan startupTimeout);
+
+    [LoggerMessage(29, LogLevel.Information, "Shutdown delay {ShutdownDelay} set by the propagation delay of {Registry} (configured {ConfiguredDelay})", EventName = "ShutdownDelayFromRegistry")]
+    public static partial void ShutdownDelayFromRegistry(ILogger logger, TimeSpan shutdownDelay, string registry, TimeSpan configuredDelay);
+
+    [LoggerMessage(30, LogLevel.Information, "Registering: {Count} service registries", EventName = "RegisteringStarted")]
+    public static partial void RegisteringStarted(ILogger logger, int count);
 }

@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
+using GracefulLifecycle.Options;
 using GracefulLifecycle.Preload;
+using GracefulLifecycle.Registration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,6 +21,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _hostLifetime;
     private readonly PreloadRunner _preloader;
+    private readonly RegistrySet _registries;
+    private readonly ShutdownPlan _plan;
     private readonly RequestTracker _requests;
     private readonly LifecycleMetrics _metrics;
     private readonly GracefulLifecycleOptions _options;
@@ -40,6 +44,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         TimeProvider time,
         IHostApplicationLifetime hostLifetime,
         PreloadRunner preloader,
+        RegistrySet registries,
+        ShutdownPlan plan,
         RequestTracker requests,
         LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
@@ -49,6 +55,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _time = time;
         _hostLifetime = hostLifetime;
         _preloader = preloader;
+        _registries = registries;
+        _plan = plan;
         _requests = requests;
         _metrics = metrics;
         _options = options.Value;
@@ -95,8 +103,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         switch (outcome)
         {
             case PreloadOutcome.Succeeded:
-                // Registration with service registries slots in here, between preload and ready.
-                if (Advance(LifecyclePhase.Ready))
+                if (await RegisterAsync(stop.Token).ConfigureAwait(false) && Advance(LifecyclePhase.Ready))
                 {
                     _ready.TrySetResult();
                 }
@@ -113,6 +120,31 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 _ready.TrySetException(new InvalidOperationException("A preload task failed or timed out; the instance never became ready."));
                 _hostLifetime.StopApplication();
                 break;
+        }
+    }
+
+    /// <summary>Registers with the service registries, if any; false when shutdown started first.</summary>
+    private async Task<bool> RegisterAsync(CancellationToken cancellationToken)
+    {
+        if (_registries.IsEmpty)
+        {
+            return true;
+        }
+
+        if (!Advance(LifecyclePhase.Registering))
+        {
+            return false;
+        }
+
+        try
+        {
+            await _registries.RegisterAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ready.TrySetCanceled(cancellationToken);
+            return false;
         }
     }
 
@@ -200,8 +232,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
         Publish(change);
 
-        // Nobody has been sent here before ready, so nobody needs time to stop coming.
-        var delay = wasReady ? _options.ShutdownDelay : TimeSpan.Zero;
+        // Nobody has been sent here before ready or before a registry heard of it, so nobody needs time to stop coming.
+        var delay = wasReady || _registries.AnyAttempted ? _plan.ShutdownDelay : TimeSpan.Zero;
         Log.LeavingStarted(_logger, trigger, delay);
         _ready.TrySetCanceled(_leaving.Token);
         try
@@ -219,6 +251,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
     private async Task ServeDelayAsync(TimeSpan delay, TaskCompletionSource done)
     {
+        // Leave the registries first: their consumers' caches only start to forget the instance from then on.
+        await _registries.LeaveAsync().ConfigureAwait(false);
+
         if (delay > TimeSpan.Zero)
         {
             var started = _time.GetTimestamp();

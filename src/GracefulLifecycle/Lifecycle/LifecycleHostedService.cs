@@ -18,6 +18,7 @@ internal sealed class LifecycleHostedService(
     LifecycleCoordinator lifecycle,
     IHostApplicationLifetime hostLifetime,
     IOptions<GracefulLifecycleOptions> options,
+    ShutdownPlan plan,
     IOptions<HostOptions> hostOptions,
     IServiceProvider services,
     ILogger<LifecycleHostedService> logger) : IHostedLifecycleService, IDisposable
@@ -28,7 +29,13 @@ internal sealed class LifecycleHostedService(
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        Log.ShutdownBudget(logger, o.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, ShutdownBudget.Total(o), o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
+        if (plan.DelaySetBy is { } registry)
+        {
+            Log.ShutdownDelayFromRegistry(logger, plan.ShutdownDelay, registry, o.ShutdownDelay);
+        }
+
+        Log.ShutdownBudget(
+            logger, plan.DeregistrationTimeout, plan.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, plan.Total, o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
 
         _signals = SignalListener.TryListen(lifecycle);
         if (_signals is null)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace GracefulLifecycle.Options;
 
 /// <summary>Checks the options at startup; every message names the configuration key at fault.</summary>
-internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<GracefulLifecycleOptions>
+internal sealed class GracefulLifecycleOptionsValidator(IEnumerable<IServiceRegistry> registries) : IValidateOptions<GracefulLifecycleOptions>
 {
     private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
 
@@ -18,17 +18,18 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
         RequireAtLeast(failures, nameof(options.ShutdownMargin), options.ShutdownMargin, TimeSpan.Zero);
         RequirePositive(failures, nameof(options.PreloadTimeout), options.PreloadTimeout);
 
+        var registration = options.Registration;
+        RequirePositive(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);
+        RequirePositive(failures, "Registration:" + nameof(registration.DeregistrationTimeout), registration.DeregistrationTimeout);
+        RequirePositive(failures, "Registration:" + nameof(registration.RetryInitialDelay), registration.RetryInitialDelay);
+        if (registration.RetryMaxDelay < registration.RetryInitialDelay)
+        {
+            failures.Add($"{Prefix}Registration:{nameof(registration.RetryMaxDelay)} ({registration.RetryMaxDelay}) must be at least {Prefix}Registration:{nameof(registration.RetryInitialDelay)} ({registration.RetryInitialDelay}).");
+        }
+
         if (failures.Count == 0)
         {
-            var budget = options.ShutdownDelay + options.DrainTimeout + options.ShutdownMargin;
-            if (budget > options.TerminationGracePeriod)
-            {
-                failures.Add(
-                    $"{Prefix}{nameof(options.ShutdownDelay)} ({options.ShutdownDelay}) + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
-                    $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {budget} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
-                    $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
-                    "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it).");
-            }
+            CheckBudget(failures, new ShutdownPlan(options, registries));
         }
 
         var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -62,6 +63,28 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckBudget(List<string> failures, ShutdownPlan plan)
+    {
+        var options = plan.Options;
+        if (plan.Total <= options.TerminationGracePeriod)
+        {
+            return;
+        }
+
+        var delay = plan.DelaySetBy is null
+            ? $"{Prefix}{nameof(options.ShutdownDelay)} ({plan.ShutdownDelay})"
+            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} by the propagation delay of {plan.DelaySetBy})";
+        var deregistration = plan.HasRegistries
+            ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
+            : string.Empty;
+        failures.Add(
+            $"{deregistration}{delay} + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
+            $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.Total} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
+            $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
+            "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)" +
+            (plan.DelaySetBy is null ? "." : $", or lower the cache intervals of {plan.DelaySetBy}."));
     }
 
     private static void RequirePositive(List<string> failures, string option, TimeSpan value)

@@ -1,4 +1,5 @@
 using System.Net;
+using GracefulLifecycle.Testing;
 using GracefulLifecycle.Tests.Infrastructure;
 
 namespace GracefulLifecycle.Tests.Endpoints;

@@ -1,4 +1,5 @@
 using System.Net;
+using GracefulLifecycle.Testing;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

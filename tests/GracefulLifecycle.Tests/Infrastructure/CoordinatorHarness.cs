@@ -3,6 +3,8 @@ using GracefulLifecycle.Lifecycle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
+using GracefulLifecycle.Testing;
+
 namespace GracefulLifecycle.Tests.Infrastructure;
 
 /// <summary>A coordinator wired as <c>AddGracefulLifecycle</c> wires it, with fake time, host lifetime and exit code.</summary>

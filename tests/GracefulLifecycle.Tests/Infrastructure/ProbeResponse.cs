@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 
+using GracefulLifecycle.Testing;
+
 namespace GracefulLifecycle.Tests.Infrastructure;
 
 /// <summary>A parsed probe answer: status code and the JSON body's <c>status</c> and <c>phase</c>.</summary>

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
+using GracefulLifecycle.Testing;
+
 namespace GracefulLifecycle.Tests.Infrastructure;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GracefulLifecycle.Testing;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

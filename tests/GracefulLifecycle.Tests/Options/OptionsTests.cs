@@ -1,5 +1,6 @@
 using GracefulLifecycle.Lifecycle;
 using GracefulLifecycle.Options;
+using GracefulLifecycle.Testing;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,11 +18,11 @@ public sealed class OptionsTests
     {
         var options = new GracefulLifecycleOptions();
 
-        Assert.True(new GracefulLifecycleOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(new GracefulLifecycleOptionsValidator([]).Validate(null, options).Succeeded);
         Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownDelay);
         Assert.Equal(TimeSpan.FromSeconds(20), options.DrainTimeout);
         Assert.Equal(TimeSpan.FromSeconds(30), options.TerminationGracePeriod);
-        Assert.True(ShutdownBudget.Total(options) <= options.TerminationGracePeriod);
+        Assert.True(new ShutdownPlan(options, []).Total <= options.TerminationGracePeriod);
     }
 
     [Theory]

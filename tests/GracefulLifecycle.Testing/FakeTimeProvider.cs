@@ -1,4 +1,4 @@
-namespace GracefulLifecycle.Tests.Infrastructure;
+namespace GracefulLifecycle.Testing;
 
 /// <summary>
 /// A <see cref="TimeProvider"/> whose clock moves only when a test calls <see cref="Advance"/>. Timers due by then

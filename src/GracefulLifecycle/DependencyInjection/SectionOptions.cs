@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.DependencyInjection;
+
+/// <summary>
+/// Options set in code, then overridden by a configuration section, so operators can tune a deployment through
+/// environment variables (<c>GracefulLifecycle__Etcd__LeaseTtl</c>) without a rebuild. Validated at startup.
+/// </summary>
+internal static class SectionOptions
+{
+    public static OptionsBuilder<TOptions> Add<TOptions>(IServiceCollection services, string section, Action<TOptions>? configure)
+        where TOptions : class
+    {
+        var builder = services.AddOptions<TOptions>();
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        if (!services.Any(d => d.ServiceType == typeof(SectionBinding<TOptions>)))
+        {
+            services.AddSingleton(new SectionBinding<TOptions>());
+            services.AddSingleton<IPostConfigureOptions<TOptions>>(sp => new PostConfigureOptions<TOptions>(
+                Microsoft.Extensions.Options.Options.DefaultName,
+                o => sp.GetService<IConfiguration>()?.GetSection(section).Bind(o)));
+            builder.ValidateOnStart();
+        }
+
+        return builder;
+    }
+
+    /// <summary>Marks that the section binding of <typeparamref name="TOptions"/> is registered.</summary>
+    private sealed class SectionBinding<TOptions>;
+}

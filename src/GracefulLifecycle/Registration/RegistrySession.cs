@@ -1,0 +1,166 @@
+using GracefulLifecycle.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace GracefulLifecycle.Registration;
+
+/// <summary>
+/// One registry's registration: register with retries and backoff, renew while registered, register again when
+/// the registration is lost, and on leaving stop the loop, let a call already in flight finish, then deregister.
+/// Nothing is sent after the deregistration: a late heartbeat would register the instance again.
+/// </summary>
+internal sealed class RegistrySession : IDisposable
+{
+    private readonly IServiceRegistry _registry;
+    private readonly TimeProvider _time;
+    private readonly RegistrationOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abortCalls = new();
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _loop = Task.CompletedTask;
+    private Task? _leave;
+    private bool _attempted;
+
+    public RegistrySession(IServiceRegistry registry, TimeProvider time, RegistrationOptions options, ILogger logger)
+    {
+        _registry = registry;
+        _time = time;
+        _options = options;
+        _logger = logger;
+    }
+
+    public IServiceRegistry Registry => _registry;
+
+    /// <summary>Gets a task that completes the first time the registry accepts the registration.</summary>
+    public Task Registered => _registered.Task;
+
+    /// <summary>Gets a value indicating whether a registration was ever sent (it may have arrived even if the answer did not).</summary>
+    public bool Attempted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _attempted;
+            }
+        }
+    }
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>Leaves the registry, bounded by <paramref name="timeout"/>. Idempotent.</summary>
+    public Task LeaveAsync(TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            return _leave ??= LeaveCoreAsync(timeout);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _abortCalls.Cancel();
+        _stop.Dispose();
+        _abortCalls.Dispose();
+    }
+
+    private async Task LeaveCoreAsync(TimeSpan timeout)
+    {
+        var started = _time.GetTimestamp();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var abortCalls = deadline.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _abortCalls);
+        try
+        {
+            // A heartbeat already on the wire must land before the deregistration, never after it.
+            await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
+            if (Attempted)
+            {
+                await _registry.DeregisterAsync(deadline.Token).ConfigureAwait(false);
+                Log.Deregistered(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            Log.DeregistrationTimedOut(_logger, _registry.Name, timeout);
+        }
+        catch (Exception ex)
+        {
+            Log.DeregistrationFailed(_logger, _registry.Name, ex);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                await RegisterWithRetriesAsync().ConfigureAwait(false);
+                _registered.TrySetResult();
+                await RenewWhileRegisteredAsync().ConfigureAwait(false);
+                Log.RegistrationLost(_logger, _registry.Name);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Leaving.
+        }
+    }
+
+    private async Task RegisterWithRetriesAsync()
+    {
+        var retryDelay = _options.RetryInitialDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            lock (_gate)
+            {
+                // Checked under the lock LeaveAsync takes: once leaving has begun, no registration starts.
+                _stop.Token.ThrowIfCancellationRequested();
+                _attempted = true;
+            }
+
+            try
+            {
+                await _registry.RegisterAsync(_abortCalls.Token).ConfigureAwait(false);
+                Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
+                return;
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            {
+                Log.RegistrationFailed(_logger, _registry.Name, attempt, retryDelay, ex);
+            }
+
+            await Task.Delay(retryDelay, _time, _stop.Token).ConfigureAwait(false);
+            retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _options.RetryMaxDelay.Ticks));
+        }
+    }
+
+    /// <summary>Returns when the registration is lost; throws when leaving.</summary>
+    private async Task RenewWhileRegisteredAsync()
+    {
+        var interval = _registry.RenewalInterval;
+        while (true)
+        {
+            await Task.Delay(interval, _time, _stop.Token).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _stop.Token.ThrowIfCancellationRequested();
+            }
+
+            try
+            {
+                if (!await _registry.RenewAsync(_abortCalls.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            {
+                Log.RenewalFailed(_logger, _registry.Name, interval, ex);
+            }
+        }
+    }
+}

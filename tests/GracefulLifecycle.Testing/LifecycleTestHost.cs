@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GracefulLifecycle.Testing;
+
+/// <summary>
+/// A small app with the graceful lifecycle on real Kestrel, bound to 127.0.0.1 on a port the OS picks,
+/// running on fake time. <c>GET /</c> answers "ok".
+/// </summary>
+public sealed class LifecycleTestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private bool _stopped;
+
+    private LifecycleTestHost(WebApplication app, FakeTimeProvider time, CapturingLoggerProvider logs)
+    {
+        _app = app;
+        Time = time;
+        Logs = logs;
+        Lifecycle = app.Services.GetRequiredService<IGracefulLifecycle>();
+        BaseAddress = new Uri(app.Urls.First());
+    }
+
+    public Uri BaseAddress { get; }
+
+    public int Port => BaseAddress.Port;
+
+    public FakeTimeProvider Time { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public IGracefulLifecycle Lifecycle { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<LifecycleTestHost> StartAsync(
+        Action<IGracefulLifecycleBuilder>? configure = null,
+        Action<GracefulLifecycleOptions>? options = null,
+        IDictionary<string, string?>? settings = null,
+        FakeTimeProvider? time = null)
+    {
+        time ??= new FakeTimeProvider();
+        var logs = new CapturingLoggerProvider();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Services.AddSingleton<TimeProvider>(time);
+        var lifecycle = builder.Services.AddGracefulLifecycle(o =>
+        {
+            o.ShutdownDelay = TimeSpan.FromSeconds(5);
+            o.DrainTimeout = TimeSpan.FromSeconds(10);
+            options?.Invoke(o);
+        });
+        configure?.Invoke(lifecycle);
+
+        var app = builder.Build();
+        app.MapGracefulLifecycle();
+        app.MapGet("/", () => "ok");
+        await app.StartAsync();
+        return new LifecycleTestHost(app, time, logs);
+    }
+
+    /// <summary>Moves fake time forward in steps until <paramref name="condition"/> holds.</summary>
+    public async Task AdvanceUntilAsync(Func<bool> condition, string what, TimeSpan? step = null, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > (timeout ?? Eventually.DefaultTimeout))
+            {
+                throw new TimeoutException($"Timed out moving fake time until: {what}");
+            }
+
+            Time.Advance(step ?? TimeSpan.FromMilliseconds(250));
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>Stops the host as SIGTERM would, moving fake time so the delay and the drain can pass.</summary>
+    public async Task StopAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        var stop = _app.StopAsync();
+        var deadline = Stopwatch.StartNew();
+        while (!stop.IsCompleted && deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.WhenAny(stop, Task.Delay(5));
+        }
+
+        await stop;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _app.DisposeAsync();
+    }
+}
