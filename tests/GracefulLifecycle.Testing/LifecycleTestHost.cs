@@ -70,20 +70,8 @@ public sealed class LifecycleTestHost : IAsyncDisposable
     }
 
     /// <summary>Moves fake time forward in steps until <paramref name="condition"/> holds.</summary>
-    public async Task AdvanceUntilAsync(Func<bool> condition, string what, TimeSpan? step = null, TimeSpan? timeout = null)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > (timeout ?? Eventually.DefaultTimeout))
-            {
-                throw new TimeoutException($"Timed out moving fake time until: {what}");
-            }
-
-            Time.Advance(step ?? TimeSpan.FromMilliseconds(250));
-            await Task.Delay(5);
-        }
-    }
+    public Task AdvanceUntilAsync(Func<bool> condition, string what, TimeSpan? step = null) =>
+        Time.AdvanceUntilAsync(condition, what, step);
 
     /// <summary>Stops the host as SIGTERM would, moving fake time so the delay and the drain can pass.</summary>
     public async Task StopAsync()

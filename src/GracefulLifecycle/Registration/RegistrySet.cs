@@ -45,7 +45,12 @@ internal sealed class RegistrySet : IDisposable
         }
         else
         {
-            await Task.WhenAny(all, Task.Delay(_options.StartupTimeout, _time, cancellationToken)).ConfigureAwait(false);
+            using (var startupTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                await Task.WhenAny(all, Task.Delay(_options.StartupTimeout, _time, startupTimeout.Token)).ConfigureAwait(false);
+                await startupTimeout.CancelAsync().ConfigureAwait(false);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var session in _sessions.Where(s => !s.Registered.IsCompleted))
             {

@@ -1,0 +1,207 @@
+using GracefulLifecycle.Options;
+using GracefulLifecycle.Testing;
+using GracefulLifecycle.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GracefulLifecycle.Tests.Registration;
+
+public sealed class RegistrationLifecycleTests
+{
+    private static CoordinatorHarness Harness(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null, Action<IGracefulLifecycleBuilder>? build = null) =>
+        new(o =>
+        {
+            o.ShutdownDelay = TimeSpan.FromSeconds(2);
+            o.DrainTimeout = TimeSpan.FromSeconds(10);
+            configure?.Invoke(o);
+        }, b =>
+        {
+            b.Services.AddSingleton<IServiceRegistry>(registry);
+            build?.Invoke(b);
+        });
+
+    private static async Task<(CoordinatorHarness Harness, Task Startup)> ReadyAsync(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null)
+    {
+        var h = Harness(registry, configure);
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
+        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        return (h, startup);
+    }
+
+    [Fact]
+    public async Task Registers_OnlyAfterPreload_AndIsReadyOnlyOnceTheVisibilityDelayHasPassed()
+    {
+        var registry = new RecordingRegistry();
+        var preload = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var h = Harness(registry, build: b => b.AddPreload("cache", (_, _) => preload.Task));
+
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "preload running");
+        Assert.Empty(registry.Calls);
+
+        preload.SetResult();
+        await Eventually.TrueAsync(() => registry.Count("register") == 1, "registration");
+        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers >= 1, "visibility wait armed");
+
+        h.Time.Advance(registry.VisibilityDelay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.DoneAsync(startup, "startup");
+
+        Assert.Equal([LifecyclePhase.Preloading, LifecyclePhase.Registering, LifecyclePhase.Ready], h.Phases);
+    }
+
+    [Fact]
+    public async Task WhileReady_Renews_AndRegistersAgainWhenTheRegistrationIsLost()
+    {
+        var registry = new RecordingRegistry();
+        var (h, _) = await ReadyAsync(registry);
+        using var _h = h;
+
+        await h.Time.AdvanceAsync(registry.RenewalInterval, () => registry.Count("renewed") == 1, "first renewal");
+        registry.RenewResult = false;
+        await h.Time.AdvanceAsync(registry.RenewalInterval, () => registry.Count("register") == 2, "registered again after a lost registration");
+
+        Assert.Equal(["register", "renew", "renewed", "renew", "lost", "register"], registry.Calls);
+        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+    }
+
+    [Fact]
+    public async Task Leaving_DeregistersFirst_ThenServesThePropagationDelay_AndSendsNothingAfterwards()
+    {
+        var registry = new RecordingRegistry { PropagationDelay = TimeSpan.FromSeconds(8) };
+        var (h, _) = await ReadyAsync(registry);
+        using var _h = h;
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration");
+        Assert.Equal(LifecyclePhase.Leaving, h.Coordinator.Phase);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the delay timer");
+
+        // The configured 2 s delay was raised to the registry's 8 s propagation delay.
+        h.Time.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromMilliseconds(1));
+        Assert.False(leave.IsCompleted);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.DoneAsync(leave, "leave");
+
+        for (var i = 0; i < 5; i++)
+        {
+            h.Time.Advance(registry.RenewalInterval);
+        }
+
+        Assert.Equal("deregister", registry.Calls[^1]);
+        Assert.Equal(1, registry.Count("deregister"));
+    }
+
+    [Fact]
+    public async Task Leaving_WaitsForARenewalInFlight_DeregistersAfterIt_AndDoesNotRegisterAgainWhenItReportsLost()
+    {
+        var registry = new RecordingRegistry { RenewGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), RenewResult = false };
+        var (h, _) = await ReadyAsync(registry);
+        using var _h = h;
+        h.Time.Advance(registry.RenewalInterval);
+        await Eventually.TrueAsync(() => registry.Count("renew") == 1, "a renewal in flight");
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => h.Time.PendingTimers >= 1, "deregistration deadline armed");
+        Assert.Equal(0, registry.Count("deregister"));
+
+        registry.RenewGate.SetResult();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration after the renewal landed");
+        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(8), () => leave.IsCompleted, "leave");
+
+        Assert.Equal(["register", "renew", "lost", "deregister"], registry.Calls);
+    }
+
+    [Fact]
+    public async Task UnreachableRegistry_IsRetriedWithBackoff_AndDoesNotBlockReadinessPastTheStartupTimeout()
+    {
+        var registry = new RecordingRegistry();
+        registry.FailNextRegistrations(100);
+        using var h = Harness(registry, o => o.Registration.StartupTimeout = TimeSpan.FromSeconds(10));
+
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => registry.Count("register") == 1, "first attempt");
+
+        // Retries after 1, 2, 4 s: the fourth attempt is at 7 s.
+        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(7), () => registry.Count("register") == 4, "four attempts by 7 s");
+        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+        await Eventually.DoneAsync(startup, "ready after the startup timeout");
+        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+
+        registry.FailNextRegistrations(0);
+        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(8), () => registry.Count("register") == 5, "keeps retrying in the background");
+    }
+
+    [Fact]
+    public async Task UnreachableRegistry_WhenRegistrationIsRequired_KeepsReadinessFailing()
+    {
+        var registry = new RecordingRegistry();
+        registry.FailNextRegistrations(100);
+        using var h = Harness(registry, o => o.Registration.Required = true);
+
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await h.Time.AdvanceAsync(TimeSpan.FromMinutes(2), () => registry.Count("register") >= 6, "retries");
+
+        Assert.False(startup.IsCompleted);
+        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+    }
+
+    [Fact]
+    public async Task HangingDeregistration_IsBoundedByItsTimeout()
+    {
+        var registry = new RecordingRegistry { DeregisterHangs = true };
+        var (h, _) = await ReadyAsync(registry, o => o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(2));
+        using var _h = h;
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration started");
+
+        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(2) + registry.PropagationDelay, () => leave.IsCompleted, "leave despite the hang");
+    }
+
+    [Fact]
+    public async Task LeavingWhileRegistrationStillFails_StopsRetrying_DeregistersAndServesTheDelay()
+    {
+        var registry = new RecordingRegistry();
+        registry.FailNextRegistrations(100);
+        using var h = Harness(registry);
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => registry.Count("register") == 1, "first attempt");
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.DoneAsync(startup, "startup gives up");
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration of a maybe-received registration");
+        Assert.False(leave.IsCompleted);
+        await h.Time.AdvanceAsync(registry.PropagationDelay, () => leave.IsCompleted, "the delay is served: the registry may have heard of us");
+
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(["register", "deregister"], registry.Calls);
+        Assert.DoesNotContain(LifecyclePhase.Ready, h.Phases);
+    }
+
+    [Fact]
+    public void ShutdownPlan_TakesTheLargestPropagationDelay_AndCountsTheDeregistrationTimeout()
+    {
+        var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.FromSeconds(3) };
+        var plan = new ShutdownPlan(options, [new RecordingRegistry("A") { PropagationDelay = TimeSpan.FromSeconds(4) }, new RecordingRegistry("B") { PropagationDelay = TimeSpan.FromSeconds(6) }]);
+
+        Assert.Equal(TimeSpan.FromSeconds(6), plan.ShutdownDelay);
+        Assert.Equal("B", plan.DelaySetBy);
+        Assert.Equal(TimeSpan.FromSeconds(2 + 6 + 20 + 2), plan.Total);
+    }
+
+    [Fact]
+    public void ABudgetRaisedPastTheGracePeriodByARegistry_FailsNamingTheRegistry()
+    {
+        var registry = new RecordingRegistry("Eureka") { PropagationDelay = TimeSpan.FromSeconds(61) };
+        var result = new GracefulLifecycle.Options.GracefulLifecycleOptionsValidator([registry]).Validate(null, new GracefulLifecycleOptions());
+
+        Assert.True(result.Failed);
+        Assert.Contains("raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the propagation delay of Eureka", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30)", result.FailureMessage, StringComparison.Ordinal);
+    }
+}
