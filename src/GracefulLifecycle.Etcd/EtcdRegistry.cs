@@ -1,0 +1,176 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using GracefulLifecycle.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Etcd;
+
+/// <summary>
+/// Registers the instance as a key attached to a lease: grant the lease, put the key with it; keep the lease alive;
+/// revoke it to leave, which deletes the key in the same step. A keep-alive answer without a TTL means the lease
+/// expired (etcd was unreachable longer than the TTL): the lifecycle then registers again with a new lease.
+/// </summary>
+internal sealed class EtcdRegistry : IServiceRegistry
+{
+    public const string HttpClientName = "GracefulLifecycle.Etcd";
+
+    private readonly EtcdOptions _options;
+    private readonly IHostEnvironment _environment;
+    private readonly InstanceAddress _address;
+    private readonly ILogger _logger;
+    private readonly EtcdGateway _gateway;
+    private long _leaseId;
+    private string _key = string.Empty;
+
+    public EtcdRegistry(IHttpClientFactory httpClients, IOptions<EtcdOptions> options, IHostEnvironment environment, InstanceAddress address, ILogger<EtcdRegistry> logger)
+    {
+        _options = options.Value;
+        _environment = environment;
+        _address = address;
+        _logger = logger;
+        _gateway = new EtcdGateway(() => httpClients.CreateClient(HttpClientName), EtcdGateway.ParseEndpoints(_options.Endpoints), logger);
+    }
+
+    public string Name => "etcd";
+
+    public TimeSpan VisibilityDelay => _options.VisibilityDelay ?? _options.ConsumerRefreshInterval;
+
+    public TimeSpan PropagationDelay => _options.ConsumerRefreshInterval + TimeSpan.FromSeconds(1);
+
+    public TimeSpan RenewalInterval => _options.KeepAliveInterval ?? _options.LeaseTtl / 3;
+
+    public async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        var port = _options.Port ?? _address.ListeningPort() ?? throw new InvalidOperationException(
+            "The server does not listen on an HTTP port yet; set GracefulLifecycle:Etcd:Port.");
+        var name = _options.ServiceName ?? _environment.ApplicationName;
+        var id = _options.InstanceId ?? $"{InstanceAddress.HostName}-{port}";
+        var key = $"{_options.KeyPrefix.TrimEnd('/')}/{name}/{id}";
+        var value = InstanceJson(name, id, _options.Address ?? InstanceAddress.IpAddress, port);
+
+        var ttl = (long)_options.LeaseTtl.TotalSeconds;
+        var (status, granted) = await _gateway.PostAsync("v3/lease/grant", w => w.WriteNumber("TTL", ttl), cancellationToken).ConfigureAwait(false);
+        using (granted)
+        {
+            EnsureSuccess(status, granted, "lease grant");
+            var leaseId = EtcdGateway.ReadInt64(granted.RootElement, "ID");
+            try
+            {
+                var (putStatus, put) = await _gateway.PostAsync("v3/kv/put", w =>
+                {
+                    w.WriteString("key", Convert.ToBase64String(Encoding.UTF8.GetBytes(key)));
+                    w.WriteString("value", Convert.ToBase64String(value));
+                    w.WriteString("lease", leaseId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }, cancellationToken).ConfigureAwait(false);
+                using (put)
+                {
+                    EnsureSuccess(putStatus, put, "put");
+                }
+            }
+            catch
+            {
+                // Do not leave an orphan lease behind; it would expire on its own anyway.
+                await RevokeQuietlyAsync(leaseId).ConfigureAwait(false);
+                throw;
+            }
+
+            Interlocked.Exchange(ref _leaseId, leaseId);
+            _key = key;
+            Log.Registered(_logger, leaseId, EtcdGateway.ReadInt64(granted.RootElement, "TTL"), key);
+        }
+    }
+
+    public async Task<bool> RenewAsync(CancellationToken cancellationToken)
+    {
+        var leaseId = Interlocked.Read(ref _leaseId);
+        var (status, answer) = await _gateway.PostAsync("v3/lease/keepalive", w => WriteLeaseId(w, leaseId), cancellationToken).ConfigureAwait(false);
+        using (answer)
+        {
+            EnsureSuccess(status, answer, "lease keep-alive");
+
+            // The gateway wraps stream messages in "result" and leaves out a zero TTL: no TTL means no lease.
+            var result = answer.RootElement.TryGetProperty("result", out var r) ? r : answer.RootElement;
+            if (EtcdGateway.ReadInt64(result, "TTL") > 0)
+            {
+                return true;
+            }
+
+            Log.LeaseLost(_logger, leaseId, _key);
+            return false;
+        }
+    }
+
+    public async Task DeregisterAsync(CancellationToken cancellationToken)
+    {
+        var leaseId = Interlocked.Read(ref _leaseId);
+        if (leaseId == 0)
+        {
+            return;
+        }
+
+        var (status, answer) = await _gateway.PostAsync("v3/lease/revoke", w => WriteLeaseId(w, leaseId), cancellationToken).ConfigureAwait(false);
+        using (answer)
+        {
+            if (status == HttpStatusCode.NotFound)
+            {
+                Log.LeaseAlreadyGone(_logger, leaseId);
+                return;
+            }
+
+            EnsureSuccess(status, answer, "lease revoke");
+            Log.LeaseRevoked(_logger, leaseId, _key);
+        }
+    }
+
+    private static void WriteLeaseId(Utf8JsonWriter writer, long leaseId) =>
+        writer.WriteString("ID", leaseId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static void EnsureSuccess(HttpStatusCode status, JsonDocument answer, string call)
+    {
+        if ((int)status is < 200 or > 299)
+        {
+            var error = answer.RootElement.TryGetProperty("error", out var e) ? e.ToString() : answer.RootElement.ToString();
+            throw new HttpRequestException($"etcd {call} failed with {(int)status}: {error}", null, status);
+        }
+    }
+
+    private byte[] InstanceJson(string name, string id, string address, int port)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", name);
+            writer.WriteString("id", id);
+            writer.WriteString("address", address);
+            writer.WriteNumber("port", port);
+            writer.WriteStartObject("metadata");
+            foreach (var (key, value) in _options.Metadata)
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    private async Task RevokeQuietlyAsync(long leaseId)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.RequestTimeout);
+            var (_, answer) = await _gateway.PostAsync("v3/lease/revoke", w => WriteLeaseId(w, leaseId), timeout.Token).ConfigureAwait(false);
+            answer.Dispose();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            // Best effort: the lease expires after its TTL.
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Etcd.Tests;
+
+public sealed class EtcdAdapterTests
+{
+    [Theory]
+    [InlineData("""{"ID":"7587853520410416651","TTL":"10"}""", 7587853520410416651L)]
+    [InlineData("""{"ID":7587853520410416651}""", 7587853520410416651L)]
+    [InlineData("""{"header":{}}""", 0L)]
+    public void GatewayIntegers_AreReadFromStringsOrNumbers_AndZeroWhenLeftOut(string json, long expected)
+    {
+        using var document = JsonDocument.Parse(json);
+
+        Assert.Equal(expected, EtcdGateway.ReadInt64(document.RootElement, "ID"));
+    }
+
+    [Fact]
+    public void Endpoints_AreCommaSeparatedAbsoluteUrls()
+    {
+        var endpoints = EtcdGateway.ParseEndpoints(" http://a:2379, https://b:2379/ ,not a url");
+
+        Assert.Equal(["http://a:2379/", "https://b:2379/"], endpoints.Select(e => e.ToString()));
+    }
+
+    [Theory]
+    [InlineData("Endpoints", "", "GracefulLifecycle:Etcd:Endpoints must contain at least one absolute http(s) URL")]
+    [InlineData("KeyPrefix", "services", "GracefulLifecycle:Etcd:KeyPrefix must start with '/'")]
+    [InlineData("LeaseTtl", "00:00:01", "GracefulLifecycle:Etcd:LeaseTtl must be a whole number of seconds, at least 2")]
+    [InlineData("LeaseTtl", "00:00:02.500", "GracefulLifecycle:Etcd:LeaseTtl must be a whole number of seconds, at least 2")]
+    [InlineData("KeepAliveInterval", "00:00:10", "GracefulLifecycle:Etcd:KeepAliveInterval must be greater than zero and shorter than")]
+    [InlineData("Port", "0", "GracefulLifecycle:Etcd:Port must be a TCP port")]
+    public void InvalidOptions_FailNamingTheKey(string key, string value, string expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Etcd:" + key, value)])
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGracefulLifecycle().AddEtcd();
+        using var provider = services.BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EtcdOptions>>().Value);
+
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddEtcd_Twice_RegistersOneRegistry()
+    {
+        var services = new ServiceCollection();
+        services.AddGracefulLifecycle().AddEtcd().AddEtcd();
+
+        Assert.Single(services, d => d.ServiceType == typeof(IServiceRegistry));
+    }
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace GracefulLifecycle.Testing;
+
+/// <summary>
+/// A real etcd server (Debian's <c>etcd-server</c> package) on free loopback ports with its data in a temporary
+/// folder, for tests that check registration through etcd itself.
+/// </summary>
+public sealed class EtcdServer : IAsyncDisposable
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("etcd-test-").FullName;
+    private readonly int _clientPort = FreePort();
+    private readonly int _peerPort = FreePort();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private Process? _process;
+
+    public Uri ClientUrl => new($"http://127.0.0.1:{_clientPort}/");
+
+    public static async Task<EtcdServer> StartAsync()
+    {
+        var server = new EtcdServer();
+        await server.RestartAsync();
+        return server;
+    }
+
+    /// <summary>Starts (or starts again, keeping its data) the server and waits until it reports healthy.</summary>
+    public async Task RestartAsync()
+    {
+        var binary = FindBinary() ?? throw new InvalidOperationException(
+            "etcd was not found on PATH or in /usr/bin: install Debian's etcd-server package (apt-get install -y etcd-server).");
+        var start = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "--name", "test",
+            "--data-dir", _dataDirectory,
+            "--listen-client-urls", $"http://127.0.0.1:{_clientPort}",
+            "--advertise-client-urls", $"http://127.0.0.1:{_clientPort}",
+            "--listen-peer-urls", $"http://127.0.0.1:{_peerPort}",
+            "--initial-advertise-peer-urls", $"http://127.0.0.1:{_peerPort}",
+            "--initial-cluster", $"test=http://127.0.0.1:{_peerPort}",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await _http.GetAsync(new Uri(ClientUrl, "health"));
+                if (response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("true", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30) || _process.HasExited)
+            {
+                throw new InvalidOperationException($"etcd did not become healthy (exited: {_process.HasExited}).");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Kills the server, as a crash or a network partition would look to its clients.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Reads every key under <paramref name="prefix"/> with a range query, as a consumer would.</summary>
+    public async Task<IReadOnlyList<EtcdKeyValue>> RangeAsync(string prefix)
+    {
+        var end = Encoding.UTF8.GetBytes(prefix);
+        end[^1]++;
+        var body = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["key"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(prefix)),
+            ["range_end"] = Convert.ToBase64String(end),
+        });
+        using var response = await _http.PostAsync(new Uri(ClientUrl, "v3/kv/range"), new StringContent(body, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        if (!json.RootElement.TryGetProperty("kvs", out var kvs))
+        {
+            return [];
+        }
+
+        return kvs.EnumerateArray().Select(kv => new EtcdKeyValue(
+            Encoding.UTF8.GetString(Convert.FromBase64String(kv.GetProperty("key").GetString()!)),
+            Encoding.UTF8.GetString(Convert.FromBase64String(kv.GetProperty("value").GetString()!)),
+            kv.TryGetProperty("lease", out var lease) ? long.Parse(lease.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : 0)).ToList();
+    }
+
+    /// <summary>Revokes a lease behind the client's back, as an expiry during a partition would.</summary>
+    public async Task RevokeAsync(long leaseId)
+    {
+        using var response = await _http.PostAsync(
+            new Uri(ClientUrl, "v3/lease/revoke"),
+            new StringContent($$"""{"ID":"{{leaseId}}"}""", Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        _http.Dispose();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless.
+        }
+    }
+
+    private static string? FindBinary() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Append("/usr/bin")
+            .Select(dir => Path.Combine(dir, "etcd"))
+            .FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One key of an etcd range answer.</summary>
+public sealed record EtcdKeyValue(string Key, string Value, long Lease);
