@@ -4,8 +4,14 @@ using GracefulLifecycle.Sample;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.Configure<SampleOptions>(builder.Configuration.GetSection(SampleOptions.SectionName));
-builder.Services.AddGracefulLifecycle()
+var lifecycle = builder.Services.AddGracefulLifecycle()
     .AddPreload<SimulatedCacheWarmup>();
+
+// Registries are opt-in by configuration, e.g. GracefulLifecycle__Etcd__Endpoints=http://127.0.0.1:2379
+if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
+{
+    lifecycle.AddEtcd();
+}
 
 var app = builder.Build();
 
