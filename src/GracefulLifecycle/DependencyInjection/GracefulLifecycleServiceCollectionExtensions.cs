@@ -47,7 +47,8 @@ public static class GracefulLifecycleServiceCollectionExtensions
             return new GracefulLifecycleBuilder(services);
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>(
+            sp => new GracefulLifecycleOptionsValidator(sp.GetServices<IServiceRegistry>)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
 
         services.AddHealthChecks();

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 namespace GracefulLifecycle.Options;
 
 /// <summary>Checks the options at startup; every message names the configuration key at fault.</summary>
-internal sealed class GracefulLifecycleOptionsValidator(IEnumerable<IServiceRegistry> registries) : IValidateOptions<GracefulLifecycleOptions>
+// Registries are read when validating, not injected: a registry may depend on these very options.
+internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServiceRegistry>> registries) : IValidateOptions<GracefulLifecycleOptions>
 {
     private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
 
@@ -29,7 +30,7 @@ internal sealed class GracefulLifecycleOptionsValidator(IEnumerable<IServiceRegi
 
         if (failures.Count == 0)
         {
-            CheckBudget(failures, new ShutdownPlan(options, registries));
+            CheckBudget(failures, new ShutdownPlan(options, registries()));
         }
 
         var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);

@@ -198,7 +198,7 @@ public sealed class RegistrationLifecycleTests
     public void ABudgetRaisedPastTheGracePeriodByARegistry_FailsNamingTheRegistry()
     {
         var registry = new RecordingRegistry("Eureka") { PropagationDelay = TimeSpan.FromSeconds(61) };
-        var result = new GracefulLifecycle.Options.GracefulLifecycleOptionsValidator([registry]).Validate(null, new GracefulLifecycleOptions());
+        var result = new GracefulLifecycle.Options.GracefulLifecycleOptionsValidator(() => [registry]).Validate(null, new GracefulLifecycleOptions());
 
         Assert.True(result.Failed);
         Assert.Contains("raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the propagation delay of Eureka", result.FailureMessage, StringComparison.Ordinal);

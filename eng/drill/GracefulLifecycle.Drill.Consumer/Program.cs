@@ -1,0 +1,97 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+// A consumer in the style of a Spring Cloud client: it reads the replicas of a service from etcd every
+// Consumer:RefreshInterval, picks one per request round-robin, and calls it over a pooled keep-alive HttpClient.
+// It never retries: a failed upstream call is answered 502, so the load generator counts it.
+var builder = WebApplication.CreateBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+var etcd = new Uri(builder.Configuration["Consumer:Etcd"] ?? "http://127.0.0.1:2379/");
+var prefix = builder.Configuration["Consumer:Prefix"] ?? "/services/drill/";
+var refresh = TimeSpan.Parse(builder.Configuration["Consumer:RefreshInterval"] ?? "00:00:01", System.Globalization.CultureInfo.InvariantCulture);
+
+var upstream = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 })
+{
+    Timeout = TimeSpan.FromSeconds(10),
+};
+var registryClient = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+var replicas = Array.Empty<Uri>();
+var next = 0;
+
+async Task RefreshAsync(CancellationToken cancellationToken)
+{
+    var end = Encoding.UTF8.GetBytes(prefix);
+    end[^1]++;
+    var body = JsonSerializer.Serialize(new Dictionary<string, string>
+    {
+        ["key"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(prefix)),
+        ["range_end"] = Convert.ToBase64String(end),
+    });
+    using var content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+    using var response = await registryClient.PostAsync(new Uri(etcd, "v3/kv/range"), content, cancellationToken);
+    using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+    var found = new List<Uri>();
+    if (json.RootElement.TryGetProperty("kvs", out var kvs))
+    {
+        foreach (var kv in kvs.EnumerateArray())
+        {
+            using var instance = JsonDocument.Parse(Convert.FromBase64String(kv.GetProperty("value").GetString()!));
+            var address = instance.RootElement.GetProperty("address").GetString();
+            var port = instance.RootElement.GetProperty("port").GetInt32();
+            found.Add(new Uri($"http://{address}:{port}/"));
+        }
+    }
+
+    Volatile.Write(ref replicas, found.ToArray());
+}
+
+var app = builder.Build();
+var stopping = app.Lifetime.ApplicationStopping;
+_ = Task.Run(async () =>
+{
+    while (!stopping.IsCancellationRequested)
+    {
+        try
+        {
+            await RefreshAsync(stopping);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            // Keep the last known list, as discovery clients do.
+        }
+
+        try
+        {
+            await Task.Delay(refresh, stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            break;
+        }
+    }
+});
+
+app.MapGet("/replicas", () => Results.Json(Volatile.Read(ref replicas).Select(r => r.ToString())));
+app.MapGet("/{**path}", async (HttpContext context, string? path) =>
+{
+    var current = Volatile.Read(ref replicas);
+    if (current.Length == 0)
+    {
+        return Results.StatusCode(503);
+    }
+
+    var target = current[(int)((uint)Interlocked.Increment(ref next) % current.Length)];
+    try
+    {
+        using var response = await upstream.GetAsync(new Uri(target, (path ?? string.Empty) + context.Request.QueryString), context.RequestAborted);
+        var text = await response.Content.ReadAsStringAsync(context.RequestAborted);
+        return response.IsSuccessStatusCode ? Results.Text(text) : Results.StatusCode(502);
+    }
+    catch (HttpRequestException)
+    {
+        return Results.StatusCode(502);
+    }
+});
+
+app.Run();

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using GracefulLifecycle.Testing;
+
+namespace GracefulLifecycle.Drill;
+
+/// <summary>
+/// A Kubernetes-like rolling update on one machine: maxSurge 1, maxUnavailable 0. For each old replica a new one is
+/// started and waited for (readiness 200), then the old one is terminated like the kubelet does (optional preStop,
+/// SIGTERM, SIGKILL after the grace period) while wrk keeps loading the service through the whole rollout.
+/// </summary>
+internal static class DrillRunner
+{
+    public static async Task<DrillResult> RunAsync(DrillSettings settings, TextWriter log)
+    {
+        var directory = AppContext.BaseDirectory;
+        var app = Path.Combine(directory, settings.Scenario == DrillScenario.Baseline ? "GracefulLifecycle.Drill.Baseline.dll" : "GracefulLifecycle.Sample.dll");
+        var slots = Enumerable.Range(0, settings.Replicas * 2).Select(_ => FreePort()).ToArray();
+        var freePorts = Channel.CreateUnbounded<int>();
+        foreach (var slot in slots)
+        {
+            freePorts.Writer.TryWrite(slot);
+        }
+
+        EtcdServer? etcd = null;
+        ChildProcess? consumer = null;
+        Haproxy? haproxy = null;
+        Wrk? wrk = null;
+        var replicas = new List<Replica>();
+        var everyReplica = new List<Replica>();
+        try
+        {
+            if (settings.Scenario == DrillScenario.Etcd)
+            {
+                etcd = await EtcdServer.StartAsync();
+            }
+
+            var appSettings = AppSettings(settings, etcd);
+            async Task<Replica> StartReplicaAsync()
+            {
+                var replica = Replica.Start(app, await freePorts.Reader.ReadAsync(), appSettings);
+                everyReplica.Add(replica);
+                await replica.WaitReadyAsync(TimeSpan.FromSeconds(60));
+                return replica;
+            }
+
+            for (var i = 0; i < settings.Replicas; i++)
+            {
+                replicas.Add(await StartReplicaAsync());
+            }
+
+            Uri target;
+            if (settings.Mode == BalancerMode.None)
+            {
+                var port = FreePort();
+                consumer = new ChildProcess("dotnet", [Path.Combine(directory, "GracefulLifecycle.Drill.Consumer.dll")], new Dictionary<string, string>
+                {
+                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+                    ["Consumer__Etcd"] = etcd!.ClientUrl.ToString(),
+                    ["Consumer__Prefix"] = "/services/drill/",
+                    ["Consumer__RefreshInterval"] = settings.ConsumerRefresh.ToString("c", CultureInfo.InvariantCulture),
+                });
+                target = new Uri($"http://127.0.0.1:{port}/");
+            }
+            else
+            {
+                var port = FreePort();
+                haproxy = await Haproxy.StartAsync(settings.Mode, port, slots);
+                target = new Uri($"http://127.0.0.1:{port}/");
+
+                // Like endpoints in steady state: exactly the running replicas are in rotation.
+                var expected = replicas.Select(r => r.Port).Order().ToArray();
+                var deadline = Stopwatch.StartNew();
+                while (!(await haproxy.ServersUpAsync(slots)).Order().SequenceEqual(expected))
+                {
+                    if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+                    {
+                        throw new InvalidOperationException("HAProxy never had exactly the running replicas up.");
+                    }
+
+                    await Task.Delay(100);
+                }
+            }
+
+            // Start the load only once every path to a replica answers, as a Service in steady state does.
+            await WaitForSteadyStateAsync(target);
+            wrk = Wrk.Start(target, settings.Threads, settings.Connections);
+            log.WriteLine($"[{settings.Name}] load running against {target}");
+            await Task.Delay(settings.SteadyLoad);
+
+            var rollout = Stopwatch.StartNew();
+            var terminations = new List<Task<bool>>();
+            for (var round = 1; round <= settings.Rollouts; round++)
+            {
+                foreach (var old in replicas.ToList())
+                {
+                    var fresh = await StartReplicaAsync();
+                    replicas.Add(fresh);
+                    replicas.Remove(old);
+                    terminations.Add(TerminateAsync(old, settings, freePorts.Writer));
+                }
+
+                log.WriteLine($"[{settings.Name}] rollout {round} of {settings.Rollouts} placed after {rollout.Elapsed.TotalSeconds:F1} s");
+            }
+
+            var exitedByThemselves = await Task.WhenAll(terminations);
+            var duration = rollout.Elapsed;
+            await Task.Delay(settings.SteadyLoad);
+            var counts = await wrk.StopAsync();
+            var result = new DrillResult(
+                settings, counts.Requests, counts.Non2xx, counts.Connect, counts.Read, counts.Write, counts.Timeout, duration, counts.Timeline)
+            {
+                Killed = exitedByThemselves.Count(exited => !exited),
+            };
+            log.WriteLine(result.ToString());
+            if (settings.Timeline)
+            {
+                foreach (var line in result.Timeline)
+                {
+                    log.WriteLine($"    {line}");
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (wrk is not null)
+            {
+                await wrk.DisposeAsync();
+            }
+
+            if (haproxy is not null)
+            {
+                await haproxy.DisposeAsync();
+            }
+
+            if (consumer is not null)
+            {
+                await consumer.DisposeAsync();
+            }
+
+            foreach (var replica in everyReplica)
+            {
+                await replica.DisposeAsync();
+            }
+
+            if (etcd is not null)
+            {
+                await etcd.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<bool> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts)
+    {
+        var exited = await replica.TerminateAsync(settings.Scenario == DrillScenario.PreStop, settings.GracePeriod);
+        freePorts.TryWrite(replica.Port);
+        return exited;
+    }
+
+    private static Dictionary<string, string> AppSettings(DrillSettings settings, EtcdServer? etcd)
+    {
+        var values = new Dictionary<string, string>
+        {
+            ["Sample__PreloadDuration"] = "00:00:00.500",
+            ["GracefulLifecycle__ShutdownDelay"] = settings.ShutdownDelay.ToString("c", CultureInfo.InvariantCulture),
+            ["GracefulLifecycle__DrainTimeout"] = settings.DrainTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["GracefulLifecycle__TerminationGracePeriod"] = settings.GracePeriod.ToString("c", CultureInfo.InvariantCulture),
+        };
+        if (etcd is not null)
+        {
+            values["GracefulLifecycle__Etcd__Endpoints"] = etcd.ClientUrl.ToString();
+            values["GracefulLifecycle__Etcd__ServiceName"] = "drill";
+            values["GracefulLifecycle__Etcd__Address"] = "127.0.0.1";
+            values["GracefulLifecycle__Etcd__LeaseTtl"] = "00:00:05";
+            values["GracefulLifecycle__Etcd__ConsumerRefreshInterval"] = settings.ConsumerRefresh.ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        return values;
+    }
+
+    /// <summary>Waits until 50 new connections in a row are answered: every slot without a replica is marked down.</summary>
+    private static async Task WaitForSteadyStateAsync(Uri target)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        var successes = 0;
+        while (successes < 50)
+        {
+            try
+            {
+                // A new connection each time: in tcp mode a kept-alive one would stay on a single replica.
+                using var request = new HttpRequestMessage(HttpMethod.Get, target) { Headers = { ConnectionClose = true } };
+                using var response = await client.SendAsync(request);
+                successes = response.IsSuccessStatusCode ? successes + 1 : 0;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                successes = 0;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new InvalidOperationException($"{target} never answered 50 requests in a row.");
+            }
+
+            if (successes == 0)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,30 @@
+namespace GracefulLifecycle.Drill;
+
+/// <summary>What rolls and how it leaves.</summary>
+internal enum DrillScenario
+{
+    /// <summary>A plain ASP.NET Core app without the library, SIGTERM only.</summary>
+    Baseline,
+
+    /// <summary>The sample with the library, SIGTERM only.</summary>
+    SigTerm,
+
+    /// <summary>The sample with the library, a preStop call to /prestop, then SIGTERM.</summary>
+    PreStop,
+
+    /// <summary>The sample registered in etcd, called by a consumer that discovers it there; SIGTERM only.</summary>
+    Etcd,
+}
+
+/// <summary>How HAProxy stands in for the Kubernetes Service.</summary>
+internal enum BalancerMode
+{
+    /// <summary>No balancer: the consumer discovers the replicas itself.</summary>
+    None,
+
+    /// <summary><c>mode tcp</c>, like kube-proxy: an established connection stays on its replica.</summary>
+    Tcp,
+
+    /// <summary><c>mode http</c> with backend connection reuse, like an ingress or Envoy.</summary>
+    Http,
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+
+namespace GracefulLifecycle.Drill;
+
+/// <summary>One replica (a pod) on a fixed loopback port: started, probed for readiness, terminated like the kubelet does.</summary>
+internal sealed class Replica : IAsyncDisposable
+{
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly ChildProcess _process;
+
+    private Replica(int port, ChildProcess process)
+    {
+        Port = port;
+        _process = process;
+    }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}/");
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output => _process.Output;
+
+    public static Replica Start(string appDll, int port, IReadOnlyDictionary<string, string> settings)
+    {
+        var environment = new Dictionary<string, string>(settings)
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        return new Replica(port, new ChildProcess("dotnet", [appDll], environment));
+    }
+
+    /// <summary>Polls readiness as the kubelet's probe does, until it answers 200.</summary>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var response = await Probe.GetAsync(new Uri(Address, "ifready"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            if (_process.HasExited || deadline.Elapsed > timeout)
+            {
+                throw new InvalidOperationException($"Replica on port {Port} did not become ready. Output:{Environment.NewLine}{_process.Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Terminates the replica as the kubelet does: the preStop hook (an HTTP GET whose answer it waits for), then
+    /// SIGTERM, then SIGKILL when the grace period, counted from the start of preStop, runs out.
+    /// </summary>
+    /// <returns>Whether the replica exited by itself within the grace period.</returns>
+    public async Task<bool> TerminateAsync(bool preStop, TimeSpan gracePeriod)
+    {
+        var clock = Stopwatch.StartNew();
+        if (preStop)
+        {
+            try
+            {
+                using var hook = new HttpClient { Timeout = gracePeriod };
+                using var response = await hook.GetAsync(new Uri(Address, "prestop"));
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // The kubelet logs a failed hook and goes on with SIGTERM.
+            }
+        }
+
+        _process.Signal(ChildProcess.SIGTERM);
+        var left = gracePeriod - clock.Elapsed;
+        if (left > TimeSpan.Zero && await _process.WaitForExitAsync(left))
+        {
+            return true;
+        }
+
+        _process.Signal(ChildProcess.SIGKILL);
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        return false;
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+}
