@@ -1,0 +1,31 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace GracefulLifecycle.Consul;
+
+/// <summary>Every log line of the Consul adapter, with stable event ids (120-139).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(120, LogLevel.Information,
+        "Registering service {ServiceName} as {ServiceId} at {ServiceAddress}:{Port} with the Consul agent {Agent}; check {CheckUrl} every {CheckInterval}",
+        EventName = "ConsulRegistering")]
+    public static partial void Registering(ILogger logger, string serviceName, string serviceId, string serviceAddress, int port, string agent, string checkUrl, TimeSpan checkInterval);
+
+    [LoggerMessage(121, LogLevel.Debug, "Consul agent answered {Method} {Path} with {StatusCode} in {ElapsedMs} ms", EventName = "ConsulCallCompleted")]
+    public static partial void CallCompleted(ILogger logger, string method, string path, int statusCode, long elapsedMs);
+
+    [LoggerMessage(122, LogLevel.Information, "The Consul agent no longer knows service {ServiceId} (404); it must be registered again", EventName = "ConsulServiceUnknown")]
+    public static partial void ServiceUnknown(ILogger logger, string serviceId);
+
+    [LoggerMessage(123, LogLevel.Debug, "The Consul agent did not know service {ServiceId} when deregistering it (404); nothing to remove", EventName = "ConsulDeregisterUnknown")]
+    public static partial void DeregisterUnknown(ILogger logger, string serviceId);
+
+    [LoggerMessage(124, LogLevel.Debug, "No registration was sent to the Consul agent; nothing to deregister", EventName = "ConsulDeregisterSkipped")]
+    public static partial void DeregisterSkipped(ILogger logger);
+
+    [LoggerMessage(125, LogLevel.Information, "Deregistering service {ServiceId} from the Consul agent {Agent}", EventName = "ConsulDeregistering")]
+    public static partial void Deregistering(ILogger logger, string serviceId, string agent);
+
+    [LoggerMessage(126, LogLevel.Debug, "Consul agent call {Method} {Path} failed with {StatusCode}: {Body}", EventName = "ConsulCallRefused")]
+    public static partial void CallRefused(ILogger logger, string method, string path, HttpStatusCode statusCode, string body);
+}

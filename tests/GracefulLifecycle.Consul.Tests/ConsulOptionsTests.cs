@@ -1,0 +1,215 @@
+using GracefulLifecycle.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Consul.Tests;
+
+public sealed class ConsulOptionsTests
+{
+    [Fact]
+    public void Defaults_are_the_documented_ones()
+    {
+        var options = new ConsulOptions();
+
+        Assert.Equal("GracefulLifecycle:Consul", ConsulOptions.SectionName);
+        Assert.Equal("http://127.0.0.1:8500", options.Address);
+        Assert.Null(options.Token);
+        Assert.Null(options.ServiceName);
+        Assert.Null(options.ServiceId);
+        Assert.Null(options.ServiceAddress);
+        Assert.Null(options.Port);
+        Assert.Empty(options.Tags);
+        Assert.Empty(options.Meta);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.CheckInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.CheckTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.DeregisterCriticalServiceAfter);
+        Assert.Null(options.CheckUrl);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ConsumerRefreshInterval);
+        Assert.Null(options.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.RenewalInterval);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
+        Assert.True(new ConsulOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void The_registry_derives_its_timings_from_the_options()
+    {
+        using var services = Build(configure: o =>
+        {
+            o.ConsumerRefreshInterval = TimeSpan.FromSeconds(7);
+            o.RenewalInterval = TimeSpan.FromSeconds(11);
+        });
+
+        var registry = Assert.IsType<ConsulRegistry>(Assert.Single(services.GetServices<IServiceRegistry>()));
+
+        Assert.Equal("Consul", registry.Name);
+        Assert.Equal(TimeSpan.FromSeconds(8), registry.PropagationDelay);
+        Assert.Equal(TimeSpan.Zero, registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(11), registry.RenewalInterval);
+    }
+
+    [Fact]
+    public void DeregisterCriticalServiceAfter_below_one_minute_fails_with_a_message_naming_the_key()
+    {
+        var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(30) });
+
+        var failure = Assert.Single(result.Failures!);
+        Assert.StartsWith(
+            "GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must be at least 00:01:00 (Consul's minimum)",
+            failure,
+            StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Address", "GracefulLifecycle:Consul:Address must be an absolute http or https URL")]
+    [InlineData("Token", "GracefulLifecycle:Consul:Token must not be blank")]
+    [InlineData("ServiceName", "GracefulLifecycle:Consul:ServiceName must not be blank")]
+    [InlineData("ServiceId", "GracefulLifecycle:Consul:ServiceId must not be blank")]
+    [InlineData("ServiceAddress", "GracefulLifecycle:Consul:ServiceAddress must be an address consumers can call")]
+    [InlineData("Port", "GracefulLifecycle:Consul:Port must be a TCP port from 1 to 65535")]
+    [InlineData("Tags", "GracefulLifecycle:Consul:Tags:0 must not be empty")]
+    [InlineData("MetaKey", "GracefulLifecycle:Consul:Meta:bad key is not a valid Consul metadata key")]
+    [InlineData("MetaReserved", "GracefulLifecycle:Consul:Meta:consul-version uses the prefix 'consul-'")]
+    [InlineData("CheckInterval", "GracefulLifecycle:Consul:CheckInterval must be greater than zero")]
+    [InlineData("CheckTimeout", "GracefulLifecycle:Consul:CheckTimeout must be greater than zero")]
+    [InlineData("CheckUrl", "GracefulLifecycle:Consul:CheckUrl must be an absolute http or https URL")]
+    [InlineData("ConsumerRefreshInterval", "GracefulLifecycle:Consul:ConsumerRefreshInterval must not be negative")]
+    [InlineData("VisibilityDelay", "GracefulLifecycle:Consul:VisibilityDelay must not be negative")]
+    [InlineData("RenewalInterval", "GracefulLifecycle:Consul:RenewalInterval must be greater than zero")]
+    [InlineData("RequestTimeout", "GracefulLifecycle:Consul:RequestTimeout must be greater than zero")]
+    public void Each_invalid_value_fails_with_a_message_naming_its_key(string what, string expected)
+    {
+        var options = new ConsulOptions();
+        switch (what)
+        {
+            case "Address": options.Address = "127.0.0.1:8500"; break;
+            case "Token": options.Token = " "; break;
+            case "ServiceName": options.ServiceName = ""; break;
+            case "ServiceId": options.ServiceId = " "; break;
+            case "ServiceAddress": options.ServiceAddress = "0.0.0.0"; break;
+            case "Port": options.Port = 70000; break;
+            case "Tags": options.Tags.Add(""); break;
+            case "MetaKey": options.Meta["bad key"] = "x"; break;
+            case "MetaReserved": options.Meta["consul-version"] = "x"; break;
+            case "CheckInterval": options.CheckInterval = TimeSpan.Zero; break;
+            case "CheckTimeout": options.CheckTimeout = TimeSpan.FromSeconds(-1); break;
+            case "CheckUrl": options.CheckUrl = "/ifready"; break;
+            case "ConsumerRefreshInterval": options.ConsumerRefreshInterval = TimeSpan.FromSeconds(-1); break;
+            case "VisibilityDelay": options.VisibilityDelay = TimeSpan.FromSeconds(-1); break;
+            case "RenewalInterval": options.RenewalInterval = TimeSpan.Zero; break;
+            case "RequestTimeout": options.RequestTimeout = TimeSpan.Zero; break;
+        }
+
+        var result = new ConsulOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.StartsWith(expected, Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_infinite_renewal_interval_turns_the_verification_off_and_is_valid()
+    {
+        var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { RenewalInterval = Timeout.InfiniteTimeSpan });
+
+        Assert.True(result.Succeeded);
+    }
+
+    [Fact]
+    public void Configuration_overrides_code()
+    {
+        using var services = Build(
+            configure: o =>
+            {
+                o.ServiceName = "from-code";
+                o.CheckInterval = TimeSpan.FromSeconds(9);
+                o.Token = "code-token";
+            },
+            settings: new Dictionary<string, string?>
+            {
+                ["GracefulLifecycle:Consul:ServiceName"] = "from-config",
+                ["GracefulLifecycle:Consul:CheckInterval"] = "00:00:03",
+                ["GracefulLifecycle:Consul:Meta:zone"] = "eu-1",
+                ["GracefulLifecycle:Consul:Tags:0"] = "blue",
+            });
+
+        var options = services.GetRequiredService<IOptions<ConsulOptions>>().Value;
+
+        Assert.Equal("from-config", options.ServiceName);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.CheckInterval);
+        Assert.Equal("code-token", options.Token);
+        Assert.Equal("eu-1", options.Meta["zone"]);
+        Assert.Equal(["blue"], options.Tags);
+    }
+
+    [Fact]
+    public void An_invalid_configured_value_fails_options_resolution_with_the_key()
+    {
+        using var services = Build(settings: new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Consul:DeregisterCriticalServiceAfter"] = "00:00:30",
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ConsulOptions>>().Value);
+
+        Assert.Contains("GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must be at least 00:01:00 (Consul's minimum)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddConsul_twice_registers_once_and_applies_both_delegates()
+    {
+        var collection = NewCollection(settings: null);
+        var lifecycle = collection.AddGracefulLifecycle();
+
+        lifecycle.AddConsul(o => o.Tags.Add("first")).AddConsul(o => o.ServiceName = "second");
+
+        Assert.Single(collection, d => d.ServiceType == typeof(IServiceRegistry));
+        Assert.Single(collection, d => d.ServiceType == typeof(IValidateOptions<ConsulOptions>));
+        using var services = collection.BuildServiceProvider();
+        Assert.Single(services.GetServices<IServiceRegistry>());
+        var options = services.GetRequiredService<IOptions<ConsulOptions>>().Value;
+        Assert.Equal(["first"], options.Tags);
+        Assert.Equal("second", options.ServiceName);
+    }
+
+    [Fact]
+    public void AddConsul_without_a_delegate_uses_the_defaults()
+    {
+        using var services = Build(configure: null);
+
+        var options = services.GetRequiredService<IOptions<ConsulOptions>>().Value;
+
+        Assert.Equal("http://127.0.0.1:8500", options.Address);
+        Assert.NotNull(services.GetRequiredService<IHttpClientFactory>().CreateClient(ConsulRegistry.HttpClientName));
+    }
+
+    internal static ServiceProvider Build(Action<ConsulOptions>? configure = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null, CapturingLoggerProvider? logs = null)
+    {
+        var collection = NewCollection(settings, logs);
+        if (time is not null)
+        {
+            collection.AddSingleton(time);
+        }
+
+        collection.AddGracefulLifecycle().AddConsul(configure);
+        return collection.BuildServiceProvider();
+    }
+
+    private static ServiceCollection NewCollection(IDictionary<string, string?>? settings, CapturingLoggerProvider? logs = null)
+    {
+        var collection = new ServiceCollection();
+        collection.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
+        collection.AddSingleton<IHostEnvironment>(new HostingEnvironment { ApplicationName = "orders-api", EnvironmentName = "Test" });
+        collection.AddLogging(b =>
+        {
+            if (logs is not null)
+            {
+                b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+            }
+        });
+        return collection;
+    }
+}

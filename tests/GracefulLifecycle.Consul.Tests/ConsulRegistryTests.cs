@@ -1,0 +1,221 @@
+using System.Net;
+using GracefulLifecycle.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GracefulLifecycle.Consul.Tests;
+
+/// <summary>The adapter's calls, made directly (the lifecycle decides when in real use), against the fake agent.</summary>
+public sealed class ConsulRegistryTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly CapturingLoggerProvider _logs = new();
+    private FakeConsulAgent _agent = null!;
+
+    public async Task InitializeAsync() => _agent = await FakeConsulAgent.StartAsync(aclToken: "s3cret");
+
+    public async Task DisposeAsync() => await _agent.DisposeAsync();
+
+    [Theory]
+    [InlineData(2000, "2s")]
+    [InlineData(500, "500ms")]
+    [InlineData(60_000, "60s")]
+    [InlineData(1500, "1500ms")]
+    [InlineData(0, "0s")]
+    public void Durations_are_written_as_Go_duration_strings(int milliseconds, string expected)
+    {
+        var text = GoDuration.Format(TimeSpan.FromMilliseconds(milliseconds));
+
+        Assert.Equal(expected, text);
+        Assert.True(GoDurationParser.TryParse(text, out var parsed));
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), parsed);
+    }
+
+    [Fact]
+    public void Sub_millisecond_durations_stay_exact()
+    {
+        Assert.Equal("10us", GoDuration.Format(TimeSpan.FromMicroseconds(10)));
+        Assert.Equal("100ns", GoDuration.Format(TimeSpan.FromTicks(1)));
+    }
+
+    [Fact]
+    public async Task Register_renew_and_deregister_each_send_the_token_and_get_the_expected_answers()
+    {
+        using var services = Build();
+        var registry = Registry(services);
+
+        await registry.RegisterAsync(CancellationToken.None);
+        var known = await registry.RenewAsync(CancellationToken.None);
+        await registry.DeregisterAsync(CancellationToken.None);
+        var afterDeregister = await registry.RenewAsync(CancellationToken.None);
+
+        Assert.True(known);
+        Assert.False(afterDeregister);
+        Assert.Equal(
+            [
+                "PUT /v1/agent/service/register?replace-existing-checks=true -> 200",
+                "GET /v1/agent/service/orders-1 -> 200",
+                "PUT /v1/agent/service/deregister/orders-1 -> 200",
+                "GET /v1/agent/service/orders-1 -> 404",
+            ],
+            _agent.Calls.Select(c => $"{c.Method} {c.Path}{c.Query} -> {c.StatusCode}"));
+        Assert.All(_agent.Calls, c => Assert.Equal("s3cret", c.Token));
+    }
+
+    [Fact]
+    public async Task Register_sends_the_service_definition_with_an_HTTP_check()
+    {
+        using var services = Build(o =>
+        {
+            o.Tags.Add("v2");
+            o.Tags.Add("v2");
+            o.Meta["zone"] = "eu-1";
+            o.CheckInterval = TimeSpan.FromMilliseconds(1500);
+            o.CheckTimeout = TimeSpan.FromMilliseconds(500);
+            o.DeregisterCriticalServiceAfter = TimeSpan.FromMinutes(2);
+        });
+
+        await Registry(services).RegisterAsync(CancellationToken.None);
+
+        var body = Assert.Single(_agent.Calls).Json();
+        Assert.Equal("orders-1", body.GetProperty("ID").GetString());
+        Assert.Equal("orders", body.GetProperty("Name").GetString());
+        Assert.Equal("10.1.2.3", body.GetProperty("Address").GetString());
+        Assert.Equal(8080, body.GetProperty("Port").GetInt32());
+        Assert.Equal(["v2"], body.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("eu-1", body.GetProperty("Meta").GetProperty("zone").GetString());
+        var check = body.GetProperty("Check");
+        Assert.Equal("http://10.1.2.3:8080/ifready", check.GetProperty("HTTP").GetString());
+        Assert.Equal("GET", check.GetProperty("Method").GetString());
+        Assert.Equal("1500ms", check.GetProperty("Interval").GetString());
+        Assert.Equal("500ms", check.GetProperty("Timeout").GetString());
+        Assert.Equal("120s", check.GetProperty("DeregisterCriticalServiceAfter").GetString());
+        var service = _agent.Service("orders-1")!;
+        Assert.Equal(TimeSpan.FromMinutes(2), service.DeregisterCriticalServiceAfter);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), service.CheckInterval);
+    }
+
+    [Fact]
+    public void An_IPv6_service_address_is_bracketed_in_the_check_URL()
+    {
+        using var services = Build(o => o.ServiceAddress = "fd00::5");
+
+        var definition = Registry(services).CreateDefinition();
+
+        Assert.Equal("http://[fd00::5]:8080/ifready", definition.CheckUrl);
+    }
+
+    [Fact]
+    public async Task A_refused_registration_throws_with_the_status_and_the_agent_s_answer()
+    {
+        using var services = Build(o => o.Token = "wrong");
+
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
+        Assert.Contains("403", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ACL not found", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("/v1/agent/service/register", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deregistering_a_service_the_agent_does_not_know_is_not_an_error()
+    {
+        using var services = Build();
+        var registry = Registry(services);
+        await registry.RegisterAsync(CancellationToken.None);
+        Assert.True(_agent.Forget("orders-1"));
+
+        await registry.DeregisterAsync(CancellationToken.None);
+
+        Assert.Equal(404, _agent.Calls[^1].StatusCode);
+        Assert.True(_logs.Contains("did not know service orders-1 when deregistering it (404)"));
+        Assert.Contains(_logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("[123]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Deregistering_before_any_registration_sends_nothing()
+    {
+        using var services = Build();
+
+        await Registry(services).DeregisterAsync(CancellationToken.None);
+
+        Assert.Empty(_agent.Calls);
+    }
+
+    [Fact]
+    public async Task A_renewal_refused_for_another_reason_than_404_throws_instead_of_reporting_the_service_lost()
+    {
+        using var services = Build();
+        var registry = Registry(services);
+        await registry.RegisterAsync(CancellationToken.None);
+        using var wrongToken = Build(o => o.Token = "expired");
+        var other = Registry(wrongToken);
+        await Assert.ThrowsAsync<HttpRequestException>(() => other.RegisterAsync(CancellationToken.None));
+
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => other.RenewAsync(CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_call_the_agent_does_not_answer_times_out_after_RequestTimeout_on_the_injected_clock()
+    {
+        using var services = Build(o => o.RequestTimeout = TimeSpan.FromSeconds(3));
+        var registry = Registry(services);
+        await registry.RegisterAsync(CancellationToken.None);
+        using var hung = _agent.Hold(c => c.IsServiceRead);
+
+        var renew = registry.RenewAsync(CancellationToken.None);
+        Assert.True(await _agent.WaitForCallsAsync(calls => calls.Any(c => c.IsServiceRead), TimeSpan.FromSeconds(10)));
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(renew.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => renew.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("did not answer GET /v1/agent/service/orders-1 within 00:00:03", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_caller_s_cancellation_is_not_reported_as_a_timeout()
+    {
+        using var services = Build();
+        var registry = Registry(services);
+        await registry.RegisterAsync(CancellationToken.None);
+        using var hung = _agent.Hold(c => c.IsDeregister);
+        using var cancel = new CancellationTokenSource();
+
+        var deregister = registry.DeregisterAsync(cancel.Token);
+        Assert.True(await _agent.WaitForCallsAsync(calls => calls.Any(c => c.IsDeregister), TimeSpan.FromSeconds(10)));
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deregister.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task An_address_with_a_trailing_slash_is_joined_correctly()
+    {
+        using var services = Build(o => o.Address = _agent.Address.ToString());
+
+        await Registry(services).RegisterAsync(CancellationToken.None);
+
+        Assert.Equal("/v1/agent/service/register", Assert.Single(_agent.Calls).Path);
+    }
+
+    private ServiceProvider Build(Action<ConsulOptions>? configure = null) =>
+        ConsulOptionsTests.Build(
+            o =>
+            {
+                o.Address = _agent.Address.ToString().TrimEnd('/');
+                o.Token = "s3cret";
+                o.ServiceName = "orders";
+                o.ServiceId = "orders-1";
+                o.ServiceAddress = "10.1.2.3";
+                o.Port = 8080;
+                configure?.Invoke(o);
+            },
+            time: _time,
+            logs: _logs);
+
+    private static ConsulRegistry Registry(IServiceProvider services) =>
+        Assert.IsType<ConsulRegistry>(Assert.Single(services.GetServices<IServiceRegistry>()));
+}

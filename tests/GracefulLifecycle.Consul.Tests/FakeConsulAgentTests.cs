@@ -1,0 +1,261 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace GracefulLifecycle.Consul.Tests;
+
+/// <summary>The fake agent keeps the published contract the adapter is tested against.</summary>
+public sealed class FakeConsulAgentTests : IAsyncLifetime
+{
+    private readonly HttpClient _client = new();
+    private FakeConsulAgent _agent = null!;
+
+    public async Task InitializeAsync() => _agent = await FakeConsulAgent.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _agent.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Register_answers_200_and_the_service_can_be_read_back()
+    {
+        var response = await PutAsync(
+            "v1/agent/service/register",
+            """{"ID":"web-1","Name":"web","Tags":["a","b"],"Address":"10.0.0.5","Port":8080,"Meta":{"version":"1"},"Check":{"HTTP":"http://10.0.0.5:8080/ifready","Interval":"2s","Timeout":"500ms"}}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var read = await _client.GetAsync(new Uri(_agent.Address, "v1/agent/service/web-1"));
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        using var json = JsonDocument.Parse(await read.Content.ReadAsStringAsync());
+        var root = json.RootElement;
+        Assert.Equal("web-1", root.GetProperty("ID").GetString());
+        Assert.Equal("web", root.GetProperty("Service").GetString());
+        Assert.Equal(8080, root.GetProperty("Port").GetInt32());
+        Assert.Equal("10.0.0.5", root.GetProperty("Address").GetString());
+        Assert.Equal(["a", "b"], root.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("1", root.GetProperty("Meta").GetProperty("version").GetString());
+
+        var service = _agent.Service("web-1")!;
+        Assert.Equal(TimeSpan.FromSeconds(2), service.CheckInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), service.CheckTimeout);
+        Assert.Equal("critical", service.CheckStatus);
+    }
+
+    [Fact]
+    public async Task Register_without_an_ID_uses_the_name()
+    {
+        var response = await PutAsync("v1/agent/service/register", """{"name":"web","port":80}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull(_agent.Service("web"));
+    }
+
+    [Fact]
+    public async Task Register_without_a_name_is_400_Missing_service_name()
+    {
+        var response = await PutAsync("v1/agent/service/register", """{"ID":"web-1","Port":80}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Missing service name", await response.Content.ReadAsStringAsync());
+        Assert.Empty(_agent.Services);
+    }
+
+    [Fact]
+    public async Task Register_with_an_HTTP_check_without_interval_is_400()
+    {
+        var response = await PutAsync("v1/agent/service/register", """{"Name":"web","Check":{"HTTP":"http://127.0.0.1/"}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("Invalid check: Interval must be > 0", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_agent.Services);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("[1,2]")]
+    [InlineData("""{"Name":"web","Check":{"HTTP":"http://x/","Interval":"soon"}}""")]
+    public async Task Register_with_a_body_that_does_not_decode_is_400(string body)
+    {
+        var response = await PutAsync("v1/agent/service/register", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith("Request decode failed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10s", 60)]
+    [InlineData("59s", 60)]
+    [InlineData("1m0s", 60)]
+    [InlineData("90s", 90)]
+    public async Task DeregisterCriticalServiceAfter_below_one_minute_is_raised_to_one_minute(string value, int expectedSeconds)
+    {
+        var response = await PutAsync(
+            "v1/agent/service/register",
+            $$$"""{"Name":"web","Check":{"HTTP":"http://127.0.0.1/","Interval":"1s","DeregisterCriticalServiceAfter":"{{{value}}}"}}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), _agent.Service("web")!.DeregisterCriticalServiceAfter);
+    }
+
+    [Fact]
+    public async Task With_an_ACL_token_a_call_without_or_with_a_wrong_token_is_403()
+    {
+        await using var agent = await FakeConsulAgent.StartAsync(aclToken: "secret");
+        const string body = """{"Name":"web"}""";
+
+        using var missing = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: null);
+        using var wrong = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: "guess");
+        using var wrongDeregister = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/deregister/web", null, token: "guess");
+        using var right = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: "secret");
+
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+        Assert.Equal("Permission denied", await missing.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        Assert.Equal("ACL not found", await wrong.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, wrongDeregister.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        Assert.NotNull(agent.Service("web"));
+        Assert.Equal([null, "guess", "guess", "secret"], agent.Calls.Select(c => c.Token));
+    }
+
+    [Fact]
+    public async Task Deregister_removes_a_known_service_and_answers_404_for_an_unknown_one()
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web"}""");
+
+        var known = await PutAsync("v1/agent/service/deregister/web-1", null);
+        var again = await PutAsync("v1/agent/service/deregister/web-1", null);
+        using var read = await _client.GetAsync(new Uri(_agent.Address, "v1/agent/service/web-1"));
+
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        Assert.Equal(
+            "Unknown service ID \"web-1\". Ensure that the service ID is passed, not the service name.",
+            await again.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Empty(_agent.Services);
+    }
+
+    [Fact]
+    public async Task Maintenance_takes_a_service_out_of_the_passing_list_until_disabled()
+    {
+        await PutAsync(
+            "v1/agent/service/register",
+            $$$"""{"ID":"web-1","Name":"web","Check":{"HTTP":"{{{_agent.Address}}}_fake/status/200","Interval":"1s"}}""");
+        await _agent.RunChecksAsync();
+        Assert.Single(await HealthAsync("web", passingOnly: true));
+
+        var enable = await PutAsync("v1/agent/service/maintenance/web-1?enable=true&reason=upgrade", null);
+        var enableAgain = await PutAsync("v1/agent/service/maintenance/web-1?enable=true&reason=upgrade", null);
+        var passingDuring = await HealthAsync("web", passingOnly: true);
+        var allDuring = await HealthAsync("web", passingOnly: false);
+        var disable = await PutAsync("v1/agent/service/maintenance/web-1?enable=false", null);
+
+        Assert.Equal(HttpStatusCode.OK, enable.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, enableAgain.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, disable.StatusCode);
+        Assert.Empty(passingDuring);
+        var checks = Assert.Single(allDuring).GetProperty("Checks").EnumerateArray().ToArray();
+        var maintenance = Assert.Single(checks, c => c.GetProperty("CheckID").GetString() == "_service_maintenance:web-1");
+        Assert.Equal("critical", maintenance.GetProperty("Status").GetString());
+        Assert.Equal("upgrade", maintenance.GetProperty("Notes").GetString());
+        Assert.Single(await HealthAsync("web", passingOnly: true));
+    }
+
+    [Fact]
+    public async Task Maintenance_needs_enable_and_a_known_service()
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web"}""");
+
+        var missing = await PutAsync("v1/agent/service/maintenance/web-1", null);
+        var invalid = await PutAsync("v1/agent/service/maintenance/web-1?enable=maybe", null);
+        var unknown = await PutAsync("v1/agent/service/maintenance/nope?enable=true", null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Equal("Missing value for enable", await missing.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_with_passing_lists_only_services_whose_checks_pass()
+    {
+        foreach (var (id, target) in new[] { ("ok", "_fake/status/200"), ("busy", "_fake/status/429"), ("down", "_fake/status/503"), ("gone", null) })
+        {
+            var url = target is null ? "http://127.0.0.1:1/" : _agent.Address + target;
+            await PutAsync("v1/agent/service/register", $$$"""{"ID":"{{{id}}}","Name":"web","Check":{"HTTP":"{{{url}}}","Interval":"1s","Timeout":"2s"}}""");
+        }
+
+        await PutAsync("v1/agent/service/register", """{"ID":"other","Name":"other","Check":{"HTTP":"http://127.0.0.1:1/","Interval":"1s"}}""");
+        var beforeChecks = await HealthAsync("web", passingOnly: true);
+
+        var statuses = await _agent.RunChecksAsync();
+        var passing = await HealthAsync("web", passingOnly: true);
+        var all = await HealthAsync("web", passingOnly: false);
+
+        Assert.Empty(beforeChecks);
+        Assert.Equal("passing", statuses["ok"]);
+        Assert.Equal("warning", statuses["busy"]);
+        Assert.Equal("critical", statuses["down"]);
+        Assert.Equal("critical", statuses["gone"]);
+        var entry = Assert.Single(passing);
+        Assert.Equal("ok", entry.GetProperty("Service").GetProperty("ID").GetString());
+        Assert.Equal("passing", Assert.Single(entry.GetProperty("Checks").EnumerateArray()).GetProperty("Status").GetString());
+        Assert.Equal(["busy", "down", "gone", "ok"], all.Select(e => e.GetProperty("Service").GetProperty("ID").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_call_is_recorded_in_order_with_its_answer()
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web"}""");
+        using (await _client.GetAsync(new Uri(_agent.Address, "v1/agent/service/web-1")))
+        {
+        }
+
+        await PutAsync("v1/agent/service/deregister/web-1", null);
+
+        Assert.Equal(
+            ["#1 PUT /v1/agent/service/register -> 200", "#2 GET /v1/agent/service/web-1 -> 200", "#3 PUT /v1/agent/service/deregister/web-1 -> 200"],
+            _agent.Calls.Select(c => c.ToString()));
+    }
+
+    [Fact]
+    public async Task An_unavailable_agent_drops_connections_without_answering()
+    {
+        _agent.Unavailable = true;
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => _client.GetAsync(new Uri(_agent.Address, "v1/agent/service/web-1")));
+
+        Assert.True(_agent.RefusedCount >= 1);
+        Assert.Empty(_agent.Calls);
+    }
+
+    private async Task<HttpResponseMessage> PutAsync(string path, string? body) => await SendAsync(_agent, HttpMethod.Put, path, body, token: null);
+
+    private async Task<HttpResponseMessage> SendAsync(FakeConsulAgent agent, HttpMethod method, string path, string? body, string? token)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(agent.Address, path));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        if (token is not null)
+        {
+            request.Headers.Add("X-Consul-Token", token);
+        }
+
+        var response = await _client.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    private async Task<JsonElement[]> HealthAsync(string name, bool passingOnly)
+    {
+        var json = await _client.GetStringAsync(new Uri(_agent.Address, $"v1/health/service/{name}" + (passingOnly ? "?passing" : string.Empty)));
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+    }
+}
