@@ -169,10 +169,15 @@ internal sealed class EurekaScenario : IAsyncDisposable
         return post;
     }
 
-    /// <summary>Moves fake time until <paramref name="count"/> heartbeats have arrived, then waits until they are answered.</summary>
+    /// <summary>
+    /// Moves fake time until <paramref name="count"/> more heartbeats have arrived, then waits until every call is
+    /// answered. Time stops moving as soon as the last one arrives, and the next heartbeat needs a whole renewal
+    /// interval more, so afterwards nothing is in flight and nothing is sent until the test moves time again.
+    /// </summary>
     public async Task HeartbeatsAsync(int count)
     {
-        await AdvanceUntilAsync(() => Eureka.CallsTo("PUT").Count >= count, $"{count} heartbeats");
+        var target = Eureka.CallsTo("PUT").Count + count;
+        await AdvanceUntilAsync(() => Eureka.CallsTo("PUT").Count >= target, $"{count} more heartbeats");
         await SettledAsync();
     }
 
