@@ -1,0 +1,337 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using GracefulLifecycle.Eureka.Tests.Fakes;
+using GracefulLifecycle.Eureka.Tests.Infrastructure;
+using GracefulLifecycle.Testing;
+
+namespace GracefulLifecycle.Eureka.Tests;
+
+/// <summary>The adapter's calls against fake Eureka servers on real sockets: payloads, answers, failover.</summary>
+public sealed class EurekaRegistryTests : IAsyncLifetime
+{
+    private readonly List<FakeEurekaServer> _servers = [];
+    private readonly List<RegistryHarness> _harnesses = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var harness in _harnesses)
+        {
+            harness.Dispose();
+        }
+
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Delays_FollowTheServerCacheTheConsumersFetchAndTheMargin()
+    {
+        var h = Harness(o =>
+        {
+            o.ServiceUrl = "http://eureka:8761/eureka/";
+            o.ResponseCacheUpdateIntervalMs = 30_000;
+            o.RegistryFetchIntervalSeconds = 30;
+            o.PropagationMargin = TimeSpan.FromSeconds(1);
+            o.LeaseRenewalIntervalInSeconds = 30;
+            o.LeaseExpirationDurationInSeconds = 90;
+        });
+
+        Assert.Equal("Eureka", h.Registry.Name);
+        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.PropagationDelay);
+        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), h.Registry.RenewalInterval);
+    }
+
+    [Fact]
+    public void VisibilityDelay_WhenSet_ReplacesThePropagationDelay()
+    {
+        var h = Harness(o =>
+        {
+            o.ServiceUrl = "http://eureka:8761/eureka/";
+            o.VisibilityDelay = TimeSpan.FromSeconds(7);
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(7), h.Registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), h.Registry.PropagationDelay);
+    }
+
+    [Fact]
+    public async Task Register_SendsAnInstanceInfoTheServerAccepts()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o =>
+        {
+            o.ServiceUrl = server.ServiceUrl;
+            o.HostName = "orders-7f9c";
+            o.IpAddress = "10.1.2.3";
+            o.SecurePort = 8443;
+            o.Metadata["zone"] = "eu-1";
+        });
+
+        await h.Registry.RegisterAsync(CancellationToken.None);
+
+        var post = Assert.Single(server.Calls);
+        Assert.Equal("POST apps/ORDERS -> 204", post.ToString());
+        var instance = (JsonObject)JsonNode.Parse(post.Body!)!["instance"]!;
+        Assert.Equal("orders-7f9c:orders:8080", Text(instance, "instanceId"));
+        Assert.Equal("orders-7f9c", Text(instance, "hostName"));
+        Assert.Equal("ORDERS", Text(instance, "app"));
+        Assert.Equal("10.1.2.3", Text(instance, "ipAddr"));
+        Assert.Equal("UP", Text(instance, "status"));
+        Assert.Equal("UNKNOWN", Text(instance, "overriddenStatus"));
+        Assert.Equal(8080, instance["port"]!["$"]!.GetValue<int>());
+        Assert.Equal("true", instance["port"]!["@enabled"]!.GetValue<string>());
+        Assert.Equal(8443, instance["securePort"]!["$"]!.GetValue<int>());
+        Assert.Equal("true", instance["securePort"]!["@enabled"]!.GetValue<string>());
+        Assert.Equal(1, instance["countryId"]!.GetValue<int>());
+        Assert.Equal("com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo", instance["dataCenterInfo"]!["@class"]!.GetValue<string>());
+        Assert.Equal("MyOwn", instance["dataCenterInfo"]!["name"]!.GetValue<string>());
+        Assert.Equal(1, instance["leaseInfo"]!["renewalIntervalInSecs"]!.GetValue<int>());
+        Assert.Equal(3, instance["leaseInfo"]!["durationInSecs"]!.GetValue<int>());
+        Assert.Equal("eu-1", instance["metadata"]!["zone"]!.GetValue<string>());
+        Assert.Equal("http://orders-7f9c:8080/", Text(instance, "homePageUrl"));
+        Assert.Equal("http://orders-7f9c:8080/health", Text(instance, "statusPageUrl"));
+        Assert.Equal("http://orders-7f9c:8080/ifready", Text(instance, "healthCheckUrl"));
+        Assert.Equal("https://orders-7f9c:8443/ifready", Text(instance, "secureHealthCheckUrl"));
+        Assert.Equal("orders", Text(instance, "vipAddress"));
+        Assert.Equal("orders", Text(instance, "secureVipAddress"));
+        var now = h.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        Assert.Equal(now, Text(instance, "lastUpdatedTimestamp"));
+        Assert.Equal(now, Text(instance, "lastDirtyTimestamp"));
+        Assert.NotNull(server.Instance("ORDERS", "orders-7f9c:orders:8080"));
+    }
+
+    [Fact]
+    public async Task Register_PreferIpAddress_RegistersTheIpAsHostName_AndDefaultsTheAppToTheHostEnvironment()
+    {
+        var server = await ServerAsync();
+        var h = Harness(
+            o =>
+            {
+                o.ServiceUrl = server.ServiceUrl;
+                o.AppName = null;
+                o.HostName = "ignored-when-preferring-ip";
+                o.IpAddress = "10.1.2.3";
+                o.PreferIpAddress = true;
+            },
+            applicationName: "Billing.Api");
+
+        await h.Registry.RegisterAsync(CancellationToken.None);
+
+        var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body!)!["instance"]!;
+        Assert.Equal("POST", server.Calls[0].Method);
+        Assert.Equal("apps/BILLING.API", server.Calls[0].Path);
+        Assert.Equal("10.1.2.3", Text(instance, "hostName"));
+        Assert.Equal("10.1.2.3:billing.api:8080", Text(instance, "instanceId"));
+        Assert.Equal("billing.api", Text(instance, "vipAddress"));
+        Assert.Equal("false", instance["securePort"]!["@enabled"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Renew_SendsStatusUpAndTheRegistrationsLastDirtyTimestamp()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        await h.Registry.RegisterAsync(CancellationToken.None);
+        var registered = h.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
+
+        var put = server.Calls[1];
+        Assert.Equal("PUT", put.Method);
+        Assert.Equal($"apps/ORDERS/{h.Registry.Instance!.InstanceId}", put.Path);
+        Assert.Equal($"?status=UP&lastDirtyTimestamp={registered}", put.Query);
+        Assert.Equal(200, put.Status);
+    }
+
+    [Fact]
+    public async Task Renew_UnknownInstance_ReturnsFalse()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        await h.Registry.RegisterAsync(CancellationToken.None);
+        Assert.True(server.Drop("ORDERS", h.Registry.Instance!.InstanceId));
+
+        Assert.False(await h.Registry.RenewAsync(CancellationToken.None));
+        Assert.True(h.Logs.Contains("EurekaRegistry[104]"));
+    }
+
+    [Fact]
+    public async Task Deregister_SendsOneDelete()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        await h.Registry.RegisterAsync(CancellationToken.None);
+
+        await h.Registry.DeregisterAsync(CancellationToken.None);
+
+        Assert.Equal(["POST", "DELETE"], server.Calls.Select(c => c.Method));
+        Assert.Equal($"apps/ORDERS/{h.Registry.Instance!.InstanceId}", server.Calls[1].Path);
+        Assert.Equal(200, server.Calls[1].Status);
+        Assert.Equal(0, server.InstanceCount);
+    }
+
+    [Fact]
+    public async Task Deregister_UnknownInstance_IsNotAnError()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        await h.Registry.RegisterAsync(CancellationToken.None);
+        server.Drop("ORDERS", h.Registry.Instance!.InstanceId);
+
+        await h.Registry.DeregisterAsync(CancellationToken.None);
+
+        Assert.Equal(404, server.Calls[^1].Status);
+        Assert.Contains(h.Logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("EurekaRegistry[101]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Deregister_WithoutARegistration_SendsNothing()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+
+        await h.Registry.DeregisterAsync(CancellationToken.None);
+
+        Assert.Empty(server.Calls);
+    }
+
+    [Fact]
+    public async Task Failover_FirstServerRefusesConnections_UsesTheSecondAndStartsThereNextTime()
+    {
+        var closed = $"http://127.0.0.1:{Ports.Closed()}/eureka/";
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = $"{closed},{server.ServiceUrl}");
+
+        await h.Registry.RegisterAsync(CancellationToken.None);
+        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
+        await h.Registry.DeregisterAsync(CancellationToken.None);
+
+        Assert.Equal(["POST", "PUT", "DELETE"], server.Calls.Select(c => c.Method));
+        Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal));
+        Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[102]", StringComparison.Ordinal) && l.Contains(server.ServiceUrl, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Failover_On5xx_TriesTheNextServer()
+    {
+        var failing = await ServerAsync();
+        failing.FailWith(503);
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = $"{failing.ServiceUrl},{server.ServiceUrl}");
+
+        await h.Registry.RegisterAsync(CancellationToken.None);
+
+        Assert.Equal("POST apps/ORDERS -> 503", Assert.Single(failing.Calls).ToString());
+        Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
+    }
+
+    [Fact]
+    public async Task Failover_OnTimeout_TriesTheNextServerOnceTheRequestTimeoutPassed()
+    {
+        var time = new FakeTimeProvider();
+        var stalled = await ServerAsync(time);
+        stalled.HoldCalls();
+        var server = await ServerAsync(time);
+        var registry = Harness(
+            o =>
+            {
+                o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}";
+                o.RequestTimeout = TimeSpan.FromSeconds(5);
+            },
+            time: time);
+
+        var register = registry.Registry.RegisterAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => stalled.Calls.Count == 1, "the first server received the registration");
+        registry.Time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
+        Assert.Empty(server.Calls);
+        Assert.False(register.IsCompleted);
+
+        registry.Time.Advance(TimeSpan.FromTicks(1));
+        await Eventually.DoneAsync(register, "the registration fails over");
+
+        Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
+        Assert.Contains(registry.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal) && l.Contains("no answer within 00:00:05", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ClientError_IsThrownWithStatusAndBody_WithoutFailover()
+    {
+        var refusing = await ServerAsync();
+        refusing.FailWith(400);
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = $"{refusing.ServiceUrl},{server.ServiceUrl}");
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
+        Assert.Contains("400", error.Message, StringComparison.Ordinal);
+        Assert.Contains("injected failure 400", error.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Calls);
+    }
+
+    [Fact]
+    public async Task EveryServerDown_ThrowsNamingEachServer()
+    {
+        var first = $"http://127.0.0.1:{Ports.Closed()}/eureka/";
+        var failing = await ServerAsync();
+        failing.FailWith(500);
+        var h = Harness(o => o.ServiceUrl = $"{first},{failing.ServiceUrl}");
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(CancellationToken.None));
+
+        Assert.Contains(first, error.Message, StringComparison.Ordinal);
+        Assert.Contains(failing.ServiceUrl, error.Message, StringComparison.Ordinal);
+        Assert.Contains("500", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cancellation_ByTheCaller_IsNotAFailover()
+    {
+        var stalled = await ServerAsync();
+        stalled.HoldCalls();
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}");
+        using var cancel = new CancellationTokenSource();
+
+        var register = h.Registry.RegisterAsync(cancel.Token);
+        await Eventually.TrueAsync(() => stalled.Calls.Count == 1, "the first server received the registration");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => register);
+        Assert.Empty(server.Calls);
+    }
+
+    [Fact]
+    public async Task ServiceUrlWithoutTrailingSlash_StillCallsUnderTheBasePath()
+    {
+        var server = await ServerAsync();
+        var h = Harness(o => o.ServiceUrl = server.ServiceUrl.TrimEnd('/'));
+
+        await h.Registry.RegisterAsync(CancellationToken.None);
+
+        Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
+    }
+
+    private static string? Text(JsonObject instance, string name) => instance[name]?.GetValue<string>();
+
+    private async Task<FakeEurekaServer> ServerAsync(FakeTimeProvider? time = null)
+    {
+        var server = await FakeEurekaServer.StartAsync(time ?? new FakeTimeProvider());
+        _servers.Add(server);
+        return server;
+    }
+
+    private RegistryHarness Harness(Action<EurekaOptions> configure, string applicationName = "Harness", FakeTimeProvider? time = null)
+    {
+        var harness = new RegistryHarness(configure, applicationName, time);
+        _harnesses.Add(harness);
+        return harness;
+    }
+}

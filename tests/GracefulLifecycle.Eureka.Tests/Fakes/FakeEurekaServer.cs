@@ -1,0 +1,522 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GracefulLifecycle.Eureka.Tests.Fakes;
+
+/// <summary>
+/// An in-repo fake of a Eureka server, following the published Eureka REST contract (Netflix eureka-core
+/// <c>ApplicationResource</c>, <c>InstanceResource</c>, <c>ApplicationsResource</c> and <c>ResponseCacheImpl</c>),
+/// because a real Eureka server (a Java service) cannot be installed on the test machines. It runs on real Kestrel
+/// at <c>http://127.0.0.1:{port}/eureka/</c>, so the adapter's HTTP calls, failover and timeouts are real.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>POST apps/{APP}</c> with <c>{"instance":{…}}</c>: 204; 400 when <c>instanceId</c>, <c>hostName</c>,
+/// <c>ipAddr</c>, <c>app</c>, <c>dataCenterInfo</c> or <c>dataCenterInfo.name</c> is missing or empty, or when
+/// <c>app</c> is not <c>{APP}</c> (both upper-cased, as Eureka does).</item>
+/// <item><c>PUT apps/{APP}/{ID}?status=&amp;lastDirtyTimestamp=</c> (heartbeat): 200; 404 when the instance is unknown
+/// or the timestamp is newer than the registered one (Eureka's "time to sync", which asks the client to register again).</item>
+/// <item><c>DELETE apps/{APP}/{ID}</c> (cancel): 200; 404 when unknown. It also drops the status override.</item>
+/// <item><c>PUT apps/{APP}/{ID}/status?value=</c>: 200, 404 when unknown, 500 for a value that is not a status;
+/// <c>DELETE apps/{APP}/{ID}/status</c>: 200 or 404.</item>
+/// <item><c>GET apps</c> and <c>GET apps/{APP}</c> (404 when the application has no instance) are served from a
+/// read-only response cache: an entry is filled from the registry the first time it is asked for, then refreshed
+/// every response cache update interval on the given <see cref="TimeProvider"/>, so a change shows only after the
+/// next refresh. <c>GET apps/{APP}/{ID}</c> reads the registry directly, as in Eureka.</item>
+/// </list>
+/// Every call is recorded in arrival order. Test helpers drop an instance (eviction), fail or hold calls, and stop
+/// the server.
+/// </remarks>
+public sealed class FakeEurekaServer : IAsyncDisposable
+{
+    public const string BasePath = "/eureka/";
+
+    private static readonly string[] Statuses = ["UP", "DOWN", "STARTING", "OUT_OF_SERVICE", "UNKNOWN"];
+
+    private readonly Lock _gate = new();
+    private readonly List<EurekaCall> _calls = [];
+    private readonly Dictionary<(string App, string Id), Registration> _registry = [];
+    private readonly Dictionary<string, string?> _readOnlyCache = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private WebApplication? _app;
+    private ITimer? _cacheTimer;
+    private TaskCompletionSource? _hold;
+    private int? _failWith;
+
+    private FakeEurekaServer(TimeProvider time, TimeSpan responseCacheUpdateInterval)
+    {
+        _time = time;
+        ResponseCacheUpdateInterval = responseCacheUpdateInterval;
+    }
+
+    /// <summary>Gets the base URL, <c>http://127.0.0.1:{port}/eureka/</c>, as a client's service URL.</summary>
+    public string ServiceUrl => $"http://127.0.0.1:{Port}{BasePath}";
+
+    public int Port { get; private set; }
+
+    public TimeSpan ResponseCacheUpdateInterval { get; }
+
+    /// <summary>Gets or sets a hook run when a call arrives, before it is answered.</summary>
+    public Func<EurekaCall, Task>? OnCall { get; set; }
+
+    /// <summary>Gets every call received so far, in arrival order.</summary>
+    public IReadOnlyList<EurekaCall> Calls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _calls];
+            }
+        }
+    }
+
+    /// <summary>Starts a server on 127.0.0.1 with a port the OS picks, or <paramref name="port"/>.</summary>
+    public static async Task<FakeEurekaServer> StartAsync(TimeProvider time, TimeSpan? responseCacheUpdateInterval = null, int port = 0)
+    {
+        var server = new FakeEurekaServer(time, responseCacheUpdateInterval ?? TimeSpan.FromSeconds(30));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        var app = builder.Build();
+        server.Map(app);
+        await app.StartAsync();
+        server._app = app;
+        server.Port = new Uri(app.Urls.First()).Port;
+        server._cacheTimer = time.CreateTimer(
+            static s => ((FakeEurekaServer)s!).RefreshResponseCache(), server, server.ResponseCacheUpdateInterval, server.ResponseCacheUpdateInterval);
+        return server;
+    }
+
+    /// <summary>Gets the calls whose method is <paramref name="method"/> and whose path starts with <paramref name="pathPrefix"/>.</summary>
+    public IReadOnlyList<EurekaCall> CallsTo(string method, string pathPrefix = "apps/") =>
+        Calls.Where(c => c.Is(method, pathPrefix)).ToArray();
+
+    /// <summary>Gets a copy of the registered instance (as registered, without the served status), or null.</summary>
+    public JsonObject? Instance(string app, string id)
+    {
+        lock (_gate)
+        {
+            return _registry.TryGetValue((app.ToUpperInvariant(), id), out var r) ? (JsonObject)r.Instance.DeepClone() : null;
+        }
+    }
+
+    public int InstanceCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _registry.Count;
+            }
+        }
+    }
+
+    /// <summary>Removes an instance as Eureka's eviction does when its lease expires. Records no call.</summary>
+    public bool Drop(string app, string id)
+    {
+        lock (_gate)
+        {
+            return _registry.Remove((app.ToUpperInvariant(), id));
+        }
+    }
+
+    /// <summary>Answers every call from now on with <paramref name="statusCode"/>, or normally again when null.</summary>
+    public void FailWith(int? statusCode)
+    {
+        lock (_gate)
+        {
+            _failWith = statusCode;
+        }
+    }
+
+    /// <summary>Holds every call from now on without answering, until <see cref="ReleaseCalls"/> or the caller gives up.</summary>
+    public void HoldCalls()
+    {
+        lock (_gate)
+        {
+            _hold ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public void ReleaseCalls()
+    {
+        TaskCompletionSource? hold;
+        lock (_gate)
+        {
+            hold = _hold;
+            _hold = null;
+        }
+
+        hold?.TrySetResult();
+    }
+
+    /// <summary>Stops listening: the port refuses connections from now on. Idempotent.</summary>
+    public async Task StopAsync()
+    {
+        if (_app is not { } app)
+        {
+            return;
+        }
+
+        _app = null;
+        await _stopping.CancelAsync();
+        _cacheTimer?.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+    }
+
+    private static string? Text(JsonNode? node, string name) =>
+        node is JsonObject o && o[name] is JsonValue v
+            ? v.GetValueKind() switch
+            {
+                JsonValueKind.String => v.GetValue<string>(),
+                JsonValueKind.Number => v.ToJsonString(),
+                _ => null,
+            }
+            : null;
+
+    private static long? Number(string? text) =>
+        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static Task Answer(HttpContext context, int status, string? text = null)
+    {
+        context.Response.StatusCode = status;
+        if (text is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(text);
+    }
+
+    private static Task AnswerJson(HttpContext context, string json)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(json);
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.Use(RecordAsync);
+        app.MapPost("/eureka/apps/{app}", Register);
+        app.MapPut("/eureka/apps/{app}/{id}", Renew);
+        app.MapDelete("/eureka/apps/{app}/{id}", Cancel);
+        app.MapPut("/eureka/apps/{app}/{id}/status", UpdateStatus);
+        app.MapDelete("/eureka/apps/{app}/{id}/status", DeleteStatusOverride);
+        app.MapGet("/eureka/apps", GetApplications);
+        app.MapGet("/eureka/apps/{app}", GetApplication);
+        app.MapGet("/eureka/apps/{app}/{id}", GetInstance);
+    }
+
+    private async Task RecordAsync(HttpContext context, RequestDelegate next)
+    {
+        string? body = null;
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+            body = await reader.ReadToEndAsync(context.RequestAborted);
+            context.Items["body"] = body;
+        }
+
+        var path = context.Request.Path.Value ?? string.Empty;
+        path = path.StartsWith(BasePath, StringComparison.Ordinal) ? path[BasePath.Length..] : path;
+        EurekaCall call;
+        TaskCompletionSource? hold;
+        int? failWith;
+        lock (_gate)
+        {
+            call = new EurekaCall(_calls.Count, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), Stopwatch.GetTimestamp(), body);
+            _calls.Add(call);
+            hold = _hold;
+            failWith = _failWith;
+        }
+
+        try
+        {
+            if (OnCall is { } onCall)
+            {
+                await onCall(call);
+            }
+
+            if (hold is not null)
+            {
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+                try
+                {
+                    await hold.Task.WaitAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    context.Abort();
+                    return;
+                }
+            }
+
+            if (failWith is { } status)
+            {
+                await Answer(context, status, $"injected failure {status}");
+                return;
+            }
+
+            await next(context);
+        }
+        finally
+        {
+            call.Status = context.Response.StatusCode;
+        }
+    }
+
+    private Task Register(HttpContext context, string app)
+    {
+        var appName = app.ToUpperInvariant();
+        JsonObject? instance;
+        try
+        {
+            instance = JsonNode.Parse(context.Items["body"] as string ?? string.Empty)?["instance"] as JsonObject;
+        }
+        catch (JsonException ex)
+        {
+            return Answer(context, 400, "Unreadable instance: " + ex.Message);
+        }
+
+        if (instance is null)
+        {
+            return Answer(context, 400, "Missing instance");
+        }
+
+        var id = Text(instance, "instanceId");
+        var error =
+            string.IsNullOrEmpty(id) ? "Missing instanceId"
+            : string.IsNullOrEmpty(Text(instance, "hostName")) ? "Missing hostname"
+            : string.IsNullOrEmpty(Text(instance, "ipAddr")) ? "Missing ip address"
+            : Text(instance, "app") is not { Length: > 0 } bodyApp ? "Missing appName"
+            : !string.Equals(bodyApp, appName, StringComparison.OrdinalIgnoreCase) ? $"Mismatched appName, expecting {appName} but was {bodyApp.ToUpperInvariant()}"
+            : instance["dataCenterInfo"] is not JsonObject dataCenter ? "Missing dataCenterInfo"
+            : string.IsNullOrEmpty(Text(dataCenter, "name")) ? "Missing dataCenterInfo Name"
+            : null;
+        if (error is not null)
+        {
+            return Answer(context, 400, error);
+        }
+
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            _registry[(appName, id!)] = new Registration(
+                (JsonObject)instance.DeepClone(),
+                Number(Text(instance, "lastDirtyTimestamp")) ?? now.ToUnixTimeMilliseconds(),
+                Text(instance, "status") ?? "UP",
+                now);
+        }
+
+        return Answer(context, 204);
+    }
+
+    private Task Renew(HttpContext context, string app, string id)
+    {
+        var lastDirty = Number(context.Request.Query["lastDirtyTimestamp"]);
+        lock (_gate)
+        {
+            if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
+            {
+                return Answer(context, 404);
+            }
+
+            if (lastDirty > registration.LastDirtyTimestamp)
+            {
+                // The client changed since it registered: Eureka asks it to register again.
+                return Answer(context, 404);
+            }
+
+            registration.LastRenewal = _time.GetUtcNow();
+        }
+
+        return Answer(context, 200);
+    }
+
+    private Task Cancel(HttpContext context, string app, string id)
+    {
+        lock (_gate)
+        {
+            return Answer(context, _registry.Remove((app.ToUpperInvariant(), id)) ? 200 : 404);
+        }
+    }
+
+    private Task UpdateStatus(HttpContext context, string app, string id)
+    {
+        string? value = context.Request.Query["value"];
+        lock (_gate)
+        {
+            if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
+            {
+                return Answer(context, 404);
+            }
+
+            if (value is null || !Statuses.Contains(value))
+            {
+                return Answer(context, 500);
+            }
+
+            registration.OverriddenStatus = value;
+            registration.Status = value;
+        }
+
+        return Answer(context, 200);
+    }
+
+    private Task DeleteStatusOverride(HttpContext context, string app, string id)
+    {
+        string? value = context.Request.Query["value"];
+        lock (_gate)
+        {
+            if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
+            {
+                return Answer(context, 404);
+            }
+
+            registration.OverriddenStatus = null;
+            registration.Status = value is not null && Statuses.Contains(value) ? value : "UNKNOWN";
+        }
+
+        return Answer(context, 200);
+    }
+
+    private Task GetApplications(HttpContext context) => AnswerJson(context, Cached("ALL_APPS")!);
+
+    private Task GetApplication(HttpContext context, string app) =>
+        Cached("APP:" + app.ToUpperInvariant()) is { } json ? AnswerJson(context, json) : Answer(context, 404);
+
+    private Task GetInstance(HttpContext context, string app, string id)
+    {
+        string json;
+        lock (_gate)
+        {
+            if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
+            {
+                return Answer(context, 404);
+            }
+
+            json = new JsonObject { ["instance"] = View(registration) }.ToJsonString();
+        }
+
+        return AnswerJson(context, json);
+    }
+
+    /// <summary>The read-only response cache: filled on first request, then only by the periodic refresh.</summary>
+    private string? Cached(string key)
+    {
+        lock (_gate)
+        {
+            if (!_readOnlyCache.TryGetValue(key, out var payload))
+            {
+                payload = Generate(key);
+                _readOnlyCache[key] = payload;
+            }
+
+            return payload;
+        }
+    }
+
+    private void RefreshResponseCache()
+    {
+        lock (_gate)
+        {
+            foreach (var key in _readOnlyCache.Keys.ToArray())
+            {
+                _readOnlyCache[key] = Generate(key);
+            }
+        }
+    }
+
+    private string? Generate(string key)
+    {
+        var apps = _registry
+            .GroupBy(r => r.Key.App, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Value).ToArray(), StringComparer.Ordinal);
+
+        if (key == "ALL_APPS")
+        {
+            var hashCode = string.Concat(apps.Values.SelectMany(a => a)
+                .GroupBy(r => r.Status, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => $"{g.Key}_{g.Count()}_"));
+            var list = new JsonArray();
+            foreach (var (name, registrations) in apps)
+            {
+                list.Add(Application(name, registrations));
+            }
+
+            return new JsonObject
+            {
+                ["applications"] = new JsonObject
+                {
+                    ["versions__delta"] = "1",
+                    ["apps__hashcode"] = hashCode,
+                    ["application"] = list,
+                },
+            }.ToJsonString();
+        }
+
+        var app = key["APP:".Length..];
+        return apps.TryGetValue(app, out var instances)
+            ? new JsonObject { ["application"] = Application(app, instances) }.ToJsonString()
+            : null;
+    }
+
+    private static JsonObject Application(string name, IEnumerable<Registration> registrations) => new()
+    {
+        ["name"] = name,
+        ["instance"] = new JsonArray(registrations.Select(r => (JsonNode)View(r)).ToArray()),
+    };
+
+    private static JsonObject View(Registration registration)
+    {
+        var view = (JsonObject)registration.Instance.DeepClone();
+        view["status"] = registration.Status;
+        view["overriddenStatus"] = registration.OverriddenStatus ?? "UNKNOWN";
+        var lease = view["leaseInfo"] as JsonObject ?? [];
+        view["leaseInfo"] = lease;
+        lease["registrationTimestamp"] = registration.RegisteredAt.ToUnixTimeMilliseconds();
+        lease["lastRenewalTimestamp"] = registration.LastRenewal.ToUnixTimeMilliseconds();
+        lease["evictionTimestamp"] = 0;
+        lease["serviceUpTimestamp"] = registration.RegisteredAt.ToUnixTimeMilliseconds();
+        view["actionType"] = "ADDED";
+        return view;
+    }
+
+    private sealed class Registration(JsonObject instance, long lastDirtyTimestamp, string status, DateTimeOffset registeredAt)
+    {
+        public JsonObject Instance { get; } = instance;
+
+        public long LastDirtyTimestamp { get; } = lastDirtyTimestamp;
+
+        public string Status { get; set; } = status;
+
+        public string? OverriddenStatus { get; set; }
+
+        public DateTimeOffset RegisteredAt { get; } = registeredAt;
+
+        public DateTimeOffset LastRenewal { get; set; } = registeredAt;
+    }
+}

@@ -1,0 +1,249 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using GracefulLifecycle.Testing;
+
+namespace GracefulLifecycle.Eureka.Tests.Fakes;
+
+/// <summary>The fake follows the published Eureka REST contract; these tests pin what the adapter relies on.</summary>
+public sealed class FakeEurekaServerTests : IAsyncLifetime
+{
+    private static readonly TimeSpan CacheInterval = TimeSpan.FromSeconds(30);
+
+    private readonly FakeTimeProvider _time = new();
+    private FakeEurekaServer _server = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeEurekaServer.StartAsync(_time, CacheInterval);
+        _client = new HttpClient { BaseAddress = new Uri(_server.ServiceUrl) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Register_ValidInstance_Returns204AndStoresIt()
+    {
+        var status = await RegisterAsync("ORDERS", Instance());
+
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        Assert.Equal("host-1", _server.Instance("ORDERS", "host-1:orders:8080")?["hostName"]?.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("instanceId", "Missing instanceId")]
+    [InlineData("hostName", "Missing hostname")]
+    [InlineData("ipAddr", "Missing ip address")]
+    [InlineData("app", "Missing appName")]
+    [InlineData("dataCenterInfo", "Missing dataCenterInfo")]
+    public async Task Register_WithoutARequiredField_Returns400(string field, string message)
+    {
+        var instance = Instance();
+        instance.Remove(field);
+
+        var (status, body) = await RegisterWithBodyAsync("ORDERS", instance);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(message, body);
+        Assert.Equal(0, _server.InstanceCount);
+    }
+
+    [Theory]
+    [InlineData("instanceId")]
+    [InlineData("hostName")]
+    [InlineData("ipAddr")]
+    [InlineData("app")]
+    public async Task Register_WithAnEmptyRequiredField_Returns400(string field)
+    {
+        var instance = Instance();
+        instance[field] = string.Empty;
+
+        Assert.Equal(HttpStatusCode.BadRequest, await RegisterAsync("ORDERS", instance));
+        Assert.Equal(0, _server.InstanceCount);
+    }
+
+    [Fact]
+    public async Task Register_WithoutDataCenterName_Returns400()
+    {
+        var instance = Instance();
+        ((JsonObject)instance["dataCenterInfo"]!).Remove("name");
+
+        var (status, body) = await RegisterWithBodyAsync("ORDERS", instance);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Missing dataCenterInfo Name", body);
+    }
+
+    [Fact]
+    public async Task Register_AppDifferentFromThePath_Returns400()
+    {
+        var (status, body) = await RegisterWithBodyAsync("BILLING", Instance());
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Mismatched appName, expecting BILLING but was ORDERS", body);
+    }
+
+    [Fact]
+    public async Task Register_AppNameIsCaseInsensitive_AsEurekaUpperCasesBoth()
+    {
+        Assert.Equal(HttpStatusCode.NoContent, await RegisterAsync("orders", Instance()));
+        Assert.NotNull(_server.Instance("ORDERS", "host-1:orders:8080"));
+    }
+
+    [Fact]
+    public async Task Heartbeat_KnownInstance_Returns200_UnknownOrNewerTimestamp_Returns404()
+    {
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
+
+        await RegisterAsync("ORDERS", Instance());
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=999"));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1001"));
+    }
+
+    [Fact]
+    public async Task Cancel_Returns200ThenUnknownReturns404()
+    {
+        await RegisterAsync("ORDERS", Instance());
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080"));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080"));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
+    }
+
+    [Fact]
+    public async Task StatusOverride_UpdatesAndRemoves_404WhenUnknown_500ForABadValue()
+    {
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=OUT_OF_SERVICE"));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080/status"));
+        await RegisterAsync("ORDERS", Instance());
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=OUT_OF_SERVICE"));
+        Assert.Equal("OUT_OF_SERVICE", (await InstanceAsync())["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.InternalServerError, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=SLEEPY"));
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080/status"));
+        Assert.Equal("UNKNOWN", (await InstanceAsync())["overriddenStatus"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GetApps_ServesTheReadOnlyCache_ARegistrationShowsOnlyAfterTheRefreshInterval()
+    {
+        // The first request fills the cache entry; from then on only the periodic refresh updates it.
+        Assert.Empty(Applications(await GetJsonAsync("apps")));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Get, "apps/ORDERS"));
+
+        await RegisterAsync("ORDERS", Instance());
+        Assert.Empty(Applications(await GetJsonAsync("apps")));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Get, "apps/ORDERS"));
+
+        _time.Advance(CacheInterval - TimeSpan.FromMilliseconds(1));
+        Assert.Empty(Applications(await GetJsonAsync("apps")));
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        var apps = await GetJsonAsync("apps");
+        var application = Assert.Single(Applications(apps));
+        Assert.Equal("ORDERS", application!["name"]!.GetValue<string>());
+        var instance = Assert.Single(application["instance"]!.AsArray());
+        Assert.Equal("host-1:orders:8080", instance!["instanceId"]!.GetValue<string>());
+        Assert.Equal("UP", instance["status"]!.GetValue<string>());
+        Assert.Equal("1", apps["applications"]!["versions__delta"]!.GetValue<string>());
+        Assert.Equal("UP_1_", apps["applications"]!["apps__hashcode"]!.GetValue<string>());
+
+        var one = await GetJsonAsync("apps/ORDERS");
+        Assert.Equal("ORDERS", one["application"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GetApps_ACancelShowsOnlyAfterTheRefreshInterval()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        Assert.Single(Applications(await GetJsonAsync("apps")));
+
+        await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080");
+        Assert.Single(Applications(await GetJsonAsync("apps")));
+
+        _time.Advance(CacheInterval);
+        Assert.Empty(Applications(await GetJsonAsync("apps")));
+    }
+
+    [Fact]
+    public async Task Calls_AreRecordedInArrivalOrderWithPathQueryAndTime()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        _time.Advance(TimeSpan.FromSeconds(3));
+        await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000");
+        await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080");
+
+        var calls = _server.Calls;
+        Assert.Equal(["POST apps/ORDERS -> 204", "PUT apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000 -> 200", "DELETE apps/ORDERS/host-1:orders:8080 -> 200"], calls.Select(c => c.ToString()));
+        Assert.Equal([0, 1, 2], calls.Select(c => c.Sequence));
+        Assert.Equal(TimeSpan.FromSeconds(3), calls[1].Time - calls[0].Time);
+        Assert.Contains("\"instanceId\"", calls[0].Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drop_EvictsTheInstance_TheNextHeartbeatIs404()
+    {
+        await RegisterAsync("ORDERS", Instance());
+
+        Assert.True(_server.Drop("ORDERS", "host-1:orders:8080"));
+
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
+        Assert.Equal(["POST", "PUT"], _server.Calls.Select(c => c.Method));
+    }
+
+    [Fact]
+    public async Task Stop_RefusesConnections()
+    {
+        await _server.StopAsync();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(HttpMethod.Get, "apps"));
+    }
+
+    private static JsonObject Instance() => new()
+    {
+        ["instanceId"] = "host-1:orders:8080",
+        ["hostName"] = "host-1",
+        ["app"] = "ORDERS",
+        ["ipAddr"] = "10.0.0.1",
+        ["status"] = "UP",
+        ["port"] = new JsonObject { ["$"] = 8080, ["@enabled"] = "true" },
+        ["dataCenterInfo"] = new JsonObject { ["@class"] = "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo", ["name"] = "MyOwn" },
+        ["lastDirtyTimestamp"] = "1000",
+    };
+
+    private static JsonArray Applications(JsonNode apps) => apps["applications"]!["application"]!.AsArray();
+
+    private async Task<HttpStatusCode> RegisterAsync(string app, JsonObject instance) => (await RegisterWithBodyAsync(app, instance)).Status;
+
+    private async Task<(HttpStatusCode Status, string Body)> RegisterWithBodyAsync(string app, JsonObject instance)
+    {
+        using var content = new StringContent(new JsonObject { ["instance"] = instance }.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync(new Uri($"apps/{app}", UriKind.Relative), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<HttpStatusCode> SendAsync(HttpMethod method, string path)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        using var response = await _client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private async Task<JsonNode> GetJsonAsync(string path)
+    {
+        using var response = await _client.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    private async Task<JsonNode> InstanceAsync() => (await GetJsonAsync("apps/ORDERS/host-1:orders:8080"))["instance"]!;
+}
