@@ -7,7 +7,19 @@ builder.Services.Configure<SampleOptions>(builder.Configuration.GetSection(Sampl
 var lifecycle = builder.Services.AddGracefulLifecycle()
     .AddPreload<SimulatedCacheWarmup>();
 
-// Registries are opt-in by configuration, e.g. GracefulLifecycle__Etcd__Endpoints=http://127.0.0.1:2379
+// Registries are opt-in by configuration, for example GracefulLifecycle__Etcd__Endpoints=http://127.0.0.1:2379,
+// GracefulLifecycle__Consul__Address=http://127.0.0.1:8500 or GracefulLifecycle__Eureka__ServiceUrl=http://eureka:8761/eureka/.
+// Several may be used at once.
+if (builder.Configuration.GetSection("GracefulLifecycle:Eureka").Exists())
+{
+    lifecycle.AddEureka();
+}
+
+if (builder.Configuration.GetSection("GracefulLifecycle:Consul").Exists())
+{
+    lifecycle.AddConsul();
+}
+
 if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
 {
     lifecycle.AddEtcd();

@@ -35,7 +35,8 @@ public static class ConsulLifecycleBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsulOptions>, ConsulOptionsValidator>());
 
         // Every call is bounded by ConsulOptions.RequestTimeout on the injected TimeProvider instead.
-        services.AddHttpClient(ConsulRegistry.HttpClientName).ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // Our own log lines cover failures; the handler would log every renewal.
+        services.AddHttpClient(ConsulRegistry.HttpClientName).ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         return builder.AddServiceRegistry<ConsulRegistry>();
     }
 }

@@ -22,8 +22,10 @@ public static class EtcdLifecycleBuilderExtensions
         var services = builder.Services;
         SectionOptions.Add(services, "GracefulLifecycle:Etcd", configure);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EtcdOptions>, EtcdOptionsValidator>());
+        // Our own log lines cover failures; the handler would log every keep-alive.
         services.AddHttpClient(EtcdRegistry.HttpClientName)
-            .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EtcdOptions>>().Value.RequestTimeout);
+            .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EtcdOptions>>().Value.RequestTimeout)
+            .RemoveAllLoggers();
         return builder.AddServiceRegistry<EtcdRegistry>();
     }
 }

@@ -34,7 +34,8 @@ public static class EurekaLifecycleBuilderExtensions
 
         // Each call is bounded by EurekaOptions.RequestTimeout on the lifecycle's clock; the client's own 100 s
         // default would only get in the way.
-        services.AddHttpClient(EurekaRegistry.HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // Our own log lines cover failures; the handler would log every heartbeat.
+        services.AddHttpClient(EurekaRegistry.HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         return builder.AddServiceRegistry<EurekaRegistry>();
     }
 }

@@ -30,7 +30,14 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
 
         if (failures.Count == 0)
         {
-            CheckBudget(failures, new ShutdownPlan(options, registries()));
+            try
+            {
+                CheckBudget(failures, new ShutdownPlan(options, registries()));
+            }
+            catch (OptionsValidationException)
+            {
+                // A registry whose own options are invalid reports that itself; its delays mean nothing yet.
+            }
         }
 
         var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
