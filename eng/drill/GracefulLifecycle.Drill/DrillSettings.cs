@@ -25,5 +25,5 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
 
     public bool Timeline { get; init; }
 
-    public string Name => Mode == BalancerMode.None ? Scenario.ToString() : $"{Scenario}/{Mode}".ToLowerInvariant();
+    public string Name => (Mode == BalancerMode.None ? Scenario.ToString() : $"{Scenario}/{Mode}").ToLowerInvariant();
 }

@@ -1,0 +1,2 @@
+// Each drill owns the machine's cores while it runs: one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
