@@ -41,6 +41,21 @@ public sealed class FakeTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Gets, for every timer waiting to fire, how long from now until it does.</summary>
+    public TimeSpan[] PendingDueTimes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Where(t => t.DueAt is not null).Select(t => TimeSpan.FromTicks(t.DueAt!.Value - _ticks)).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Gets a value indicating whether a timer is waiting to fire exactly <paramref name="dueIn"/> from now.</summary>
+    public bool HasTimerDueIn(TimeSpan dueIn) => PendingDueTimes.Contains(dueIn);
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new FakeTimer(this, callback, state);

@@ -42,7 +42,7 @@ public sealed class RegistrationLifecycleTests
         preload.SetResult();
         await Eventually.TrueAsync(() => registry.Count("register") == 1, "registration");
         Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
-        await Eventually.TrueAsync(() => h.Time.PendingTimers >= 1, "visibility wait armed");
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(registry.VisibilityDelay), "visibility wait armed");
 
         h.Time.Advance(registry.VisibilityDelay - TimeSpan.FromMilliseconds(1));
         Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
@@ -59,9 +59,12 @@ public sealed class RegistrationLifecycleTests
         var (h, _) = await ReadyAsync(registry);
         using var _h = h;
 
-        await h.Time.AdvanceAsync(registry.RenewalInterval, () => registry.Count("renewed") == 1, "first renewal");
+        // The first renewal was armed at registration, before the visibility wait moved the clock.
+        await h.Time.AdvanceUntilAsync(() => registry.Count("renewed") == 1, "first renewal");
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(registry.RenewalInterval), "the next renewal armed");
         registry.RenewResult = false;
-        await h.Time.AdvanceAsync(registry.RenewalInterval, () => registry.Count("register") == 2, "registered again after a lost registration");
+        h.Time.Advance(registry.RenewalInterval);
+        await Eventually.TrueAsync(() => registry.Count("register") == 2, "registered again after a lost registration");
 
         Assert.Equal(["register", "renew", "renewed", "renew", "lost", "register"], registry.Calls);
         Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
@@ -77,7 +80,7 @@ public sealed class RegistrationLifecycleTests
         var leave = h.Coordinator.LeaveAsync();
         await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration");
         Assert.Equal(LifecyclePhase.Leaving, h.Coordinator.Phase);
-        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the delay timer");
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(8)), "the delay timer");
 
         // The configured 2 s delay was raised to the registry's 8 s propagation delay.
         h.Time.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromMilliseconds(1));
@@ -109,7 +112,7 @@ public sealed class RegistrationLifecycleTests
 
         registry.RenewGate.SetResult();
         await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration after the renewal landed");
-        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(8), () => leave.IsCompleted, "leave");
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
 
         Assert.Equal(["register", "renew", "lost", "deregister"], registry.Calls);
     }
@@ -125,15 +128,22 @@ public sealed class RegistrationLifecycleTests
         await Eventually.TrueAsync(() => registry.Count("register") == 1, "first attempt");
 
         // Retries after 1, 2, 4 s: the fourth attempt is at 7 s.
-        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(7), () => registry.Count("register") == 4, "four attempts by 7 s");
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        foreach (var (backoff, attempts) in new[] { (1, 2), (2, 3), (4, 4) })
+        {
+            await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(backoff)), $"a retry armed {backoff} s ahead");
+            h.Time.Advance(TimeSpan.FromSeconds(backoff));
+            await Eventually.TrueAsync(() => registry.Count("register") == attempts, $"attempt {attempts}");
+        }
 
+        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(8)), "the next retry armed 8 s ahead");
         h.Time.Advance(TimeSpan.FromSeconds(3));
         await Eventually.DoneAsync(startup, "ready after the startup timeout");
         Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
 
         registry.FailNextRegistrations(0);
-        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(8), () => registry.Count("register") == 5, "keeps retrying in the background");
+        h.Time.Advance(TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => registry.Count("register") == 5, "keeps retrying in the background");
     }
 
     [Fact]
@@ -144,7 +154,8 @@ public sealed class RegistrationLifecycleTests
         using var h = Harness(registry, o => o.Registration.Required = true);
 
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
-        await h.Time.AdvanceAsync(TimeSpan.FromMinutes(2), () => registry.Count("register") >= 6, "retries");
+        await h.Time.AdvanceUntilAsync(() => registry.Count("register") >= 6, "retries", TimeSpan.FromSeconds(1));
+        h.Time.Advance(TimeSpan.FromMinutes(2));
 
         Assert.False(startup.IsCompleted);
         Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
@@ -160,7 +171,11 @@ public sealed class RegistrationLifecycleTests
         var leave = h.Coordinator.LeaveAsync();
         await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration started");
 
-        await h.Time.AdvanceAsync(TimeSpan.FromSeconds(2) + registry.PropagationDelay, () => leave.IsCompleted, "leave despite the hang");
+        var started = h.Time.GetTimestamp();
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave despite the hang", TimeSpan.FromMilliseconds(100));
+
+        // 2 s of deregistration budget, then the 8 s propagation delay; a step of slack for the polling.
+        Assert.True(h.Time.GetElapsedTime(started) <= TimeSpan.FromSeconds(10.2), $"leaving took {h.Time.GetElapsedTime(started)} of fake time");
     }
 
     [Fact]
@@ -176,7 +191,9 @@ public sealed class RegistrationLifecycleTests
         await Eventually.DoneAsync(startup, "startup gives up");
         await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration of a maybe-received registration");
         Assert.False(leave.IsCompleted);
-        await h.Time.AdvanceAsync(registry.PropagationDelay, () => leave.IsCompleted, "the delay is served: the registry may have heard of us");
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(registry.PropagationDelay), "the delay is served: the registry may have heard of us");
+        h.Time.Advance(registry.PropagationDelay);
+        await Eventually.DoneAsync(leave, "leave");
 
         h.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(["register", "deregister"], registry.Calls);
