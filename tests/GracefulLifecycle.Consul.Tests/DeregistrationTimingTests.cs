@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using GracefulLifecycle.Testing;
 using Xunit.Abstractions;
 
@@ -11,7 +10,6 @@ namespace GracefulLifecycle.Consul.Tests;
 /// </summary>
 public sealed class DeregistrationTimingTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string TimingsVariable = "GRACEFUL_LIFECYCLE_TIMINGS";
     private FakeConsulAgent _agent = null!;
 
     public async Task InitializeAsync() => _agent = await FakeConsulAgent.StartAsync(ConsulLifecycleTests.AclToken);
@@ -30,12 +28,7 @@ public sealed class DeregistrationTimingTests(ITestOutputHelper output) : IAsync
         await stop;
 
         var elapsed = Stopwatch.GetElapsedTime(leavingStarted, deregister.ArrivedAt);
-        var line = string.Create(CultureInfo.InvariantCulture, $"Consul: leaving -> deregister received: {elapsed.TotalMilliseconds:F0} ms");
-        output.WriteLine(line);
-        if (Environment.GetEnvironmentVariable(TimingsVariable) is { Length: > 0 } path)
-        {
-            await File.AppendAllTextAsync(path, line + Environment.NewLine);
-        }
+        Measurements.Record(output.WriteLine, "Consul: leaving -> deregister received", elapsed.TotalMilliseconds);
 
         Assert.Equal(200, deregister.StatusCode);
         Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));

@@ -1,4 +1,5 @@
 using GracefulLifecycle.Drill;
+using GracefulLifecycle.Testing;
 
 namespace GracefulLifecycle.DrillTests;
 
@@ -51,10 +52,7 @@ public sealed class RolloutDrillTests(ITestOutputHelper output)
     {
         using var log = new OutputWriter(output);
         var result = await DrillRunner.RunAsync(settings with { Timeline = true }, log);
-        if (Environment.GetEnvironmentVariable("GRACEFUL_LIFECYCLE_TIMINGS") is { Length: > 0 } file)
-        {
-            File.AppendAllText(file, $"drill: {result}{Environment.NewLine}");
-        }
+        Measurements.Append($"drill: {result}");
 
         return result;
     }

@@ -61,8 +61,7 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
         Assert.False(leave.IsCompleted);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/ifready")).StatusCode);
-        output.WriteLine($"etcd: leaving -> key gone: {gone.TotalMilliseconds:F0} ms");
-        Timings.Append($"etcd: leaving -> key gone (in-process, polled range): {gone.TotalMilliseconds:F0} ms");
+        Measurements.Record(output.WriteLine, "etcd: leaving -> key gone (in-process, polled range)", gone.TotalMilliseconds);
 
         // The propagation delay (refresh 1 s + 1 s) is served after the revoke, then the drain.
         await host.AdvanceUntilAsync(() => leave.IsCompleted, "the propagation delay");

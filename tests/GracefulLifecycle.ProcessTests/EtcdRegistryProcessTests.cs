@@ -68,8 +68,8 @@ public sealed class EtcdRegistryProcessTests(ITestOutputHelper output)
         var exitCode = await app.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         var refused = answers.FirstOrDefault(a => a.Code is null);
-        Measurements.Record(output, "etcd: SIGTERM -> key gone from etcd", gone.TotalMilliseconds);
-        Measurements.Record(output, "etcd: SIGTERM -> first refused connection (propagation delay 3 s)", (refused.At - signalled).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "etcd: SIGTERM -> key gone from etcd", gone.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "etcd: SIGTERM -> first refused connection (propagation delay 3 s)", (refused.At - signalled).TotalMilliseconds);
         Assert.True(gone < TimeSpan.FromMilliseconds(500), $"the key went away {gone.TotalMilliseconds} ms after SIGTERM");
         Assert.All(answers.Where(a => a.Code is not null), a => Assert.Equal(HttpStatusCode.OK, a.Code));
         Assert.True(refused.At - signalled >= propagation, $"stopped listening {(refused.At - signalled).TotalMilliseconds} ms after SIGTERM, inside the propagation delay");

@@ -1,3 +1,4 @@
+using GracefulLifecycle.Testing;
 using System.Diagnostics;
 using System.Net;
 
@@ -64,9 +65,9 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         var afterSignal = answers.Where(a => a.At > signalled).ToList();
         var firstRefusal = afterSignal.FirstOrDefault(a => a.Code is null);
         var last200 = afterSignal.LastOrDefault(a => a.Code == HttpStatusCode.OK);
-        Measurements.Record(output, "(a) SIGTERM -> /ifready 503", flipped.TotalMilliseconds);
-        Measurements.Record(output, "(a) SIGTERM -> last 200 on /", (last200.At - signalled).TotalMilliseconds);
-        Measurements.Record(output, "(a) SIGTERM -> first refused connection", (firstRefusal.At - signalled).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(a) SIGTERM -> /ifready 503", flipped.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(a) SIGTERM -> last 200 on /", (last200.At - signalled).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(a) SIGTERM -> first refused connection", (firstRefusal.At - signalled).TotalMilliseconds);
 
         Assert.True(flipped < TimeSpan.FromMilliseconds(100), $"readiness flipped after {flipped.TotalMilliseconds} ms");
         Assert.All(answers.Where(a => a.Code is not null), a => Assert.Equal(HttpStatusCode.OK, a.Code));
@@ -93,7 +94,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Waited 3000 ms\n", await response.Content.ReadAsStringAsync());
         Assert.Equal(0, await app.WaitForExitAsync(ExitTimeout));
-        Measurements.Record(output, "(b) SIGTERM -> exit with a 3 s request in flight (delay 1 s, drain timeout 15 s)", clock.Elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(b) SIGTERM -> exit with a 3 s request in flight (delay 1 s, drain timeout 15 s)", clock.Elapsed.TotalMilliseconds);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"exit took {clock.Elapsed}: the drain waited for its timeout");
         Assert.Contains("0 requests aborted", app.Output, StringComparison.Ordinal);
     }
@@ -115,8 +116,8 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         var elapsed = clock.Elapsed;
         await Assert.ThrowsAnyAsync<Exception>(() => endless.WaitAsync(TimeSpan.FromSeconds(10)));
 
-        Measurements.Record(output, "(c) SIGTERM -> exit with a request outlasting the drain (delay 1 s + drain 2 s)", elapsed.TotalMilliseconds);
-        Measurements.Record(output, "(c) overshoot past delay + drain timeout", (elapsed - budget).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(c) SIGTERM -> exit with a request outlasting the drain (delay 1 s + drain 2 s)", elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(c) overshoot past delay + drain timeout", (elapsed - budget).TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(elapsed >= budget, $"exited after {elapsed}, before delay + drain timeout");
         Assert.True(elapsed < budget + TimeSpan.FromSeconds(1), $"exited after {elapsed}, more than 1 s past delay + drain timeout");
@@ -164,8 +165,8 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         var exitCode = await app.WaitForExitAsync(ExitTimeout);
         var elapsed = clock.Elapsed;
 
-        Measurements.Record(output, "(e) idle SIGTERM -> exit (delay 2 s, drain timeout 20 s)", elapsed.TotalMilliseconds);
-        Measurements.Record(output, "(e) margin past the delay", (elapsed - delay).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(e) idle SIGTERM -> exit (delay 2 s, drain timeout 20 s)", elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(e) margin past the delay", (elapsed - delay).TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(elapsed >= delay, $"exited after {elapsed}, before the delay");
         Assert.True(elapsed < delay + TimeSpan.FromSeconds(1), $"exited after {elapsed}: an idle drain must not wait");
@@ -188,7 +189,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         app.Signal(SampleProcess.SIGTERM);
         var exitCode = await app.WaitForExitAsync(ExitTimeout);
 
-        Measurements.Record(output, "(f) SIGTERM during preload -> exit", clock.Elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(f) SIGTERM during preload -> exit", clock.Elapsed.TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"exit took {clock.Elapsed}: never ready, so no delay is owed");
         Assert.Contains("Preload canceled because shutdown started", app.Output, StringComparison.Ordinal);
@@ -237,7 +238,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         app.Signal(SampleProcess.SIGINT);
         var exitCode = await app.WaitForExitAsync(ExitTimeout);
 
-        Measurements.Record(output, "(g) second signal -> exit (delay 20 s)", clock.Elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(g) second signal -> exit (delay 20 s)", clock.Elapsed.TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"exit took {clock.Elapsed} after the second signal");
         Assert.Contains("cut short", app.Output, StringComparison.Ordinal);
@@ -262,8 +263,8 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         app.Signal(SampleProcess.SIGTERM);
         var exitCode = await app.WaitForExitAsync(ExitTimeout);
 
-        Measurements.Record(output, "(h) /prestop answer (delay 2 s)", preStopTook.TotalMilliseconds);
-        Measurements.Record(output, "(h) SIGTERM after /prestop -> exit", clock.Elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(h) /prestop answer (delay 2 s)", preStopTook.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(h) SIGTERM after /prestop -> exit", clock.Elapsed.TotalMilliseconds);
         Assert.True(preStopTook >= delay, $"/prestop answered after {preStopTook}, before the delay");
         Assert.Equal(0, exitCode);
         Assert.True(clock.Elapsed < delay, $"exit took {clock.Elapsed} after SIGTERM: the delay was served twice");

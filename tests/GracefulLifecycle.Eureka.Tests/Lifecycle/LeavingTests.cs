@@ -155,7 +155,7 @@ public sealed class LeavingTests(ITestOutputHelper output)
         await Eventually.DoneAsync(stop, "the host stops");
 
         var elapsed = Stopwatch.GetElapsedTime(leaving, delete.WallTimestamp);
-        Measurements.Record(output, "Eureka: leaving -> DELETE received", elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "Eureka: leaving -> DELETE received", elapsed.TotalMilliseconds);
         Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
     }
 }
