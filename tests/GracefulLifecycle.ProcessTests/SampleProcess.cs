@@ -94,13 +94,16 @@ internal sealed partial class SampleProcess : IAsyncDisposable
                 throw new TimeoutException($"No log line with '{fragment}' within {timeout}. Output so far:{Environment.NewLine}{Output}");
             }
 
-            if (_process.HasExited && _lines.All(l => !l.Contains(fragment, StringComparison.Ordinal)))
+            if (_process.HasExited)
             {
-                await Task.Delay(50);
+                // Once the process has exited, waiting for it also waits until its output has been read to the end.
+                await _process.WaitForExitAsync();
                 if (_lines.All(l => !l.Contains(fragment, StringComparison.Ordinal)))
                 {
                     throw new InvalidOperationException($"The process exited (code {_process.ExitCode}) before logging '{fragment}'. Output:{Environment.NewLine}{Output}");
                 }
+
+                continue;
             }
 
             await Task.Delay(10);

@@ -72,7 +72,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         Assert.True(flipped < TimeSpan.FromMilliseconds(100), $"readiness flipped after {flipped.TotalMilliseconds} ms");
         Assert.All(answers.Where(a => a.Code is not null), a => Assert.Equal(HttpStatusCode.OK, a.Code));
         Assert.True(afterSignal.Count(a => a.Code == HttpStatusCode.OK) > 10, "requests kept being served after SIGTERM");
-        Assert.True(last200.At - signalled >= delay - TimeSpan.FromMilliseconds(200), $"last 200 only {(last200.At - signalled).TotalMilliseconds} ms after SIGTERM");
+        Assert.True(last200.At - signalled >= delay - TimeSpan.FromMilliseconds(500), $"last 200 only {(last200.At - signalled).TotalMilliseconds} ms after SIGTERM");
         Assert.NotEqual(default, firstRefusal);
         Assert.True(firstRefusal.At - signalled >= delay, $"connections refused {(firstRefusal.At - signalled).TotalMilliseconds} ms after SIGTERM, before the {delay} delay");
         Assert.Equal(0, exitCode);
@@ -120,7 +120,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         Measurements.Record(output.WriteLine, "(c) overshoot past delay + drain timeout", (elapsed - budget).TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(elapsed >= budget, $"exited after {elapsed}, before delay + drain timeout");
-        Assert.True(elapsed < budget + TimeSpan.FromSeconds(1), $"exited after {elapsed}, more than 1 s past delay + drain timeout");
+        Assert.True(elapsed < budget + TimeSpan.FromSeconds(1.5), $"exited after {elapsed}, more than 1.5 s past delay + drain timeout");
         Assert.Contains("aborting 1 requests still in flight", app.Output, StringComparison.Ordinal);
         Assert.Contains("1 requests aborted", app.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Slow request completed", app.Output, StringComparison.Ordinal);
@@ -169,7 +169,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         Measurements.Record(output.WriteLine, "(e) margin past the delay", (elapsed - delay).TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(elapsed >= delay, $"exited after {elapsed}, before the delay");
-        Assert.True(elapsed < delay + TimeSpan.FromSeconds(1), $"exited after {elapsed}: an idle drain must not wait");
+        Assert.True(elapsed < delay + TimeSpan.FromSeconds(1.5), $"exited after {elapsed}: an idle drain must not wait");
     }
 
     [Fact]
@@ -202,8 +202,10 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         await using var app = await StartAsync(("Sample:PreloadDuration", "00:00:01"), ("Sample:PreloadFails", "true"));
         using var client = NewClient();
         var readinessAnswers = new List<HttpStatusCode>();
+        var deadline = Stopwatch.StartNew();
         while (!app.HasExited)
         {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the process did not exit within 30 s");
             try
             {
                 using var response = await client.GetAsync(new Uri(app.BaseAddress, "/ifready"));
@@ -214,7 +216,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
                 // Stopped listening on its way out.
             }
 
-            Assert.True(readinessAnswers.Count < 100_000, "the process did not exit");
+            await Task.Delay(10);
         }
 
         var exitCode = await app.WaitForExitAsync(ExitTimeout);

@@ -9,6 +9,7 @@ using GracefulLifecycle.Options;
 using GracefulLifecycle.Preload;
 using GracefulLifecycle.Registration;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -41,7 +42,14 @@ public static class GracefulLifecycleServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
-        SectionOptions.Add(services, GracefulLifecycleOptions.SectionName, configure);
+        // An allowlist from configuration replaces the one set in code: narrowing it must not silently keep the old networks.
+        SectionOptions.Add(services, GracefulLifecycleOptions.SectionName, configure, static (o, section) =>
+        {
+            if (section.GetSection("PreStop:AllowedNetworks").Exists())
+            {
+                o.PreStop.AllowedNetworks.Clear();
+            }
+        });
         if (services.Any(d => d.ServiceType == typeof(LifecycleCoordinator)))
         {
             return new GracefulLifecycleBuilder(services);

@@ -10,7 +10,12 @@ namespace GracefulLifecycle.DependencyInjection;
 /// </summary>
 internal static class SectionOptions
 {
-    public static OptionsBuilder<TOptions> Add<TOptions>(IServiceCollection services, string section, Action<TOptions>? configure)
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">The configuration section.</param>
+    /// <param name="configure">The values set in code.</param>
+    /// <param name="beforeBind">Runs before the section is bound, e.g. to empty a list the section replaces (the binder appends).</param>
+    public static OptionsBuilder<TOptions> Add<TOptions>(
+        IServiceCollection services, string section, Action<TOptions>? configure, Action<TOptions, IConfigurationSection>? beforeBind = null)
         where TOptions : class
     {
         var builder = services.AddOptions<TOptions>();
@@ -24,7 +29,14 @@ internal static class SectionOptions
             services.AddSingleton(new SectionBinding<TOptions>());
             services.AddSingleton<IPostConfigureOptions<TOptions>>(sp => new PostConfigureOptions<TOptions>(
                 Microsoft.Extensions.Options.Options.DefaultName,
-                o => sp.GetService<IConfiguration>()?.GetSection(section).Bind(o)));
+                o =>
+                {
+                    if (sp.GetService<IConfiguration>()?.GetSection(section) is { } values)
+                    {
+                        beforeBind?.Invoke(o, values);
+                        values.Bind(o);
+                    }
+                }));
             builder.ValidateOnStart();
         }
 

@@ -97,4 +97,7 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Information, "Registering: {Count} service registries", EventName = "RegisteringStarted")]
     public static partial void RegisteringStarted(ILogger logger, int count);
+
+    [LoggerMessage(31, LogLevel.Warning, "PreStop:ManagementPort {Port} is the only check on the preStop endpoint: any pod that can reach that port can take this instance out of rotation. Add PreStop:Token or PreStop:AllowedNetworks, or a NetworkPolicy", EventName = "PreStopPortOnly")]
+    public static partial void PreStopPortOnly(ILogger logger, int port);
 }

@@ -18,6 +18,8 @@ namespace GracefulLifecycle.Lifecycle;
 internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 {
     private readonly Lock _gate = new();
+    private readonly Lock _publishGate = new();
+    private readonly Queue<PhaseChange> _pendingChanges = new();
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _hostLifetime;
     private readonly PreloadRunner _preloader;
@@ -103,9 +105,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         switch (outcome)
         {
             case PreloadOutcome.Succeeded:
-                if (await RegisterAsync(stop.Token).ConfigureAwait(false) && Advance(LifecyclePhase.Ready))
+                if (await RegisterAsync(stop.Token).ConfigureAwait(false))
                 {
-                    _ready.TrySetResult();
+                    BecomeReady();
                 }
 
                 break;
@@ -121,6 +123,20 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 _hostLifetime.StopApplication();
                 break;
         }
+    }
+
+    /// <summary>Ready, unless leaving won the race: the phase and the Ready task change together.</summary>
+    private void BecomeReady()
+    {
+        lock (_gate)
+        {
+            if (AdvanceLocked(LifecyclePhase.Ready))
+            {
+                _ready.TrySetResult();
+            }
+        }
+
+        PublishPending();
     }
 
     /// <summary>Registers with the service registries, if any; false when shutdown started first.</summary>
@@ -160,13 +176,18 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             return;
         }
 
-        if (Phase <= LifecyclePhase.Leaving)
+        switch (Phase)
         {
-            _skipDelay.Cancel();
-        }
-        else
-        {
-            Log.SignalIgnored(_logger, signal, Phase);
+            case <= LifecyclePhase.Leaving:
+                _skipDelay.Cancel();
+                break;
+            case LifecyclePhase.Draining:
+                // Someone pressing Ctrl+C again during a long drain wants out now.
+                AbortRequestsInFlight();
+                break;
+            default:
+                Log.SignalIgnored(_logger, signal, Phase);
+                break;
         }
     }
 
@@ -204,17 +225,12 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _drainTimer?.Dispose();
-        _leaving.Dispose();
-        _skipDelay.Dispose();
-    }
+    // The token sources have no timers and are not disposed, so Leaving stays usable after the host is gone.
+    public void Dispose() => _drainTimer?.Dispose();
 
     private Task StartLeaving(string trigger)
     {
         TaskCompletionSource done;
-        PhaseChange? change;
         bool wasReady;
         lock (_gate)
         {
@@ -225,27 +241,25 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
             // Readiness reads the phase: changing it is the first thing leaving does.
             wasReady = Phase == LifecyclePhase.Ready;
-            change = AdvanceLocked(LifecyclePhase.Leaving);
+            AdvanceLocked(LifecyclePhase.Leaving);
+            _ready.TrySetCanceled(_leaving.Token);
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _leave = done.Task;
         }
 
-        Publish(change);
-
         // Nobody has been sent here before ready or before a registry heard of it, so nobody needs time to stop coming.
         var delay = wasReady || _registries.AnyAttempted ? _plan.ShutdownDelay : TimeSpan.Zero;
         Log.LeavingStarted(_logger, trigger, delay);
-        _ready.TrySetCanceled(_leaving.Token);
-        try
-        {
-            _leaving.Cancel();
-        }
-        catch (AggregateException ex)
-        {
-            Log.LeavingCallbackFailed(_logger, ex);
-        }
 
+        // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
         _ = ServeDelayAsync(delay, done);
+        _ = _leaving.CancelAsync().ContinueWith(
+            static (task, state) => Log.LeavingCallbackFailed(((LifecycleCoordinator)state!)._logger, task.Exception!),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        PublishPending();
         return done.Task;
     }
 
@@ -284,46 +298,58 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
     private bool Advance(LifecyclePhase to)
     {
-        PhaseChange? change;
+        bool advanced;
         lock (_gate)
         {
-            change = AdvanceLocked(to);
+            advanced = AdvanceLocked(to);
         }
 
-        Publish(change);
-        return change is not null;
+        PublishPending();
+        return advanced;
     }
 
-    private PhaseChange? AdvanceLocked(LifecyclePhase to)
+    private bool AdvanceLocked(LifecyclePhase to)
     {
         var from = Phase;
         if (to <= from)
         {
-            return null;
+            return false;
         }
 
         var now = _time.GetTimestamp();
         var duration = _time.GetElapsedTime(_phaseStarted, now);
         _phaseStarted = now;
         Volatile.Write(ref _phase, (int)to);
-        return new PhaseChange(from, to, duration);
+        _pendingChanges.Enqueue(new PhaseChange(from, to, duration));
+        return true;
     }
 
-    private void Publish(PhaseChange? change)
+    /// <summary>Logs and raises the phase changes in the order they happened, one publisher at a time.</summary>
+    private void PublishPending()
     {
-        if (change is not { } c)
+        lock (_publishGate)
         {
-            return;
-        }
+            while (true)
+            {
+                PhaseChange change;
+                lock (_gate)
+                {
+                    if (!_pendingChanges.TryDequeue(out change))
+                    {
+                        return;
+                    }
+                }
 
-        Log.PhaseChanged(_logger, c.To, c.From, (long)c.Duration.TotalMilliseconds);
-        try
-        {
-            PhaseChanged?.Invoke(this, new LifecyclePhaseChangedEventArgs(c.From, c.To, c.Duration));
-        }
-        catch (Exception ex)
-        {
-            Log.PhaseChangedHandlerFailed(_logger, ex);
+                Log.PhaseChanged(_logger, change.To, change.From, (long)change.Duration.TotalMilliseconds);
+                try
+                {
+                    PhaseChanged?.Invoke(this, new LifecyclePhaseChangedEventArgs(change.From, change.To, change.Duration));
+                }
+                catch (Exception ex)
+                {
+                    Log.PhaseChangedHandlerFailed(_logger, ex);
+                }
+            }
         }
     }
 

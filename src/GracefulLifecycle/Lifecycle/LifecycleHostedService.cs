@@ -37,8 +37,14 @@ internal sealed class LifecycleHostedService(
         Log.ShutdownBudget(
             logger, plan.DeregistrationTimeout, plan.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, plan.Total, o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
 
-        _signals = SignalListener.TryListen(lifecycle);
-        if (_signals is null)
+        if (o.PreStop.ManagementPort is { } port && o.PreStop.Token is null && o.PreStop.AllowedNetworks.Count == 0)
+        {
+            Log.PreStopPortOnly(logger, port);
+        }
+
+        var signals = SignalListener.TryListen(lifecycle);
+        Interlocked.Exchange(ref _signals, signals)?.Dispose();
+        if (signals is null)
         {
             Log.SignalsUnsupported(logger);
         }
@@ -64,8 +70,7 @@ internal sealed class LifecycleHostedService(
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         lifecycle.OnHostStopped();
-        _signals?.Dispose();
-        _signals = null;
+        Interlocked.Exchange(ref _signals, null)?.Dispose();
         try
         {
             await _startup.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -76,7 +81,7 @@ internal sealed class LifecycleHostedService(
         }
     }
 
-    public void Dispose() => _signals?.Dispose();
+    public void Dispose() => Interlocked.Exchange(ref _signals, null)?.Dispose();
 
     private void WarnIfManagementPortIsNotServed()
     {

@@ -49,11 +49,15 @@ internal sealed class SignalListener : IDisposable
 
     public void Dispose()
     {
-        foreach (var registration in _registrations)
+        // The host may stop twice at once (a WebApplicationFactory disposing while Run() returns): dispose once.
+        lock (_registrations)
         {
-            registration.Dispose();
-        }
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
 
-        _registrations.Clear();
+            _registrations.Clear();
+        }
     }
 }

@@ -26,10 +26,23 @@ internal sealed class PreloadRunner(
         }
 
         Log.PreloadStarted(logger, _registrations.Length);
-        await using var scope = scopeFactory.CreateAsyncScope();
+        var scope = scopeFactory.CreateAsyncScope();
+        var work = new Task[_registrations.Length];
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
-        var outcomes = await Task.WhenAll(_registrations.Select(r => RunOneAsync(r, scope.ServiceProvider, run, cancellationToken))).ConfigureAwait(false);
+        var outcomes = await Task.WhenAll(_registrations.Select((r, i) => RunOneAsync(r, scope.ServiceProvider, work, i, run, cancellationToken))).ConfigureAwait(false);
+
+        // A task that ignored its token may still be using scoped services: the scope ends when the last task does.
+        _ = Task.WhenAll(work.Where(t => t is not null)).ContinueWith(
+            static (all, state) =>
+            {
+                _ = all.Exception;
+                return ((AsyncServiceScope)state!).DisposeAsync().AsTask();
+            },
+            scope,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default).Unwrap();
 
         if (outcomes.Contains(PreloadOutcome.Failed))
         {
@@ -40,7 +53,7 @@ internal sealed class PreloadRunner(
     }
 
     private async Task<PreloadOutcome> RunOneAsync(
-        PreloadRegistration registration, IServiceProvider services, CancellationTokenSource run, CancellationToken shutdown)
+        PreloadRegistration registration, IServiceProvider services, Task[] work, int index, CancellationTokenSource run, CancellationToken shutdown)
     {
         // Leave the caller's thread at once so one task's synchronous start cannot hold up the others.
         await Task.Yield();
@@ -53,7 +66,8 @@ internal sealed class PreloadRunner(
 
         try
         {
-            await registration.Run(services, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
+            var task = work[index] = StartSafely(registration, services, linked.Token);
+            await task.WaitAsync(linked.Token).ConfigureAwait(false);
             Log.PreloadTaskCompleted(logger, registration.Name, ElapsedMs(started));
             return PreloadOutcome.Succeeded;
         }
@@ -77,6 +91,18 @@ internal sealed class PreloadRunner(
 
         await run.CancelAsync().ConfigureAwait(false);
         return PreloadOutcome.Failed;
+    }
+
+    private static Task StartSafely(PreloadRegistration registration, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return registration.Run(services, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
     }
 
     private long ElapsedMs(long started) => (long)timeProvider.GetElapsedTime(started).TotalMilliseconds;

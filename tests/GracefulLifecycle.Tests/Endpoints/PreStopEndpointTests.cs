@@ -67,6 +67,22 @@ public sealed class PreStopEndpointTests
         Assert.Equal((HttpStatusCode.OK, "ReadyToStop", "Leaving"), (answer.Code, answer.Status, answer.Phase));
     }
 
+    [Theory]
+    [InlineData("correct-horse-battery-staple-and-more")]
+    [InlineData("xcorrect-horse-battery-staple")]
+    [InlineData("CORRECT-HORSE-BATTERY-STAPLE")]
+    public async Task WithAToken_ATokenThatOnlyResemblesTheRightOne_Gets403(string sent)
+    {
+        await using var app = new SampleAppFactory().With("GracefulLifecycle:PreStop:Token", "correct-horse-battery-staple");
+        using var client = app.CreateClient();
+        await app.WaitUntilReadyAsync();
+
+        var answer = await ProbeResponse.GetAsync(client, "/prestop", From("10.0.0.9", sent));
+
+        Assert.Equal((HttpStatusCode.Forbidden, "Forbidden"), (answer.Code, answer.Status));
+        Assert.Equal(LifecyclePhase.Ready, app.Lifecycle.Phase);
+    }
+
     [Fact]
     public async Task WithAllowedNetworks_CallersInsideAreAccepted_OthersGet403()
     {

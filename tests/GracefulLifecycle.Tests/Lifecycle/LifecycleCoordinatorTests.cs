@@ -81,7 +81,7 @@ public sealed class LifecycleCoordinatorTests
 
         Assert.Equal([1], h.ExitCodes);
         Assert.Equal(1, h.HostLifetime.StopCalls);
-        Assert.True(otherCanceled.Task.IsCompleted);
+        await Eventually.DoneAsync(otherCanceled.Task, "the other preload task saw its token fire");
         Assert.NotEqual(LifecyclePhase.Ready, h.Coordinator.Phase);
     }
 
@@ -101,8 +101,8 @@ public sealed class LifecycleCoordinatorTests
         // Never ready means nobody routes here: no delay to serve, so no time has to pass.
         await Eventually.DoneAsync(h.Coordinator.LeaveAsync(), "leaving without a delay");
         await Eventually.DoneAsync(startup, "startup");
+        await Eventually.DoneAsync(preloadCanceled.Task, "the preload task saw its token fire");
 
-        Assert.True(preloadCanceled.Task.IsCompleted);
         Assert.Empty(h.ExitCodes);
         Assert.True(h.Coordinator.Ready.IsCanceled);
         Assert.DoesNotContain(LifecyclePhase.Ready, h.Phases);
@@ -215,6 +215,35 @@ public sealed class LifecycleCoordinatorTests
         Assert.Equal(
             [LifecyclePhase.Preloading, LifecyclePhase.Ready, LifecyclePhase.Leaving, LifecyclePhase.Draining, LifecyclePhase.Stopped],
             h.Phases);
+    }
+
+    [Fact]
+    public async Task Signal_DuringTheDrain_AbortsTheRequestsStillInFlight()
+    {
+        using var h = await ReadyHarnessAsync(o => o.ShutdownDelay = TimeSpan.Zero);
+        h.Requests.Enter();
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        await h.Coordinator.OnHostStoppingAsync(CancellationToken.None);
+        Assert.False(h.Requests.AbortToken.IsCancellationRequested);
+
+        h.Coordinator.OnSignal(PosixSignal.SIGINT);
+
+        Assert.True(h.Requests.AbortToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task PhaseChangedHandlers_SeeTheLeavingTokenFired_AndPhasesInOrder()
+    {
+        using var h = new CoordinatorHarness();
+        var seen = new List<(LifecyclePhase Phase, bool LeavingFired)>();
+        h.Coordinator.PhaseChanged += (_, e) => seen.Add((e.Current, h.Coordinator.Leaving.IsCancellationRequested));
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+
+        _ = h.Coordinator.LeaveAsync();
+
+        Assert.Equal(
+            [(LifecyclePhase.Preloading, false), (LifecyclePhase.Ready, false), (LifecyclePhase.Leaving, true)],
+            seen);
     }
 
     [Fact]

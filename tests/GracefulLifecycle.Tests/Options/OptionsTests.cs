@@ -73,6 +73,22 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void AllowedNetworks_FromConfiguration_ReplaceTheOnesSetInCode()
+    {
+        var options = Bind(configure: o => o.PreStop.AllowedNetworks.Add("10.0.0.0/8"), settings: ("PreStop:AllowedNetworks:0", "192.168.0.0/16"));
+
+        Assert.Equal(["192.168.0.0/16"], options.PreStop.AllowedNetworks);
+    }
+
+    [Fact]
+    public void AllowedNetworks_SetInCode_StayWhenConfigurationIsSilent()
+    {
+        var options = Bind(configure: o => o.PreStop.AllowedNetworks.Add("10.0.0.0/8"), settings: ("ShutdownDelay", "00:00:03"));
+
+        Assert.Equal(["10.0.0.0/8"], options.PreStop.AllowedNetworks);
+    }
+
+    [Fact]
     public void HostShutdownTimeout_IsSetToTheWholeBudget()
     {
         using var provider = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"))
