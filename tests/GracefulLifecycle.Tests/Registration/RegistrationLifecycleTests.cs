@@ -201,6 +201,29 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public async Task SeveralRegistries_AreAllRegistered_ReadinessWaitsForTheSlowestVisibility_AndAllAreLeftFirst()
+    {
+        var fast = new RecordingRegistry("fast") { VisibilityDelay = TimeSpan.FromSeconds(1), PropagationDelay = TimeSpan.FromSeconds(3) };
+        var slow = new RecordingRegistry("slow") { VisibilityDelay = TimeSpan.FromSeconds(4), PropagationDelay = TimeSpan.FromSeconds(6) };
+        using var h = Harness(fast, build: b => b.Services.AddSingleton<IServiceRegistry>(slow));
+
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(4)), "the visibility wait of the slowest registry");
+        Assert.Equal(1, fast.Count("register"));
+        Assert.Equal(1, slow.Count("register"));
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.DoneAsync(startup, "ready");
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => fast.Count("deregister") == 1 && slow.Count("deregister") == 1, "both left");
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(6)), "the largest propagation delay");
+        h.Time.Advance(TimeSpan.FromSeconds(6));
+        await Eventually.DoneAsync(leave, "leave");
+    }
+
+    [Fact]
     public void ShutdownPlan_TakesTheLargestPropagationDelay_AndCountsTheDeregistrationTimeout()
     {
         var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.FromSeconds(3) };
