@@ -8,10 +8,16 @@ internal sealed record BenchOptions
 
     public string LoadCpu { get; init; } = "0";
 
-    /// <summary>Gets the measured rounds of the overhead comparison, after one warm-up round.</summary>
+    /// <summary>Gets the measured rounds of the overhead comparison, spread over <see cref="Pairs"/>.</summary>
     public int Rounds { get; init; } = 6;
 
+    /// <summary>Gets how many pairs of processes (sample and baseline) the overhead rounds are spread over.</summary>
+    public int Pairs { get; init; } = 2;
+
     public TimeSpan RoundDuration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets how long each process of the overhead comparison is loaded on each path before it is measured.</summary>
+    public TimeSpan WarmupDuration { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Gets the runs of each shutdown case.</summary>
     public int Runs { get; init; } = 5;
