@@ -24,7 +24,12 @@ internal sealed class Replica : IAsyncDisposable
 
     public string Output => _process.Output;
 
-    public static Replica Start(string appDll, int port, IReadOnlyDictionary<string, string> settings)
+    /// <summary>Starts the app on a loopback port.</summary>
+    /// <param name="appDll">The app to run with <c>dotnet</c>.</param>
+    /// <param name="port">The loopback port it listens on.</param>
+    /// <param name="settings">Environment variables added to the replica's defaults.</param>
+    /// <param name="cpus">A <c>taskset</c> CPU list to pin the process to (the benchmarks use it); none by default.</param>
+    public static Replica Start(string appDll, int port, IReadOnlyDictionary<string, string> settings, string? cpus = null)
     {
         var environment = new Dictionary<string, string>(settings)
         {
@@ -33,7 +38,10 @@ internal sealed class Replica : IAsyncDisposable
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        return new Replica(port, new ChildProcess("dotnet", [appDll], environment));
+        var process = cpus is null
+            ? new ChildProcess("dotnet", [appDll], environment)
+            : new ChildProcess("taskset", ["-c", cpus, "dotnet", appDll], environment);
+        return new Replica(port, process);
     }
 
     /// <summary>Polls readiness as the kubelet's probe does, until it answers 200.</summary>
@@ -96,6 +104,11 @@ internal sealed class Replica : IAsyncDisposable
         await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
         return false;
     }
+
+    /// <summary>Sends a signal and returns at once; the benchmarks time what follows themselves.</summary>
+    public void Signal(int signal) => _process.Signal(signal);
+
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GracefulLifecycle.Drill;
+
+namespace GracefulLifecycle.Bench;
+
+/// <summary>What one timed wrk run reported.</summary>
+internal sealed record WrkResult(double RequestsPerSecond, long Requests, long Non2xx, long SocketErrors, double LatencyP50Ms, double LatencyP99Ms);
+
+/// <summary>One timed wrk run (<c>-d</c>), optionally pinned to CPUs with <c>taskset</c>.</summary>
+internal static partial class WrkLoad
+{
+    private static readonly string[] Locations = ["/usr/bin/wrk", "/usr/local/bin/wrk"];
+
+    public static ChildProcess Start(Uri target, int threads, int connections, TimeSpan duration, string? cpus)
+    {
+        var binary = Locations.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("wrk was not found: install Debian's wrk package (apt-get install -y wrk).");
+        string[] arguments =
+        [
+            "-t", Invariant(threads), "-c", Invariant(connections), "-d", Invariant((int)Math.Ceiling(duration.TotalSeconds)) + "s",
+            "--timeout", "5s", "--latency", target.ToString(),
+        ];
+        return cpus is null ? new ChildProcess(binary, arguments) : new ChildProcess("taskset", ["-c", cpus, binary, .. arguments]);
+    }
+
+    public static async Task<WrkResult> RunAsync(Uri target, int threads, int connections, TimeSpan duration, string? cpus)
+    {
+        await using var wrk = Start(target, threads, connections, duration, cpus);
+        return await ResultAsync(wrk, duration);
+    }
+
+    /// <summary>Waits (bounded) for a wrk started with <see cref="Start"/> to finish and reads its report.</summary>
+    public static async Task<WrkResult> ResultAsync(ChildProcess wrk, TimeSpan duration)
+    {
+        if (!await wrk.WaitForExitAsync(duration + TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException("wrk did not finish in time.");
+        }
+
+        var output = wrk.Output;
+        var rate = RequestsPerSecondLine().Match(output);
+        if (wrk.ExitCode != 0 || !rate.Success)
+        {
+            throw new InvalidOperationException($"wrk failed (exit code {wrk.ExitCode}):{Environment.NewLine}{output}");
+        }
+
+        var errors = SocketErrorsLine().Match(output);
+        return new WrkResult(
+            double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture),
+            Number(RequestsLine(), output),
+            Number(Non2xxLine(), output),
+            errors.Success ? Enumerable.Range(1, 4).Sum(g => long.Parse(errors.Groups[g].Value, CultureInfo.InvariantCulture)) : 0,
+            Latency(output, "50%"),
+            Latency(output, "99%"));
+    }
+
+    private static long Number(Regex pattern, string text)
+    {
+        var match = pattern.Match(text);
+        return match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    /// <summary>A line of wrk's latency distribution, such as <c>99%    1.23ms</c>, in milliseconds.</summary>
+    private static double Latency(string output, string percentile)
+    {
+        var match = Regex.Match(output, $@"^\s*{Regex.Escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline, TimeSpan.FromSeconds(1));
+        if (!match.Success)
+        {
+            return double.NaN;
+        }
+
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch
+        {
+            "us" => value / 1000,
+            "s" => value * 1000,
+            _ => value,
+        };
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecondLine();
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex RequestsLine();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex Non2xxLine();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex SocketErrorsLine();
+}
