@@ -10,12 +10,9 @@ internal sealed record WrkResult(double RequestsPerSecond, long Requests, long N
 /// <summary>One timed wrk run (<c>-d</c>), optionally pinned to CPUs with <c>taskset</c>.</summary>
 internal static partial class WrkLoad
 {
-    private static readonly string[] Locations = ["/usr/bin/wrk", "/usr/local/bin/wrk"];
-
     public static ChildProcess Start(Uri target, int threads, int connections, TimeSpan duration, string? cpus)
     {
-        var binary = Locations.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("wrk was not found: install Debian's wrk package (apt-get install -y wrk).");
+        var binary = WrkOutput.Binary;
         string[] arguments =
         [
             "-t", Invariant(threads), "-c", Invariant(connections), "-d", Invariant((int)Math.Ceiling(duration.TotalSeconds)) + "s",
@@ -45,20 +42,14 @@ internal static partial class WrkLoad
             throw new InvalidOperationException($"wrk failed (exit code {wrk.ExitCode}):{Environment.NewLine}{output}");
         }
 
-        var errors = SocketErrorsLine().Match(output);
+        var (connect, read, write, timeout) = WrkOutput.SocketErrors(output);
         return new WrkResult(
             double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture),
-            Number(RequestsLine(), output),
-            Number(Non2xxLine(), output),
-            errors.Success ? Enumerable.Range(1, 4).Sum(g => long.Parse(errors.Groups[g].Value, CultureInfo.InvariantCulture)) : 0,
+            WrkOutput.Requests(output),
+            WrkOutput.Non2xx(output),
+            connect + read + write + timeout,
             Latency(output, "50%"),
             Latency(output, "99%"));
-    }
-
-    private static long Number(Regex pattern, string text)
-    {
-        var match = pattern.Match(text);
-        return match.Success ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }
 
     /// <summary>A line of wrk's latency distribution, such as <c>99%    1.23ms</c>, in milliseconds.</summary>
@@ -83,13 +74,4 @@ internal static partial class WrkLoad
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex RequestsPerSecondLine();
-
-    [GeneratedRegex(@"(\d+) requests in")]
-    private static partial Regex RequestsLine();
-
-    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
-    private static partial Regex Non2xxLine();
-
-    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
-    private static partial Regex SocketErrorsLine();
 }

@@ -1,13 +1,10 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace GracefulLifecycle.Drill;
 
 /// <summary>wrk running the drill's Lua script until it is interrupted, then its counts.</summary>
-internal sealed partial class Wrk : IAsyncDisposable
+internal sealed class Wrk : IAsyncDisposable
 {
-    private static readonly string[] Locations = ["/usr/bin/wrk", "/usr/local/bin/wrk"];
-
     private readonly ChildProcess _process;
     private readonly string _timeline;
 
@@ -21,10 +18,8 @@ internal sealed partial class Wrk : IAsyncDisposable
     {
         var timeline = Path.Combine(Path.GetTempPath(), $"drill-timeline-{Guid.NewGuid():N}");
         var script = Path.Combine(AppContext.BaseDirectory, "drill.lua");
-        var binary = Locations.FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("wrk was not found: install Debian's wrk package (apt-get install -y wrk).");
         var process = new ChildProcess(
-            binary,
+            WrkOutput.Binary,
             ["-t", threads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", "900s", "--timeout", "5s", "-s", script, target.ToString()],
             new Dictionary<string, string> { ["DRILL_TIMELINE"] = timeline });
         return new Wrk(process, timeline);
@@ -44,25 +39,11 @@ internal sealed partial class Wrk : IAsyncDisposable
         {
             Console.WriteLine(output);
         }
-        var requests = Number(RequestsLine(), output, 1);
-        var errors = SocketErrorsLine().Match(output);
-        return (
-            requests,
-            Number(Non2xxLine(), output, 1),
-            errors.Success ? long.Parse(errors.Groups[1].Value, CultureInfo.InvariantCulture) : 0,
-            errors.Success ? long.Parse(errors.Groups[2].Value, CultureInfo.InvariantCulture) : 0,
-            errors.Success ? long.Parse(errors.Groups[3].Value, CultureInfo.InvariantCulture) : 0,
-            errors.Success ? long.Parse(errors.Groups[4].Value, CultureInfo.InvariantCulture) : 0,
-            ReadTimeline());
+        var (connect, read, write, timeout) = WrkOutput.SocketErrors(output);
+        return (WrkOutput.Requests(output), WrkOutput.Non2xx(output), connect, read, write, timeout, ReadTimeline());
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
-
-    private static long Number(Regex pattern, string text, int group)
-    {
-        var match = pattern.Match(text);
-        return match.Success ? long.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
-    }
 
     private List<string> ReadTimeline()
     {
@@ -86,13 +67,4 @@ internal sealed partial class Wrk : IAsyncDisposable
         var first = seconds.Keys.FirstOrDefault();
         return seconds.Select(s => string.Create(CultureInfo.InvariantCulture, $"t+{s.Key - first,3}s  2xx {s.Value.Ok,6}  other {s.Value.Bad,4}")).ToList();
     }
-
-    [GeneratedRegex(@"(\d+) requests in")]
-    private static partial Regex RequestsLine();
-
-    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
-    private static partial Regex Non2xxLine();
-
-    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
-    private static partial Regex SocketErrorsLine();
 }
