@@ -1,5 +1,6 @@
 using System.Net;
 using GracefulLifecycle.Testing;
+using GracefulLifecycle.Testing.Consul;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Consul.Tests;

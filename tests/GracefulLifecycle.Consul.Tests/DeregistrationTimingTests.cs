@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GracefulLifecycle.Testing;
+using GracefulLifecycle.Testing.Consul;
 using Xunit.Abstractions;
 
 namespace GracefulLifecycle.Consul.Tests;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using GracefulLifecycle.Eureka.Tests.Fakes;
+using GracefulLifecycle.Testing.Eureka;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
 using GracefulLifecycle.Testing;
 

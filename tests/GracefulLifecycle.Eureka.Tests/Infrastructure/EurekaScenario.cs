@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using GracefulLifecycle.Eureka.Tests.Fakes;
+using GracefulLifecycle.Testing.Eureka;
 using GracefulLifecycle.Testing;
 using Microsoft.Extensions.DependencyInjection;
 

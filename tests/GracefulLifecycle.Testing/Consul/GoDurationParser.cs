@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace GracefulLifecycle.Consul.Tests;
+namespace GracefulLifecycle.Testing.Consul;
 
 /// <summary>
 /// Reads durations as a Consul agent does: Go duration strings (<c>time.ParseDuration</c>: <c>1h2m3.5s</c>,
 /// <c>500ms</c>, <c>10us</c>) or plain numbers of nanoseconds.
 /// </summary>
-internal static class GoDurationParser
+public static class GoDurationParser
 {
     private static readonly (string Unit, double Ticks)[] Units =
     [

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace GracefulLifecycle.Consul.Tests;
+namespace GracefulLifecycle.Testing.Consul;
 
 /// <summary>One HTTP API call the fake agent received, recorded on arrival.</summary>
 public sealed class AgentCall

@@ -1,4 +1,4 @@
-namespace GracefulLifecycle.Eureka.Tests.Fakes;
+namespace GracefulLifecycle.Testing.Eureka;
 
 /// <summary>One request the fake Eureka server received, recorded when it arrived.</summary>
 public sealed class EurekaCall

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace GracefulLifecycle.Consul.Tests;
+namespace GracefulLifecycle.Testing.Consul;
 
 /// <summary>
 /// An in-repo fake of a Consul agent's HTTP API. It follows the published Consul agent API (the hashicorp/consul

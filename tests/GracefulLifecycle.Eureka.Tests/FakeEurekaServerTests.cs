@@ -2,8 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using GracefulLifecycle.Testing;
+using GracefulLifecycle.Testing.Eureka;
 
-namespace GracefulLifecycle.Eureka.Tests.Fakes;
+namespace GracefulLifecycle.Eureka.Tests;
 
 /// <summary>The fake follows the published Eureka REST contract; these tests pin what the adapter relies on.</summary>
 public sealed class FakeEurekaServerTests : IAsyncLifetime

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using GracefulLifecycle.Testing;
+using GracefulLifecycle.Testing.Consul;
+using GracefulLifecycle.Testing.Eureka;
+
+namespace GracefulLifecycle.ProcessTests;
+
+/// <summary>
+/// The sample registered in a registry, stopped with a real SIGTERM: it must be gone from the registry at once,
+/// keep serving through the registry's propagation delay, then drain and exit 0. etcd is the real server; Eureka and
+/// Consul are the in-repo fakes of their REST contracts, on real Kestrel, because their servers cannot be installed
+/// here.
+/// </summary>
+public sealed class RegistryProcessTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every registry below is configured for this delay, so the sample serves this long after SIGTERM.</summary>
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(3);
+
+    private static readonly (string Key, string Value)[] Timings =
+    [
+        ("Sample:PreloadDuration", "00:00:00.200"),
+        ("GracefulLifecycle:ShutdownDelay", "00:00:01"),
+        ("GracefulLifecycle:DrainTimeout", "00:00:02"),
+    ];
+
+    [Fact]
+    public async Task Etcd_Sigterm_RemovesTheKeyAtOnce_ThenServesThroughThePropagationDelay_ThenExits0()
+    {
+        const string prefix = "/services/sample/";
+        await using var etcd = await EtcdServer.StartAsync();
+        await using var app = await SampleProcess.StartAsync(
+            output,
+            [
+                .. Timings,
+                ("GracefulLifecycle:Etcd:Endpoints", etcd.ClientUrl.ToString()),
+                ("GracefulLifecycle:Etcd:ServiceName", "sample"),
+                ("GracefulLifecycle:Etcd:InstanceId", "p1"),
+                ("GracefulLifecycle:Etcd:Address", "127.0.0.1"),
+                ("GracefulLifecycle:Etcd:LeaseTtl", "00:00:05"),
+                ("GracefulLifecycle:Etcd:ConsumerRefreshInterval", "00:00:02"),
+            ]);
+
+        var gone = await StopRegisteredAsync(
+            app,
+            "etcd",
+            registered: async () =>
+            {
+                var key = Assert.Single(await etcd.RangeAsync(prefix));
+                using var value = JsonDocument.Parse(key.Value);
+                Assert.Equal(app.BaseAddress.Port, value.RootElement.GetProperty("port").GetInt32());
+            },
+            goneAt: async signalled =>
+            {
+                // etcd itself is asked, over and over: the first empty range is when consumers stop finding it.
+                while ((await etcd.RangeAsync(prefix)).Count > 0)
+                {
+                    Assert.True(Stopwatch.GetElapsedTime(signalled) < TimeSpan.FromSeconds(5), "the key is still in etcd 5 s after SIGTERM");
+                }
+
+                return Stopwatch.GetTimestamp();
+            });
+
+        Measurements.Record(output.WriteLine, "etcd: SIGTERM -> key gone from etcd", gone.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task Eureka_Sigterm_CancelsAtOnce_SendsNothingAfterwards_ThenServesThroughThePropagationDelay_ThenExits0()
+    {
+        await using var eureka = await FakeEurekaServer.StartAsync(TimeProvider.System, TimeSpan.FromSeconds(1));
+        await using var app = await SampleProcess.StartAsync(
+            output,
+            [
+                .. Timings,
+                ("GracefulLifecycle:Eureka:ServiceUrl", eureka.ServiceUrl),
+                ("GracefulLifecycle:Eureka:AppName", "sample"),
+                ("GracefulLifecycle:Eureka:InstanceId", "p1"),
+                ("GracefulLifecycle:Eureka:IpAddress", "127.0.0.1"),
+                ("GracefulLifecycle:Eureka:PreferIpAddress", "true"),
+                ("GracefulLifecycle:Eureka:LeaseRenewalIntervalInSeconds", "1"),
+                ("GracefulLifecycle:Eureka:LeaseExpirationDurationInSeconds", "5"),
+                ("GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs", "1000"),
+                ("GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds", "1"),
+            ]);
+
+        var gone = await StopRegisteredAsync(
+            app,
+            "Eureka",
+            registered: () =>
+            {
+                var instance = eureka.Instance("sample", "p1");
+                Assert.NotNull(instance);
+                Assert.Equal(app.BaseAddress.Port, instance["port"]!["$"]!.GetValue<int>());
+
+                // Renewals run, so "nothing after the cancel" below means something.
+                return Eventually.TrueAsync(() => eureka.CallsTo("PUT").Count > 0, "a heartbeat");
+            },
+            goneAt: async _ =>
+            {
+                await Eventually.TrueAsync(() => eureka.CallsTo("DELETE").Count > 0, "the cancel (DELETE) to reach Eureka");
+                Assert.Null(eureka.Instance("sample", "p1"));
+                return eureka.CallsTo("DELETE")[0].WallTimestamp;
+            });
+
+        var calls = eureka.Calls;
+        var cancel = Assert.Single(calls, c => c.Method == "DELETE");
+        Assert.Equal(200, cancel.Status);
+        Assert.DoesNotContain(calls, c => c.Sequence > cancel.Sequence);
+        Assert.Contains(calls, c => c.Method == "PUT" && c.Sequence < cancel.Sequence);
+        Measurements.Record(output.WriteLine, "Eureka: SIGTERM -> cancel (DELETE) received", gone.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task Consul_Sigterm_DeregistersAtOnce_SendsNothingAfterwards_ThenServesThroughThePropagationDelay_ThenExits0()
+    {
+        await using var consul = await FakeConsulAgent.StartAsync();
+        await using var app = await SampleProcess.StartAsync(
+            output,
+            [
+                .. Timings,
+                ("GracefulLifecycle:Consul:Address", consul.Address.ToString()),
+                ("GracefulLifecycle:Consul:ServiceName", "sample"),
+                ("GracefulLifecycle:Consul:ServiceId", "p1"),
+                ("GracefulLifecycle:Consul:ServiceAddress", "127.0.0.1"),
+                ("GracefulLifecycle:Consul:ConsumerRefreshInterval", "00:00:02"),
+                ("GracefulLifecycle:Consul:RenewalInterval", "00:00:01"),
+            ]);
+
+        var gone = await StopRegisteredAsync(
+            app,
+            "Consul",
+            registered: async () =>
+            {
+                var service = consul.Service("p1");
+                Assert.NotNull(service);
+                Assert.Equal(app.BaseAddress.Port, service.Port);
+
+                // The agent's own check of the instance passes while it is ready.
+                Assert.Equal("passing", Assert.Single((await consul.RunChecksAsync()).Values));
+
+                // Renewals run, so "nothing after the deregistration" below means something.
+                Assert.True(await consul.WaitForCallsAsync(calls => calls.Any(c => c.IsServiceRead), Deadline), "no renewal read the registration");
+            },
+            goneAt: async _ =>
+            {
+                var deregister = await consul.WaitForAnsweredCallAsync(c => c.IsDeregister, "the deregistration to reach Consul");
+                Assert.Null(consul.Service("p1"));
+                return deregister.ArrivedAt;
+            });
+
+        var calls = consul.Calls;
+        var deregistration = Assert.Single(calls, c => c.IsDeregister);
+        Assert.Equal(200, deregistration.StatusCode);
+        Assert.DoesNotContain(calls, c => c.Sequence > deregistration.Sequence);
+        Assert.Contains(calls, c => c.IsServiceRead && c.Sequence < deregistration.Sequence);
+        Measurements.Record(output.WriteLine, "Consul: SIGTERM -> deregistration received", gone.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Waits for the sample to be ready and registered, sends SIGTERM under steady traffic, and checks what every
+    /// registry must show: gone at once, 200s through the propagation delay, exit code 0. Returns the time from SIGTERM
+    /// to the registry losing the instance.
+    /// </summary>
+    private async Task<TimeSpan> StopRegisteredAsync(
+        SampleProcess app, string registry, Func<Task> registered, Func<long, Task<long>> goneAt)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await app.WaitUntilReadyAsync(client, Deadline);
+        await registered();
+
+        var clock = Stopwatch.StartNew();
+        await using var traffic = SteadyTraffic.Start(client, app.BaseAddress, clock, Deadline);
+        var signalledAt = clock.Elapsed;
+        var signalled = Stopwatch.GetTimestamp();
+        app.Signal(SampleProcess.SIGTERM);
+
+        var gone = Stopwatch.GetElapsedTime(signalled, await goneAt(signalled));
+        await traffic.UntilRefusedAsync();
+        var exitCode = await app.WaitForExitAsync(Deadline);
+
+        Assert.True(gone < TimeSpan.FromMilliseconds(500), $"{registry} lost the instance {gone.TotalMilliseconds} ms after SIGTERM");
+        Assert.All(traffic.Answers.Where(a => a.Code is not null), a => Assert.Equal(HttpStatusCode.OK, a.Code));
+        var refused = Assert.NotNull(traffic.FirstRefusedAt) - signalledAt;
+        Assert.True(refused >= Propagation, $"stopped listening {refused.TotalMilliseconds} ms after SIGTERM, inside the {registry} propagation delay");
+        Measurements.Record(output.WriteLine, $"{registry}: SIGTERM -> first refused connection (propagation delay 3 s)", refused.TotalMilliseconds);
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"Shutdown delay 00:00:03 set by the propagation delay of {registry}", app.Output, StringComparison.Ordinal);
+        return gone;
+    }
+}
