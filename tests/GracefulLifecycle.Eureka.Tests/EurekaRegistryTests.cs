@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using GracefulLifecycle.Testing.Eureka;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
 using GracefulLifecycle.Testing;
+using GracefulLifecycle.Testing.Eureka;
 
 namespace GracefulLifecycle.Eureka.Tests;
 

@@ -64,9 +64,18 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var listening = await sample.WaitForLogAsync("Now listening on: ", TimeSpan.FromSeconds(30));
-        sample.BaseAddress = new Uri(ListeningAddress().Match(listening).Groups[1].Value);
-        return sample;
+        try
+        {
+            var listening = await sample.WaitForLogAsync("Now listening on: ", TimeSpan.FromSeconds(30));
+            sample.BaseAddress = new Uri(ListeningAddress().Match(listening).Groups[1].Value);
+            return sample;
+        }
+        catch
+        {
+            // The caller never gets the instance to dispose: no child may outlive the test.
+            await sample.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Sends a real signal to the process, as the kubelet does.</summary>

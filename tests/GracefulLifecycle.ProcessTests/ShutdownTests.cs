@@ -1,6 +1,6 @@
-using GracefulLifecycle.Testing;
 using System.Diagnostics;
 using System.Net;
+using GracefulLifecycle.Testing;
 
 namespace GracefulLifecycle.ProcessTests;
 
@@ -23,26 +23,8 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         await app.WaitUntilReadyAsync(probes, StartTimeout);
 
         var clock = Stopwatch.StartNew();
-        var answers = new System.Collections.Concurrent.ConcurrentQueue<(TimeSpan At, HttpStatusCode? Code)>();
-        using var stopTraffic = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var load = Task.Run(async () =>
-        {
-            while (!stopTraffic.IsCancellationRequested)
-            {
-                try
-                {
-                    using var response = await traffic.GetAsync(new Uri(app.BaseAddress, "/"), stopTraffic.Token);
-                    answers.Enqueue((clock.Elapsed, response.StatusCode));
-                }
-                catch (HttpRequestException)
-                {
-                    // The listener has closed: the first refusal ends the run.
-                    answers.Enqueue((clock.Elapsed, null));
-                    return;
-                }
-            }
-        });
-        await WaitAsync(() => answers.Count >= 5, "traffic flows before the signal");
+        await using var load = SteadyTraffic.Start(traffic, app.BaseAddress, clock, TimeSpan.FromSeconds(20));
+        await WaitAsync(() => load.Answers.Count >= 5, "traffic flows before the signal");
 
         var signalled = clock.Elapsed;
         app.Signal(SampleProcess.SIGTERM);
@@ -59,22 +41,21 @@ public sealed class ShutdownTests(ITestOutputHelper output)
             Assert.True(clock.Elapsed - signalled < TimeSpan.FromSeconds(2), "readiness still 200 two seconds after SIGTERM");
         }
 
-        await load.WaitAsync(TimeSpan.FromSeconds(30));
+        await load.UntilRefusedAsync();
         var exitCode = await app.WaitForExitAsync(ExitTimeout);
 
-        var afterSignal = answers.Where(a => a.At > signalled).ToList();
-        var firstRefusal = afterSignal.FirstOrDefault(a => a.Code is null);
-        var last200 = afterSignal.LastOrDefault(a => a.Code == HttpStatusCode.OK);
+        var served = load.Answers.Where(a => a.StartedAt > signalled).ToList();
+        var last200 = Assert.IsType<SteadyTraffic.Attempt>(served.LastOrDefault(a => a.Code == HttpStatusCode.OK));
+        var unanswered = Assert.IsType<SteadyTraffic.Attempt>(load.FirstUnanswered);
         Measurements.Record(output.WriteLine, "(a) SIGTERM -> /ifready 503", flipped.TotalMilliseconds);
-        Measurements.Record(output.WriteLine, "(a) SIGTERM -> last 200 on /", (last200.At - signalled).TotalMilliseconds);
-        Measurements.Record(output.WriteLine, "(a) SIGTERM -> first refused connection", (firstRefusal.At - signalled).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(a) SIGTERM -> last 200 on /", (last200.EndedAt - signalled).TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(a) SIGTERM -> first request without an answer", (unanswered.StartedAt - signalled).TotalMilliseconds);
 
         Assert.True(flipped < TimeSpan.FromMilliseconds(100), $"readiness flipped after {flipped.TotalMilliseconds} ms");
-        Assert.All(answers.Where(a => a.Code is not null), a => Assert.Equal(HttpStatusCode.OK, a.Code));
-        Assert.True(afterSignal.Count(a => a.Code == HttpStatusCode.OK) > 10, "requests kept being served after SIGTERM");
-        Assert.True(last200.At - signalled >= delay - TimeSpan.FromMilliseconds(500), $"last 200 only {(last200.At - signalled).TotalMilliseconds} ms after SIGTERM");
-        Assert.NotEqual(default, firstRefusal);
-        Assert.True(firstRefusal.At - signalled >= delay, $"connections refused {(firstRefusal.At - signalled).TotalMilliseconds} ms after SIGTERM, before the {delay} delay");
+        Assert.All(load.Answers, a => Assert.Equal(HttpStatusCode.OK, a.Code));
+        Assert.True(served.Count > 10, "requests kept being served after SIGTERM");
+        Assert.True(last200.EndedAt - signalled >= delay - TimeSpan.FromMilliseconds(500), $"last 200 only {(last200.EndedAt - signalled).TotalMilliseconds} ms after SIGTERM");
+        Assert.True(unanswered.StartedAt - signalled >= delay, $"a request sent {(unanswered.StartedAt - signalled).TotalMilliseconds} ms after SIGTERM, before the {delay} delay, got no answer: {unanswered}");
         Assert.Equal(0, exitCode);
     }
 

@@ -23,8 +23,16 @@ public sealed class EtcdServer : IAsyncDisposable
     public static async Task<EtcdServer> StartAsync()
     {
         var server = new EtcdServer();
-        await server.RestartAsync();
-        return server;
+        try
+        {
+            await server.RestartAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Starts (or starts again, keeping its data) the server and waits until it reports healthy.</summary>
@@ -69,14 +77,16 @@ public sealed class EtcdServer : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening, or not answering, yet.
             }
 
             if (deadline.Elapsed > TimeSpan.FromSeconds(30) || _process.HasExited)
             {
-                throw new InvalidOperationException($"etcd did not become healthy (exited: {_process.HasExited}).");
+                var exited = _process.HasExited;
+                await StopAsync();
+                throw new InvalidOperationException($"etcd did not become healthy within 30 s (exited: {exited}).");
             }
 
             await Task.Delay(50);

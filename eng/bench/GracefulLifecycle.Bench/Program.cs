@@ -21,6 +21,20 @@ var options = new BenchOptions
         .ToHashSet(StringComparer.OrdinalIgnoreCase),
 };
 
+string[] known = ["overhead", "shutdown", "probes"];
+if (options.Only.FirstOrDefault(name => !known.Contains(name, StringComparer.OrdinalIgnoreCase)) is { } unknown)
+{
+    return Fail($"--only {unknown}: expected one of {string.Join(", ", known)}.");
+}
+
+foreach (var (name, value) in new[] { ("--rounds", options.Rounds), ("--pairs", options.Pairs), ("--runs", options.Runs) })
+{
+    if (value < 1)
+    {
+        return Fail($"{name} must be at least 1 (got {value}).");
+    }
+}
+
 var cpu = new CpuMonitor
 {
     QuietBelowPercent = IntOption("--quiet-below") ?? 10,
@@ -47,11 +61,25 @@ if (options.Includes("probes"))
 }
 
 results.WriteLine(Invariant($"Load average at end: {LoadAverage()}"));
+return 0;
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine(message);
+    return 2;
+}
 
 int? IntOption(string name)
 {
     var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : null;
+    if (index < 0)
+    {
+        return null;
+    }
+
+    return index + 1 < args.Length && int.TryParse(args[index + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+        ? value
+        : throw new ArgumentException($"{name} needs a whole number.");
 }
 
 static string LoadAverage() =>

@@ -97,8 +97,9 @@ internal static class ShutdownBenchmark
             await WaitForLinesAsync(app, shutdownCase.Requests, TimeSpan.FromSeconds(5));
         }
 
-        var requestsRan = clock.Elapsed;
+        // Read /proc first, so that how long the requests had run is taken right at the signal.
         var before = CpuMonitor.Take();
+        var requestsRan = clock.Elapsed;
         var sent = Stopwatch.StartNew();
         app.Signal(ChildProcess.SIGTERM);
         var exited = await app.WaitForExitAsync(GracePeriod + TimeSpan.FromSeconds(15));

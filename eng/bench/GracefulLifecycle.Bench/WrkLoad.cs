@@ -4,9 +4,6 @@ using GracefulLifecycle.Drill;
 
 namespace GracefulLifecycle.Bench;
 
-/// <summary>What one timed wrk run reported.</summary>
-internal sealed record WrkResult(double RequestsPerSecond, long Requests, long Non2xx, long SocketErrors, double LatencyP50Ms, double LatencyP99Ms);
-
 /// <summary>One timed wrk run (<c>-d</c>), optionally pinned to CPUs with <c>taskset</c>.</summary>
 internal static partial class WrkLoad
 {
@@ -48,30 +45,35 @@ internal static partial class WrkLoad
             WrkOutput.Requests(output),
             WrkOutput.Non2xx(output),
             connect + read + write + timeout,
-            Latency(output, "50%"),
-            Latency(output, "99%"));
+            Latency(output, "50"),
+            Latency(output, "99"));
     }
 
-    /// <summary>A line of wrk's latency distribution, such as <c>99%    1.23ms</c>, in milliseconds.</summary>
+    /// <summary>A line of wrk's latency distribution, such as <c>99%    1.23ms</c>, in milliseconds; NaN if absent.</summary>
     private static double Latency(string output, string percentile)
     {
-        var match = Regex.Match(output, $@"^\s*{Regex.Escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline, TimeSpan.FromSeconds(1));
-        if (!match.Success)
+        foreach (Match match in LatencyLine().Matches(output))
         {
-            return double.NaN;
+            if (match.Groups[1].Value == percentile)
+            {
+                var value = double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+                return match.Groups[3].Value switch
+                {
+                    "us" => value / 1000,
+                    "s" => value * 1000,
+                    _ => value,
+                };
+            }
         }
 
-        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        return match.Groups[2].Value switch
-        {
-            "us" => value / 1000,
-            "s" => value * 1000,
-            _ => value,
-        };
+        return double.NaN;
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex RequestsPerSecondLine();
+
+    [GeneratedRegex(@"^\s*(\d+)%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline)]
+    private static partial Regex LatencyLine();
 }

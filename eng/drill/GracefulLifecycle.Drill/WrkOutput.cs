@@ -15,7 +15,10 @@ internal static partial class WrkOutput
     /// <summary>The total of <c>N requests in …</c>.</summary>
     public static long Requests(string output) => Number(RequestsLine(), output);
 
-    /// <summary><c>Non-2xx or 3xx responses: N</c>, 0 when wrk left the line out (it does when there were none).</summary>
+    /// <summary>
+    /// <c>Non-2xx or 3xx responses: N</c>, 0 when wrk left the line out (it does when there were none). Despite the
+    /// label, wrk counts there every status of 400 or above, and nothing else.
+    /// </summary>
     public static long Non2xx(string output) => Number(Non2xxLine(), output);
 
     /// <summary><c>Socket errors: connect C, read R, write W, timeout T</c>, all 0 when wrk left the line out.</summary>

@@ -21,6 +21,10 @@ public static class GoDurationParser
         ("h", TimeSpan.TicksPerHour),
     ];
 
+    /// <summary>Reads a duration from a JSON string (Go syntax) or number (nanoseconds).</summary>
+    /// <param name="value">The JSON value.</param>
+    /// <param name="duration">The duration read, or zero.</param>
+    /// <returns><see langword="true"/> if <paramref name="value"/> is a valid duration.</returns>
     public static bool TryParse(JsonElement value, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
@@ -32,6 +36,10 @@ public static class GoDurationParser
         };
     }
 
+    /// <summary>Reads a Go duration string, such as <c>1h2m3.5s</c>; <c>0</c> alone needs no unit.</summary>
+    /// <param name="text">The duration string.</param>
+    /// <param name="duration">The duration read, or zero.</param>
+    /// <returns><see langword="true"/> if <paramref name="text"/> is a valid Go duration.</returns>
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
