@@ -12,8 +12,9 @@ namespace GracefulLifecycle.ProcessTests;
 /// </summary>
 /// <remarks>
 /// The pace matters: during Leaving every response closes its connection, and a client opening connections back to
-/// back cycles through the ephemeral ports fast enough to meet its own TIME_WAIT leftovers, whose SYN retry costs a
-/// second and looks like an unanswered request.
+/// back (thousands a second) goes through the ephemeral ports fast enough to meet TIME_WAIT leftovers of its own
+/// earlier connections. A SYN that is not answered at once is sent again only after a second, which then looks like a
+/// request the instance left unanswered.
 /// </remarks>
 internal sealed class SteadyTraffic : IAsyncDisposable
 {
