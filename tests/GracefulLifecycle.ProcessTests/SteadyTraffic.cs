@@ -45,6 +45,22 @@ internal sealed class SteadyTraffic : IAsyncDisposable
     /// </summary>
     public Attempt? FirstUnanswered => _attempts.FirstOrDefault(a => a.Code is null);
 
+    /// <summary>
+    /// Asserts what a client must see while an instance serves through its delay: every answer is 200, and the first
+    /// request without an answer was sent at least <paramref name="delay"/> after <paramref name="signalledAt"/>.
+    /// </summary>
+    /// <returns>The first request without an answer, and when it was sent after the signal.</returns>
+    public (Attempt Unanswered, TimeSpan SentAfterSignal) AssertServedThrough(TimeSpan signalledAt, TimeSpan delay, string what)
+    {
+        Assert.All(Answers, a => Assert.Equal(HttpStatusCode.OK, a.Code));
+        var unanswered = Assert.IsType<Attempt>(FirstUnanswered);
+        var sent = unanswered.StartedAt - signalledAt;
+        Assert.True(
+            sent >= delay,
+            $"a request sent {sent.TotalMilliseconds} ms after SIGTERM, inside the {delay} {what}, got no answer: {unanswered}");
+        return (unanswered, sent);
+    }
+
     public static SteadyTraffic Start(HttpClient client, Uri baseAddress, Stopwatch clock, TimeSpan deadline) =>
         new(client, new Uri(baseAddress, "/"), clock, deadline);
 

@@ -84,9 +84,8 @@ public sealed class EtcdServer : IAsyncDisposable
 
             if (deadline.Elapsed > TimeSpan.FromSeconds(30) || _process.HasExited)
             {
-                var exited = _process.HasExited;
-                await StopAsync();
-                throw new InvalidOperationException($"etcd did not become healthy within 30 s (exited: {exited}).");
+                // StartAsync, or the caller's dispose after a restart, stops the process.
+                throw new InvalidOperationException($"etcd did not become healthy within 30 s (exited: {_process.HasExited}).");
             }
 
             await Task.Delay(50);
