@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.Channels;
 using GracefulLifecycle.Testing;
 
@@ -18,7 +16,7 @@ internal static class DrillRunner
     {
         var directory = AppContext.BaseDirectory;
         var app = Path.Combine(directory, settings.Scenario == DrillScenario.Baseline ? "GracefulLifecycle.Drill.Baseline.dll" : "GracefulLifecycle.Sample.dll");
-        var slots = Enumerable.Range(0, settings.Replicas * 2).Select(_ => FreePort()).ToArray();
+        var slots = Enumerable.Range(0, settings.Replicas * 2).Select(_ => LoopbackPorts.Next()).ToArray();
         var freePorts = Channel.CreateUnbounded<int>();
         foreach (var slot in slots)
         {
@@ -55,7 +53,7 @@ internal static class DrillRunner
             Uri target;
             if (settings.Mode == BalancerMode.None)
             {
-                var port = FreePort();
+                var port = LoopbackPorts.Next();
                 consumer = new ChildProcess("dotnet", [Path.Combine(directory, "GracefulLifecycle.Drill.Consumer.dll")], new Dictionary<string, string>
                 {
                     ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
@@ -67,18 +65,21 @@ internal static class DrillRunner
             }
             else
             {
-                var port = FreePort();
+                var port = LoopbackPorts.Next();
                 haproxy = await Haproxy.StartAsync(settings.Mode, port, slots);
                 target = new Uri($"http://127.0.0.1:{port}/");
 
                 // Like endpoints in steady state: exactly the running replicas are in rotation.
                 var expected = replicas.Select(r => r.Port).Order().ToArray();
                 var deadline = Stopwatch.StartNew();
-                while (!(await haproxy.ServersUpAsync(slots)).Order().SequenceEqual(expected))
+                IReadOnlyList<HaproxyServer> servers;
+                while (!(servers = await haproxy.ServersAsync(slots)).Where(s => s.IsUp).Select(s => s.Port).Order().SequenceEqual(expected))
                 {
                     if (deadline.Elapsed > TimeSpan.FromSeconds(30))
                     {
-                        throw new InvalidOperationException("HAProxy never had exactly the running replicas up.");
+                        throw new InvalidOperationException(
+                            $"HAProxy never had exactly the running replicas up. Running: {string.Join(", ", expected)}; HAProxy's servers: "
+                            + string.Join("; ", servers) + Environment.NewLine + "HAProxy's output:" + Environment.NewLine + haproxy.Output);
                     }
 
                     await Task.Delay(100);
@@ -213,12 +214,5 @@ internal static class DrillRunner
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 
 namespace GracefulLifecycle.Drill;
@@ -13,23 +14,26 @@ internal sealed class Haproxy : IAsyncDisposable
 {
     private readonly ChildProcess _process;
     private readonly string _directory;
+    private readonly string _socket;
 
-    private Haproxy(ChildProcess process, string directory, int port)
+    private Haproxy(ChildProcess process, string directory, string socket, int port)
     {
         _process = process;
         _directory = directory;
+        _socket = socket;
         Port = port;
     }
 
     public int Port { get; }
 
-    private string _socket = string.Empty;
+    /// <summary>Gets what HAProxy printed so far.</summary>
+    public string Output => _process.Output;
 
-    /// <summary>Reads which servers HAProxy has UP, through its runtime API (<c>show stat</c>).</summary>
-    public async Task<IReadOnlyList<int>> ServersUpAsync(IReadOnlyList<int> slots)
+    /// <summary>Reads HAProxy's view of every server slot through its runtime API (<c>show stat</c>).</summary>
+    public async Task<IReadOnlyList<HaproxyServer>> ServersAsync(IReadOnlyList<int> slots)
     {
-        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        await client.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(_socket));
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(_socket));
         await client.SendAsync(Encoding.ASCII.GetBytes("show stat\n"));
         var answer = new StringBuilder();
         var buffer = new byte[8192];
@@ -43,17 +47,20 @@ internal sealed class Haproxy : IAsyncDisposable
         var header = lines[0].TrimStart('#', ' ').Split(',');
         var name = Array.IndexOf(header, "svname");
         var status = Array.IndexOf(header, "status");
-        var up = new List<int>();
+        var check = Array.IndexOf(header, "check_status");
+        var duration = Array.IndexOf(header, "check_duration");
+        var servers = new List<HaproxyServer>();
         foreach (var line in lines.Skip(1))
         {
             var fields = line.Split(',');
-            if (fields.Length > status && fields[name].StartsWith("pod", StringComparison.Ordinal) && fields[status].StartsWith("UP", StringComparison.Ordinal))
+            if (fields.Length > Math.Max(status, Math.Max(check, duration)) && fields[name].StartsWith("pod", StringComparison.Ordinal))
             {
-                up.Add(slots[int.Parse(fields[name].AsSpan(3), CultureInfo.InvariantCulture)]);
+                var slot = slots[int.Parse(fields[name].AsSpan(3), CultureInfo.InvariantCulture)];
+                servers.Add(new HaproxyServer(slot, fields[status], $"{fields[check]} {fields[duration]}ms"));
             }
         }
 
-        return up;
+        return servers;
     }
 
     public static async Task<Haproxy> StartAsync(BalancerMode mode, int port, IReadOnlyList<int> slots)
@@ -63,7 +70,7 @@ internal sealed class Haproxy : IAsyncDisposable
         var socket = Path.Combine(directory, "admin.sock");
         await File.WriteAllTextAsync(config, Config(mode, port, slots, socket));
         var process = new ChildProcess(FindBinary(), ["-db", "-f", config]);
-        var haproxy = new Haproxy(process, directory, port) { _socket = socket };
+        var haproxy = new Haproxy(process, directory, socket, port);
 
         var deadline = Stopwatch.StartNew();
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
