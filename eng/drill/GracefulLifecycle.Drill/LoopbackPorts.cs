@@ -13,17 +13,17 @@ namespace GracefulLifecycle.Drill;
 internal static class LoopbackPorts
 {
     private const int Lowest = 20000;
+    private static readonly int End = EphemeralRangeStart();
     private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>Returns a port that is free now, outside the ephemeral range, and not handed out before by this process.</summary>
     public static int Next()
     {
-        var end = EphemeralRangeStart();
         lock (HandedOut)
         {
             for (var attempt = 0; attempt < 1000; attempt++)
             {
-                var port = Random.Shared.Next(Lowest, end);
+                var port = Random.Shared.Next(Lowest, End);
                 if (!HandedOut.Contains(port) && IsFree(port))
                 {
                     HandedOut.Add(port);
@@ -32,7 +32,7 @@ internal static class LoopbackPorts
             }
         }
 
-        throw new InvalidOperationException($"No free loopback port between {Lowest} and {end}.");
+        throw new InvalidOperationException($"No free loopback port between {Lowest} and {End}.");
     }
 
     private static bool IsFree(int port)
