@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using GracefulLifecycle.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -148,6 +149,11 @@ internal sealed class ConsulRegistry : IServiceRegistry
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"The Consul agent {AgentAddress} did not answer {method} /{PathOnly(path)} within {options.RequestTimeout}.");
+        }
+        catch (SocketException ex)
+        {
+            // SocketsHttpHandler lets this escape unwrapped when the agent resets a new connection at once.
+            throw new HttpRequestException($"The Consul agent {AgentAddress} reset the connection for {method} /{PathOnly(path)}: {ex.Message}", ex);
         }
 
         Log.CallCompleted(_logger, method.Method, "/" + PathOnly(path), (int)response.StatusCode, (long)_time.GetElapsedTime(started).TotalMilliseconds);

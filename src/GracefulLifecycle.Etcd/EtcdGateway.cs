@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -65,7 +66,8 @@ internal sealed class EtcdGateway(Func<HttpClient> httpClient, IReadOnlyList<Uri
                 Volatile.Write(ref _current, index);
                 return (response.StatusCode, Parse(text));
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            // A bare SocketException is a connection the endpoint reset at once, which SocketsHttpHandler does not wrap.
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException && !cancellationToken.IsCancellationRequested)
             {
                 lastFailure = ex;
                 Log.EndpointFailed(logger, endpoint, ex.Message);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using GracefulLifecycle.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -278,10 +279,13 @@ internal sealed class EurekaRegistry : IServiceRegistry
                     reason = $"no answer within {timeout}";
                     failures.Add(new TimeoutException($"Eureka server {serviceUrl} gave no answer to {method} {path} within {timeout}", ex));
                 }
-                catch (HttpRequestException ex)
+                catch (Exception ex) when (ex is HttpRequestException or SocketException)
                 {
+                    // SocketsHttpHandler lets a bare SocketException escape when the server resets a new connection
+                    // at once (a server going down with connections still queued): a failure to reach it all the same.
                     reason = ex.Message;
-                    failures.Add(new HttpRequestException($"Eureka server {serviceUrl} could not be reached for {method} {path}: {ex.Message}", ex, ex.StatusCode));
+                    failures.Add(new HttpRequestException(
+                        $"Eureka server {serviceUrl} could not be reached for {method} {path}: {ex.Message}", ex, (ex as HttpRequestException)?.StatusCode));
                 }
             }
 

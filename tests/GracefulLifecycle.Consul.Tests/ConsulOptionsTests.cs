@@ -186,7 +186,12 @@ public sealed class ConsulOptionsTests
         Assert.NotNull(services.GetRequiredService<IHttpClientFactory>().CreateClient(ConsulRegistry.HttpClientName));
     }
 
-    internal static ServiceProvider Build(Action<ConsulOptions>? configure = null, IDictionary<string, string?>? settings = null, TimeProvider? time = null, CapturingLoggerProvider? logs = null)
+    internal static ServiceProvider Build(
+        Action<ConsulOptions>? configure = null,
+        IDictionary<string, string?>? settings = null,
+        TimeProvider? time = null,
+        CapturingLoggerProvider? logs = null,
+        Action<IServiceCollection>? services = null)
     {
         var collection = NewCollection(settings, logs);
         if (time is not null)
@@ -195,6 +200,7 @@ public sealed class ConsulOptionsTests
         }
 
         collection.AddGracefulLifecycle().AddConsul(configure);
+        services?.Invoke(collection);
         return collection.BuildServiceProvider();
     }
 

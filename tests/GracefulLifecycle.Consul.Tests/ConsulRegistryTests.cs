@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using GracefulLifecycle.Testing;
 using GracefulLifecycle.Testing.Consul;
 using Microsoft.Extensions.DependencyInjection;
@@ -202,7 +203,21 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
         Assert.Equal("/v1/agent/service/register", Assert.Single(_agent.Calls).Path);
     }
 
-    private ServiceProvider Build(Action<ConsulOptions>? configure = null) =>
+    [Fact]
+    public async Task A_connection_the_agent_resets_at_once_fails_the_call_with_an_HttpRequestException_naming_the_agent()
+    {
+        var reset = new ResetConnectionHandler(_agent.Address);
+        using var services = Build(services: s => s.AddHttpClient(ConsulRegistry.HttpClientName).AddHttpMessageHandler(() => reset));
+
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(CancellationToken.None));
+
+        Assert.Equal(1, reset.Resets);
+        Assert.IsType<SocketException>(ex.InnerException);
+        Assert.Contains($"The Consul agent {_agent.Address.ToString().TrimEnd('/')} reset the connection for PUT /v1/agent/service/register", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_agent.Calls);
+    }
+
+    private ServiceProvider Build(Action<ConsulOptions>? configure = null, Action<IServiceCollection>? services = null) =>
         ConsulOptionsTests.Build(
             o =>
             {
@@ -215,7 +230,8 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
                 configure?.Invoke(o);
             },
             time: _time,
-            logs: _logs);
+            logs: _logs,
+            services: services);
 
     private static ConsulRegistry Registry(IServiceProvider services) =>
         Assert.IsType<ConsulRegistry>(Assert.Single(services.GetServices<IServiceRegistry>()));

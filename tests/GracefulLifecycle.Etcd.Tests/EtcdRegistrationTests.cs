@@ -153,6 +153,22 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Fact]
+    public async Task Failover_ToTheSecondEndpoint_WhenTheFirstResetsTheConnectionBeforeHttpClientWrapsIt()
+    {
+        var first = new Uri("http://127.0.0.2:2379/");
+        var reset = new ResetConnectionHandler(first);
+        await using var host = await StartAsync(
+            b => b.Services.AddHttpClient(EtcdRegistry.HttpClientName).AddHttpMessageHandler(() => reset),
+            endpoints: $"{first},{_etcd.ClientUrl}");
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+
+        Assert.Single(await _etcd.RangeAsync(Prefix));
+        Assert.True(reset.Resets >= 1);
+        Assert.True(host.Logs.Contains("trying the next endpoint"));
+        Assert.False(host.Logs.Contains("Registration with etcd failed"));
+    }
+
+    [Fact]
     public async Task ShutdownDelay_IsRaisedToTheEtcdPropagationDelay()
     {
         await using var host = await StartAsync(options: o => o.ShutdownDelay = TimeSpan.FromSeconds(1), consumerRefresh: TimeSpan.FromSeconds(4));

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
 using GracefulLifecycle.Testing;
 using GracefulLifecycle.Testing.Eureka;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests;
 
@@ -219,6 +220,24 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Failover_OnAConnectionResetBeforeHttpClientWrapsIt_TriesTheNextServer()
+    {
+        var resetting = await ServerAsync();
+        var server = await ServerAsync();
+        var reset = new ResetConnectionHandler(new Uri(resetting.ServiceUrl));
+        var h = Harness(
+            o => o.ServiceUrl = $"{resetting.ServiceUrl},{server.ServiceUrl}",
+            services: s => s.AddHttpClient(EurekaRegistry.HttpClientName).AddHttpMessageHandler(() => reset));
+
+        await h.Registry.RegisterAsync(CancellationToken.None);
+
+        Assert.Equal(1, reset.Resets);
+        Assert.Empty(resetting.Calls);
+        Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
+        Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Failover_On5xx_TriesTheNextServer()
     {
         var failing = await ServerAsync();
@@ -328,9 +347,10 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         return server;
     }
 
-    private RegistryHarness Harness(Action<EurekaOptions> configure, string applicationName = "Harness", FakeTimeProvider? time = null)
+    private RegistryHarness Harness(
+        Action<EurekaOptions> configure, string applicationName = "Harness", FakeTimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
-        var harness = new RegistryHarness(configure, applicationName, time);
+        var harness = new RegistryHarness(configure, applicationName, time, services);
         _harnesses.Add(harness);
         return harness;
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using GracefulLifecycle.Testing;
 
 namespace GracefulLifecycle.ProcessTests;
@@ -193,7 +194,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
                 using var response = await client.GetAsync(new Uri(app.BaseAddress, "/ifready"));
                 readinessAnswers.Add(response.StatusCode);
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or SocketException)
             {
                 // Stopped listening on its way out.
             }

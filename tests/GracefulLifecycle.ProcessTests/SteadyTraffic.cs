@@ -94,9 +94,10 @@ internal sealed class SteadyTraffic : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or SocketException)
             {
-                // A reset or the client's own timeout: a request lost while the instance was still listening.
+                // A reset or the client's own timeout: a request lost while the instance was still listening. A
+                // connection reset before the client read its remote end point escapes as a bare SocketException.
                 _attempts.Enqueue(new Attempt(startedAt, _clock.Elapsed, null, Refused: false, Error: Describe(e)));
             }
 

@@ -77,7 +77,7 @@ public sealed class EtcdServer : IAsyncDisposable
                     return;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or SocketException)
             {
                 // Not listening, or not answering, yet.
             }

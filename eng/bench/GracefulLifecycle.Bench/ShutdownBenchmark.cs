@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using GracefulLifecycle.Drill;
 using static System.FormattableString;
 
@@ -133,7 +134,7 @@ internal static class ShutdownBenchmark
             using var response = await client.GetAsync(uri);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
         {
             return false;
         }

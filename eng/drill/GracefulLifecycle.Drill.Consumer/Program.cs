@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -56,7 +57,7 @@ _ = Task.Run(async () =>
         {
             await RefreshAsync(stopping);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException or JsonException)
         {
             // Keep the last known list, as discovery clients do.
         }
@@ -88,7 +89,7 @@ app.MapGet("/{**path}", async (HttpContext context, string? path) =>
         var text = await response.Content.ReadAsStringAsync(context.RequestAborted);
         return response.IsSuccessStatusCode ? Results.Text(text) : Results.StatusCode(502);
     }
-    catch (HttpRequestException)
+    catch (Exception ex) when (ex is HttpRequestException or SocketException)
     {
         return Results.StatusCode(502);
     }

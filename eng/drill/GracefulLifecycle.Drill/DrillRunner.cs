@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using GracefulLifecycle.Testing;
 
@@ -199,7 +200,7 @@ internal static class DrillRunner
                 using var response = await client.SendAsync(request);
                 successes = response.IsSuccessStatusCode ? successes + 1 : 0;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
             {
                 successes = 0;
             }

@@ -84,7 +84,7 @@ internal sealed class Haproxy : IAsyncDisposable
                     return haproxy;
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
             {
                 // Starting, or no replica marked up yet.
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 
 namespace GracefulLifecycle.Drill;
 
@@ -58,7 +59,7 @@ internal sealed class Replica : IAsyncDisposable
                     return;
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
             {
                 // Not listening yet.
             }
@@ -87,7 +88,7 @@ internal sealed class Replica : IAsyncDisposable
                 using var hook = new HttpClient { Timeout = gracePeriod };
                 using var response = await hook.GetAsync(new Uri(Address, "prestop"));
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
             {
                 // The kubelet logs a failed hook and goes on with SIGTERM.
             }

@@ -11,21 +11,23 @@ internal sealed class RegistryHarness : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    public RegistryHarness(Action<EurekaOptions> configure, string applicationName = "Harness", FakeTimeProvider? time = null)
+    public RegistryHarness(
+        Action<EurekaOptions> configure, string applicationName = "Harness", FakeTimeProvider? time = null, Action<IServiceCollection>? services = null)
     {
         Time = time ?? new FakeTimeProvider();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
-        services.AddSingleton<TimeProvider>(Time);
-        services.AddSingleton<IHostEnvironment>(new HostingEnvironment { ApplicationName = applicationName });
-        services.AddGracefulLifecycle().AddEureka(o =>
+        var collection = new ServiceCollection();
+        collection.AddLogging(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
+        collection.AddSingleton<TimeProvider>(Time);
+        collection.AddSingleton<IHostEnvironment>(new HostingEnvironment { ApplicationName = applicationName });
+        collection.AddGracefulLifecycle().AddEureka(o =>
         {
             EurekaScenario.FastEureka(o);
             o.Port = 8080;
             configure(o);
         });
+        services?.Invoke(collection);
 
-        _services = services.BuildServiceProvider();
+        _services = collection.BuildServiceProvider();
         Registry = (EurekaRegistry)_services.GetRequiredService<IServiceRegistry>();
     }
 

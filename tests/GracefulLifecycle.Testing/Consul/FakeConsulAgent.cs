@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -247,7 +248,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
                 _ => ("critical", output),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException)
         {
             return ("critical", $"HTTP {request.Method} {service.CheckHttp}: {ex.Message}");
         }
