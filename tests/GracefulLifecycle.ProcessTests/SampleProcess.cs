@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
@@ -13,12 +14,18 @@ namespace GracefulLifecycle.ProcessTests;
 internal sealed partial class SampleProcess : IAsyncDisposable
 {
     public const int SIGINT = 2;
+    public const int SIGQUIT = 3;
     public const int SIGTERM = 15;
+
+    private const nint DefaultDisposition = 0;
+    private const nint ErrorDisposition = -1;
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly ITestOutputHelper _output;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    static SampleProcess() => RestoreIgnoredSignals(SIGINT, SIGQUIT);
 
     private SampleProcess(Process process, ITestOutputHelper output)
     {
@@ -183,8 +190,36 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A shell starts a background job (<c>.ci/run &amp;</c>, <c>nohup</c>) with SIGINT and SIGQUIT ignored, a child
+    /// inherits an ignored signal through exec, and the runtime then leaves it ignored: the sample would never see the
+    /// SIGINT a test sends. A container runtime starts the app with default dispositions, so restore those here
+    /// before any child starts. A signal this process handles is left alone.
+    /// </summary>
+    private static void RestoreIgnoredSignals(params int[] signals)
+    {
+        var status = File.Exists("/proc/self/status") ? File.ReadAllLines("/proc/self/status") : [];
+        var line = status.FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return;
+        }
+
+        var ignored = ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        foreach (var signal in signals)
+        {
+            if ((ignored & (1UL << (signal - 1))) != 0 && SetDisposition(signal, DefaultDisposition) == ErrorDisposition)
+            {
+                throw new InvalidOperationException($"signal({signal}, SIG_DFL) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+    }
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "signal", SetLastError = true)]
+    private static extern nint SetDisposition(int signal, nint handler);
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningAddress();
