@@ -153,7 +153,10 @@ internal sealed class ConsulRegistry : IServiceRegistry
         catch (SocketException ex)
         {
             // SocketsHttpHandler lets this escape unwrapped when the agent resets a new connection at once.
-            throw new HttpRequestException($"The Consul agent {AgentAddress} reset the connection for {method} /{PathOnly(path)}: {ex.Message}", ex);
+            throw new HttpRequestException(
+                HttpRequestError.ConnectionError,
+                $"The Consul agent {AgentAddress} could not be reached for {method} /{PathOnly(path)}: {ex.SocketErrorCode} ({ex.Message})",
+                ex);
         }
 
         Log.CallCompleted(_logger, method.Method, "/" + PathOnly(path), (int)response.StatusCode, (long)_time.GetElapsedTime(started).TotalMilliseconds);

@@ -66,9 +66,9 @@ internal sealed class EtcdGateway(Func<HttpClient> httpClient, IReadOnlyList<Uri
                 Volatile.Write(ref _current, index);
                 return (response.StatusCode, Parse(text));
             }
-            // A bare SocketException is a connection the endpoint reset at once, which SocketsHttpHandler does not wrap.
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException && !cancellationToken.IsCancellationRequested)
             {
+                // A bare SocketException is a connection the endpoint reset at once, which SocketsHttpHandler does not wrap.
                 lastFailure = ex;
                 Log.EndpointFailed(logger, endpoint, ex.Message);
             }

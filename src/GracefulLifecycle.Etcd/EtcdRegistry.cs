@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using GracefulLifecycle.Hosting;
@@ -168,7 +169,7 @@ internal sealed class EtcdRegistry : IServiceRegistry
             var (_, answer) = await _gateway.PostAsync("v3/lease/revoke", w => WriteLeaseId(w, leaseId), timeout.Token).ConfigureAwait(false);
             answer.Dispose();
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException)
         {
             // Best effort: the lease expires after its TTL.
         }

@@ -283,9 +283,11 @@ internal sealed class EurekaRegistry : IServiceRegistry
                 {
                     // SocketsHttpHandler lets a bare SocketException escape when the server resets a new connection
                     // at once (a server going down with connections still queued): a failure to reach it all the same.
-                    reason = ex.Message;
-                    failures.Add(new HttpRequestException(
-                        $"Eureka server {serviceUrl} could not be reached for {method} {path}: {ex.Message}", ex, (ex as HttpRequestException)?.StatusCode));
+                    reason = ex is SocketException socket ? $"{socket.SocketErrorCode} ({socket.Message})" : ex.Message;
+                    var message = $"Eureka server {serviceUrl} could not be reached for {method} {path}: {reason}";
+                    failures.Add(ex is HttpRequestException http
+                        ? new HttpRequestException(http.HttpRequestError, message, ex, http.StatusCode)
+                        : new HttpRequestException(HttpRequestError.ConnectionError, message, ex));
                 }
             }
 

@@ -206,14 +206,18 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     [Fact]
     public async Task A_connection_the_agent_resets_at_once_fails_the_call_with_an_HttpRequestException_naming_the_agent()
     {
-        var reset = new ResetConnectionHandler(_agent.Address);
-        using var services = Build(services: s => s.AddHttpClient(ConsulRegistry.HttpClientName).AddHttpMessageHandler(() => reset));
+        ResetConnectionHandler reset = null!;
+        using var services = Build(services: s => reset = ResetConnectionHandler.AddTo(s, ConsulRegistry.HttpClientName, _agent.Address));
 
         var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(CancellationToken.None));
 
         Assert.Equal(1, reset.Resets);
         Assert.IsType<SocketException>(ex.InnerException);
-        Assert.Contains($"The Consul agent {_agent.Address.ToString().TrimEnd('/')} reset the connection for PUT /v1/agent/service/register", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
+        Assert.Contains(
+            $"The Consul agent {_agent.Address.ToString().TrimEnd('/')} could not be reached for PUT /v1/agent/service/register: NotConnected",
+            ex.Message,
+            StringComparison.Ordinal);
         Assert.Empty(_agent.Calls);
     }
 

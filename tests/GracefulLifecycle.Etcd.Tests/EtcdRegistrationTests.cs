@@ -156,14 +156,14 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
     public async Task Failover_ToTheSecondEndpoint_WhenTheFirstResetsTheConnectionBeforeHttpClientWrapsIt()
     {
         var first = new Uri("http://127.0.0.2:2379/");
-        var reset = new ResetConnectionHandler(first);
+        ResetConnectionHandler reset = null!;
         await using var host = await StartAsync(
-            b => b.Services.AddHttpClient(EtcdRegistry.HttpClientName).AddHttpMessageHandler(() => reset),
+            b => reset = ResetConnectionHandler.AddTo(b.Services, EtcdRegistry.HttpClientName, first),
             endpoints: $"{first},{_etcd.ClientUrl}");
         await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
 
         Assert.Single(await _etcd.RangeAsync(Prefix));
-        Assert.True(reset.Resets >= 1);
+        Assert.Equal(1, reset.Resets);
         Assert.True(host.Logs.Contains("trying the next endpoint"));
         Assert.False(host.Logs.Contains("Registration with etcd failed"));
     }

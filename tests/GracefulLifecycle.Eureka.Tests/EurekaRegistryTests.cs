@@ -224,17 +224,18 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     {
         var resetting = await ServerAsync();
         var server = await ServerAsync();
-        var reset = new ResetConnectionHandler(new Uri(resetting.ServiceUrl));
+        ResetConnectionHandler reset = null!;
         var h = Harness(
             o => o.ServiceUrl = $"{resetting.ServiceUrl},{server.ServiceUrl}",
-            services: s => s.AddHttpClient(EurekaRegistry.HttpClientName).AddHttpMessageHandler(() => reset));
+            services: s => reset = ResetConnectionHandler.AddTo(s, EurekaRegistry.HttpClientName, new Uri(resetting.ServiceUrl)));
 
         await h.Registry.RegisterAsync(CancellationToken.None);
 
         Assert.Equal(1, reset.Resets);
         Assert.Empty(resetting.Calls);
         Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
-        Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal));
+        Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal) && l.Contains("NotConnected", StringComparison.Ordinal));
+        Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[102]", StringComparison.Ordinal) && l.Contains(server.ServiceUrl, StringComparison.Ordinal));
     }
 
     [Fact]

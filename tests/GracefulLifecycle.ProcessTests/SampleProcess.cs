@@ -14,9 +14,9 @@ namespace GracefulLifecycle.ProcessTests;
 internal sealed partial class SampleProcess : IAsyncDisposable
 {
     public const int SIGINT = 2;
-    public const int SIGQUIT = 3;
     public const int SIGTERM = 15;
 
+    private const int SIGQUIT = 3;
     private const nint DefaultDisposition = 0;
     private const nint ErrorDisposition = -1;
 
@@ -191,10 +191,11 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// A shell starts a background job (<c>.ci/run &amp;</c>, <c>nohup</c>) with SIGINT and SIGQUIT ignored, a child
+    /// A non-interactive shell starts a background job (<c>.ci/run &amp;</c>) with SIGINT and SIGQUIT ignored, a child
     /// inherits an ignored signal through exec, and the runtime then leaves it ignored: the sample would never see the
     /// SIGINT a test sends. A container runtime starts the app with default dispositions, so restore those here
-    /// before any child starts. A signal this process handles is left alone.
+    /// before any child starts. This applies to the test process too: a SIGINT or SIGQUIT sent to it then ends it, as
+    /// it would a foreground run. A signal this process handles is left alone.
     /// </summary>
     private static void RestoreIgnoredSignals(params int[] signals)
     {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Testing;
 
@@ -15,6 +16,18 @@ public sealed class ResetConnectionHandler(Uri resetting) : DelegatingHandler
     /// <summary>Gets how many requests were failed.</summary>
     public int Resets => Volatile.Read(ref _resets);
 
+    /// <summary>
+    /// Puts a new handler in front of the named client's handler. Its lifetime is infinite: the factory would otherwise
+    /// rebuild the chain after two real minutes, and a handler instance cannot be used in two chains.
+    /// </summary>
+    /// <returns>The handler, to read <see cref="Resets"/> from.</returns>
+    public static ResetConnectionHandler AddTo(IServiceCollection services, string httpClientName, Uri resetting)
+    {
+        var handler = new ResetConnectionHandler(resetting);
+        services.AddHttpClient(httpClientName).AddHttpMessageHandler(() => handler).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        return handler;
+    }
+
     /// <inheritdoc />
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -22,7 +35,7 @@ public sealed class ResetConnectionHandler(Uri resetting) : DelegatingHandler
         if (request.RequestUri is { } uri && uri.Host == resetting.Host && uri.Port == resetting.Port)
         {
             Interlocked.Increment(ref _resets);
-            throw new SocketException((int)SocketError.NotConnected);
+            return Task.FromException<HttpResponseMessage>(new SocketException((int)SocketError.NotConnected));
         }
 
         return base.SendAsync(request, cancellationToken);
