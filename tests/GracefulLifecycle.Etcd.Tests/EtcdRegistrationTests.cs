@@ -157,10 +157,9 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
     {
         var first = new Uri("http://127.0.0.2:2379/");
         ResetConnectionHandler reset = null!;
-        await using var host = await StartAsync(
-            b => reset = ResetConnectionHandler.AddTo(b.Services, EtcdRegistry.HttpClientName, first),
-            endpoints: $"{first},{_etcd.ClientUrl}");
-        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        await using var host = await StartReadyAsync(
+            endpoints: $"{first},{_etcd.ClientUrl}",
+            configure: b => reset = ResetConnectionHandler.AddTo(b.Services, EtcdRegistry.HttpClientName, first));
 
         Assert.Single(await _etcd.RangeAsync(Prefix));
         Assert.Equal(1, reset.Resets);
@@ -192,9 +191,10 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
         }
     }
 
-    private async Task<LifecycleTestHost> StartReadyAsync(Action<GracefulLifecycleOptions>? options = null, string? endpoints = null)
+    private async Task<LifecycleTestHost> StartReadyAsync(
+        Action<GracefulLifecycleOptions>? options = null, string? endpoints = null, Action<IGracefulLifecycleBuilder>? configure = null)
     {
-        var host = await StartAsync(options: options, endpoints: endpoints);
+        var host = await StartAsync(configure, options, endpoints);
         await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
         return host;
     }
