@@ -36,6 +36,7 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
 
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value;
         var handlers = endpoints.ServiceProvider.GetRequiredService<ProbeEndpoints>();
+        endpoints.ServiceProvider.GetRequiredService<PreStopGate>().WarnIfWeaklyGuarded();
 
         var group = endpoints.MapGroup(string.Empty);
         group.MapMethods(options.LivenessPath, ProbeMethods, handlers.LivenessAsync).WithDisplayName("GracefulLifecycle liveness");

@@ -100,4 +100,8 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Warning, "PreStop:ManagementPort {Port} is the only check on the preStop endpoint: any pod that can reach that port can take this instance out of rotation. Add PreStop:Token or PreStop:AllowedNetworks, or a NetworkPolicy", EventName = "PreStopPortOnly")]
     public static partial void PreStopPortOnly(ILogger logger, int port);
+
+    // 60-89: trust and faults.
+    [LoggerMessage(60, LogLevel.Warning, "Running in Kubernetes with only the loopback rule guarding the preStop endpoint: every container of the pod, and under a service mesh (Istio from 127.0.0.6, Linkerd from 127.0.0.1) every client of the pod, can take this instance out of rotation. Set PreStop:Token (sent by the preStop hook's httpHeaders) or PreStop:ManagementPort", EventName = "PreStopLoopbackOnlyInKubernetes")]
+    public static partial void PreStopLoopbackOnlyInKubernetes(ILogger logger);
 }

@@ -88,7 +88,7 @@ internal sealed class ProbeEndpoints
                 _logger,
                 context.Request.Method,
                 context.Request.Path.Value ?? string.Empty,
-                context.Connection.RemoteIpAddress?.ToString() ?? "(unknown)",
+                PreStopGate.DescribeCaller(context),
                 context.Connection.LocalPort,
                 decision.StatusCode,
                 decision.Reason!);
