@@ -41,7 +41,11 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public string Output => string.Join(Environment.NewLine, _lines);
 
-    public static async Task<SampleProcess> StartAsync(ITestOutputHelper output, params (string Key, string Value)[] settings)
+    public static Task<SampleProcess> StartAsync(ITestOutputHelper output, params (string Key, string Value)[] settings) =>
+        StartAsync(output, "http://127.0.0.1:0", settings);
+
+    /// <summary>Starts the sample listening on <paramref name="urls"/> (loopback or an address of a test network namespace).</summary>
+    public static async Task<SampleProcess> StartAsync(ITestOutputHelper output, string urls, params (string Key, string Value)[] settings)
     {
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
@@ -53,7 +57,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(directory, "GracefulLifecycle.Sample.dll"));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.ArgumentList.Add(urls);
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
