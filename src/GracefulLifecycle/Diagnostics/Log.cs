@@ -104,4 +104,7 @@ internal static partial class Log
     // 60-89: trust and faults.
     [LoggerMessage(60, LogLevel.Warning, "Running in Kubernetes with only the loopback rule guarding the preStop endpoint: every container of the pod, and under a service mesh (Istio from 127.0.0.6, Linkerd from 127.0.0.1) every client of the pod, can take this instance out of rotation. Set PreStop:Token (sent by the preStop hook's httpHeaders) or PreStop:ManagementPort", EventName = "PreStopLoopbackOnlyInKubernetes")]
     public static partial void PreStopLoopbackOnlyInKubernetes(ILogger logger);
+
+    [LoggerMessage(61, LogLevel.Warning, "No stop followed the preStop call within {Wait}: stopping the application (drain, exit 0) rather than staying out of rotation with liveness passing", EventName = "NoStopAfterPreStop")]
+    public static partial void NoStopAfterPreStop(ILogger logger, TimeSpan wait);
 }

@@ -66,6 +66,34 @@ public sealed class LifecycleCoordinatorTests
     }
 
     [Fact]
+    public async Task Preload_BlockingItsThreadSynchronously_StillTimesOut_AndStopsWithExitCode1()
+    {
+        using var release = new ManualResetEventSlim();
+        using var h = new CoordinatorHarness(build: b => b.AddPreload("blocker", (_, _) =>
+        {
+            // Thread.Sleep(Timeout.Infinite) in the issue; released at the end so the test leaves no thread behind.
+            release.Wait(CancellationToken.None);
+            return Task.CompletedTask;
+        }, TimeSpan.FromSeconds(1)));
+
+        try
+        {
+            var startup = Task.Run(() => h.Coordinator.RunStartupAsync(CancellationToken.None));
+            await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the preload timeout is armed");
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+            await Eventually.DoneAsync(startup, "startup ends after the timeout although the task still blocks");
+
+            Assert.Equal([1], h.ExitCodes);
+            Assert.Equal(1, h.HostLifetime.StopCalls);
+            Assert.DoesNotContain(LifecyclePhase.Ready, h.Phases);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
     public async Task Preload_Throwing_StopsTheApplicationWithExitCode1AndCancelsTheOthers()
     {
         var otherCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
