@@ -107,4 +107,7 @@ internal static partial class Log
 
     [LoggerMessage(61, LogLevel.Warning, "No stop followed the preStop call within {Wait}: stopping the application (drain, exit 0) rather than staying out of rotation with liveness passing", EventName = "NoStopAfterPreStop")]
     public static partial void NoStopAfterPreStop(ILogger logger, TimeSpan wait);
+
+    [LoggerMessage(62, LogLevel.Warning, "A call to {Registry} still in flight after {InFlightCallTimeout} was canceled so the deregistration can be sent", EventName = "RegistryCallInFlightCanceled")]
+    public static partial void RegistryCallInFlightCanceled(ILogger logger, string registry, TimeSpan inFlightCallTimeout);
 }

@@ -22,6 +22,15 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         var registration = options.Registration;
         RequirePositive(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);
         RequirePositive(failures, "Registration:" + nameof(registration.DeregistrationTimeout), registration.DeregistrationTimeout);
+        RequireAtLeast(failures, "Registration:" + nameof(registration.InFlightCallTimeout), registration.InFlightCallTimeout, TimeSpan.Zero);
+        if (registration.InFlightCallTimeout >= registration.DeregistrationTimeout && registration.DeregistrationTimeout > TimeSpan.Zero)
+        {
+            // Trust and faults: the wait for a call in flight is carved out of the deregistration budget.
+            failures.Add(
+                $"{Prefix}Registration:{nameof(registration.InFlightCallTimeout)} ({registration.InFlightCallTimeout}) must be shorter than " +
+                $"{Prefix}Registration:{nameof(registration.DeregistrationTimeout)} ({registration.DeregistrationTimeout}): the deregistration itself would have no time left. " +
+                "Lower the first or raise the second.");
+        }
         RequirePositive(failures, "Registration:" + nameof(registration.RetryInitialDelay), registration.RetryInitialDelay);
         if (registration.RetryMaxDelay < registration.RetryInitialDelay)
         {

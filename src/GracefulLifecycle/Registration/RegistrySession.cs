@@ -49,12 +49,15 @@ internal sealed class RegistrySession : IDisposable
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    /// <summary>Leaves the registry, bounded by <paramref name="timeout"/>. Idempotent.</summary>
-    public Task LeaveAsync(TimeSpan timeout)
+    /// <summary>
+    /// Leaves the registry within <paramref name="timeout"/>: a call already in flight gets at most
+    /// <paramref name="inFlightTimeout"/> of it to land and is then canceled; the deregistration has the rest. Idempotent.
+    /// </summary>
+    public Task LeaveAsync(TimeSpan inFlightTimeout, TimeSpan timeout)
     {
         lock (_gate)
         {
-            return _leave ??= LeaveCoreAsync(timeout);
+            return _leave ??= LeaveCoreAsync(inFlightTimeout, timeout);
         }
     }
 
@@ -66,15 +69,20 @@ internal sealed class RegistrySession : IDisposable
         _abortCalls.Dispose();
     }
 
-    private async Task LeaveCoreAsync(TimeSpan timeout)
+    private async Task LeaveCoreAsync(TimeSpan inFlightTimeout, TimeSpan timeout)
     {
         var started = _time.GetTimestamp();
-        await _stop.CancelAsync().ConfigureAwait(false);
         using var deadline = new CancellationTokenSource(timeout, _time);
-        using var abortCalls = deadline.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _abortCalls);
+        await _stop.CancelAsync().ConfigureAwait(false);
+
+        // A heartbeat already on the wire should land before the deregistration, never after it; but one that hangs
+        // (a registry's request timeout is often longer than the whole deregistration budget) must not use up the time
+        // of the deregistration itself, or nothing is ever sent. So it gets a bound of its own, then is canceled.
+        await WaitForCallInFlightAsync(inFlightTimeout).ConfigureAwait(false);
+
         try
         {
-            // A heartbeat already on the wire must land before the deregistration, never after it.
+            // An adapter that ignores the cancellation of its call still holds the loop: wait for it within this budget.
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
             if (Attempted)
             {
@@ -89,6 +97,24 @@ internal sealed class RegistrySession : IDisposable
         catch (Exception ex)
         {
             Log.DeregistrationFailed(_logger, _registry.Name, ex);
+        }
+    }
+
+    private async Task WaitForCallInFlightAsync(TimeSpan inFlightTimeout)
+    {
+        using var wait = new CancellationTokenSource(inFlightTimeout, _time);
+        try
+        {
+            await _loop.WaitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            Log.RegistryCallInFlightCanceled(_logger, _registry.Name, inFlightTimeout);
+            await _abortCalls.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loop ended on its own; the deregistration step waits on it again and reports what it finds.
         }
     }
 

@@ -65,8 +65,8 @@ internal sealed class RegistrySet : IDisposable
         }
     }
 
-    /// <summary>Leaves every registry at once, each bounded by the deregistration timeout.</summary>
-    public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.DeregistrationTimeout)));
+    /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>
+    public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.InFlightCallTimeout, _options.DeregistrationTimeout)));
 
     public void Dispose()
     {

@@ -118,6 +118,37 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public async Task Leaving_WithARenewalThatHangs_CancelsItAfterTheInFlightBound_AndStillSendsTheDeregistration()
+    {
+        // The review's case: an adapter whose request timeout (5 s) is longer than the deregistration budget (2 s).
+        var registry = new RecordingRegistry { RenewGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var (h, _) = await ReadyAsync(registry, o => o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(2));
+        using var _h = h;
+        h.Time.Advance(registry.RenewalInterval);
+        await Eventually.TrueAsync(() => registry.Count("renew") == 1, "a renewal in flight");
+
+        var started = h.Time.GetTimestamp();
+        var leave = h.Coordinator.LeaveAsync();
+        await h.Time.AdvanceUntilAsync(() => registry.Count("deregister") == 1, "the deregistration sent", TimeSpan.FromMilliseconds(100));
+
+        // Sent once the 500 ms in-flight bound has passed, well within the 2 s budget.
+        Assert.InRange(h.Time.GetElapsedTime(started), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(700));
+        Assert.Equal(["register", "renew", "deregister"], registry.Calls);
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
+    }
+
+    [Fact]
+    public void AnInFlightBoundThatLeavesNoTimeForTheDeregistration_FailsValidation_NamingBoth()
+    {
+        var options = new GracefulLifecycleOptions();
+        options.Registration.InFlightCallTimeout = TimeSpan.FromSeconds(2);
+        var result = new GracefulLifecycleOptionsValidator(() => []).Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("GracefulLifecycle:Registration:InFlightCallTimeout (00:00:02) must be shorter than GracefulLifecycle:Registration:DeregistrationTimeout (00:00:02)", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnreachableRegistry_IsRetriedWithBackoff_AndDoesNotBlockReadinessPastTheStartupTimeout()
     {
         var registry = new RecordingRegistry();
