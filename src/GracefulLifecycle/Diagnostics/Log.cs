@@ -110,4 +110,7 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Warning, "A call to {Registry} still in flight after {InFlightCallTimeout} was canceled so the deregistration can be sent", EventName = "RegistryCallInFlightCanceled")]
     public static partial void RegistryCallInFlightCanceled(ILogger logger, string registry, TimeSpan inFlightCallTimeout);
+
+    [LoggerMessage(63, LogLevel.Critical, "Registration with {Registry} cannot work as configured; not retrying: the application stops without reporting ready", EventName = "RegistrationMisconfigured")]
+    public static partial void RegistrationMisconfigured(ILogger logger, string registry, Exception exception);
 }

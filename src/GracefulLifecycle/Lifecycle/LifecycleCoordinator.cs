@@ -162,6 +162,14 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             _ready.TrySetCanceled(cancellationToken);
             return false;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A registry misconfigured (logged by its session): fail fast like a failed preload.
+            _exitCode.Set(1);
+            _ready.TrySetException(new InvalidOperationException("A service registry cannot work as configured; the instance never became ready.", ex));
+            _hostLifetime.StopApplication();
+            return false;
+        }
     }
 
     /// <summary>SIGTERM, SIGINT or SIGQUIT: the first starts the shutdown, a second one cuts the delay short.</summary>
@@ -341,13 +349,22 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 }
 
                 Log.PhaseChanged(_logger, change.To, change.From, (long)change.Duration.TotalMilliseconds);
-                try
+                if (PhaseChanged is { } handlers)
                 {
-                    PhaseChanged?.Invoke(this, new LifecyclePhaseChangedEventArgs(change.From, change.To, change.Duration));
-                }
-                catch (Exception ex)
-                {
-                    Log.PhaseChangedHandlerFailed(_logger, ex);
+                    var args = new LifecyclePhaseChangedEventArgs(change.From, change.To, change.Duration);
+
+                    // One by one: a handler that throws must not keep the handlers after it from running.
+                    foreach (var handler in handlers.GetInvocationList())
+                    {
+                        try
+                        {
+                            ((EventHandler<LifecyclePhaseChangedEventArgs>)handler)(this, args);
+                        }
+                        catch (Exception ex)
+                        {
+                            Log.PhaseChangedHandlerFailed(_logger, ex);
+                        }
+                    }
                 }
             }
         }

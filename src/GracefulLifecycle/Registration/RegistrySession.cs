@@ -124,7 +124,11 @@ internal sealed class RegistrySession : IDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                await RegisterWithRetriesAsync().ConfigureAwait(false);
+                if (!await RegisterWithRetriesAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 _registered.TrySetResult();
                 await RenewWhileRegisteredAsync().ConfigureAwait(false);
                 Log.RegistrationLost(_logger, _registry.Name);
@@ -136,7 +140,8 @@ internal sealed class RegistrySession : IDisposable
         }
     }
 
-    private async Task RegisterWithRetriesAsync()
+    /// <summary>Returns <see langword="false"/> when the registry cannot work as configured: retrying would never help.</summary>
+    private async Task<bool> RegisterWithRetriesAsync()
     {
         var retryDelay = _options.RetryInitialDelay;
         for (var attempt = 1; ; attempt++)
@@ -152,7 +157,13 @@ internal sealed class RegistrySession : IDisposable
             {
                 await _registry.RegisterAsync(_abortCalls.Token).ConfigureAwait(false);
                 Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
-                return;
+                return true;
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested && IsConfigurationError(ex))
+            {
+                Log.RegistrationMisconfigured(_logger, _registry.Name, ex);
+                _registered.TrySetException(ex);
+                return false;
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested)
             {
@@ -163,6 +174,11 @@ internal sealed class RegistrySession : IDisposable
             retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _options.RetryMaxDelay.Ticks));
         }
     }
+
+    // What adapters throw for a missing port, app name or server list (and HttpClient for an invalid URI): the same
+    // on every attempt. A disposed object is a shutdown race, not a configuration error.
+    private static bool IsConfigurationError(Exception ex) =>
+        ex is (InvalidOperationException and not ObjectDisposedException) or Microsoft.Extensions.Options.OptionsValidationException or UriFormatException;
 
     /// <summary>Returns when the registration is lost; throws when leaving.</summary>
     private async Task RenewWhileRegisteredAsync()

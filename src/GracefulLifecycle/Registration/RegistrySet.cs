@@ -52,6 +52,12 @@ internal sealed class RegistrySet : IDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (all.IsFaulted)
+            {
+                // A registry that cannot work as configured: fail the startup now rather than retry forever.
+                await all.ConfigureAwait(false);
+            }
+
             foreach (var session in _sessions.Where(s => !s.Registered.IsCompleted))
             {
                 Log.RegistrationStartupTimedOut(_logger, session.Registry.Name, _options.StartupTimeout);

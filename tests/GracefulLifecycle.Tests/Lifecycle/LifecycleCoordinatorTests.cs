@@ -260,6 +260,19 @@ public sealed class LifecycleCoordinatorTests
     }
 
     [Fact]
+    public async Task APhaseChangedHandlerThatThrows_DoesNotKeepTheHandlersAfterItFromRunning()
+    {
+        using var h = new CoordinatorHarness();
+        var after = new List<LifecyclePhase>();
+        h.Coordinator.PhaseChanged += (_, _) => throw new InvalidOperationException("a careless handler");
+        h.Coordinator.PhaseChanged += (_, e) => after.Add(e.Current);
+
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+
+        Assert.Equal([LifecyclePhase.Preloading, LifecyclePhase.Ready], after);
+    }
+
+    [Fact]
     public async Task PhaseChangedHandlers_SeeTheLeavingTokenFired_AndPhasesInOrder()
     {
         using var h = new CoordinatorHarness();
