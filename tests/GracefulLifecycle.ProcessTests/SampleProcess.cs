@@ -15,6 +15,8 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 {
     public const int SIGINT = 2;
     public const int SIGTERM = 15;
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
 
     private const int SIGQUIT = 3;
     private const nint DefaultDisposition = 0;
@@ -87,6 +89,29 @@ internal sealed partial class SampleProcess : IAsyncDisposable
             // The caller never gets the instance to dispose: no child may outlive the test.
             await sample.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Sends a real signal to any process the test started (etcd paused with SIGSTOP, for example).</summary>
+    public static void Signal(int processId, int signal)
+    {
+        if (Kill(processId, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({processId}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Gets the resident set size of the process in bytes, or null once it has exited.</summary>
+    public long? ResidentBytes()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
