@@ -148,7 +148,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
         }
 
         var path = InstancePath(instance);
-        var (response, serviceUrl) = await SendAsync(HttpMethod.Delete, path, body: null, cancellationToken).ConfigureAwait(false);
+        var (response, serviceUrl) = await SendAsync(HttpMethod.Delete, path, body: null, cancellationToken, DeregistrationAttemptTimeout()).ConfigureAwait(false);
         using (response)
         {
             if (response.IsSuccessStatusCode)
@@ -166,6 +166,28 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
             throw await RefusedAsync(response, serviceUrl, "DELETE", path, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Each server's share of the deregistration budget when <see cref="EurekaOptions.RequestTimeout"/> would not let
+    /// every server be tried in it: a first server that hangs must not use up the time of the one that works.
+    /// </summary>
+    private TimeSpan? DeregistrationAttemptTimeout()
+    {
+        if (_services.GetService<IOptions<GracefulLifecycleOptions>>()?.Value.Registration is not { } registration)
+        {
+            return null;
+        }
+
+        if (Urls.Length < 2)
+        {
+            // One server: the deregistration deadline itself bounds its call.
+            return null;
+        }
+
+        var budget = registration.DeregistrationTimeout - registration.InFlightCallTimeout;
+        var share = budget / Urls.Length;
+        return share > TimeSpan.Zero && share < _options.Value.RequestTimeout ? share : null;
     }
 
     private static string AppPath(EurekaInstance instance) => "apps/" + Uri.EscapeDataString(instance.App);
@@ -235,7 +257,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
     /// error, a timeout or a 5xx answer. Returns any other answer with the server that gave it.
     /// </summary>
     private async Task<(HttpResponseMessage Response, Uri ServiceUrl)> SendAsync(
-        HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken)
+        HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null)
     {
         var urls = Urls;
         if (urls.Length == 0)
@@ -244,7 +266,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
         }
 
         var client = _httpClients.CreateClient(HttpClientName);
-        var timeout = _options.Value.RequestTimeout;
+        var timeout = attemptTimeout ?? _options.Value.RequestTimeout;
         var start = Volatile.Read(ref _preferred) % urls.Length;
         var failures = new List<Exception>();
         for (var attempt = 0; attempt < urls.Length; attempt++)
