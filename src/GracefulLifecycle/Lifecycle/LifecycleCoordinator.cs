@@ -179,7 +179,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         Log.SignalReceived(_logger, signal, count);
         if (count == 1)
         {
-            StartLeaving(signal.ToString());
+            // The phase changes here; its handlers run on the thread pool, so a slow one cannot delay the stop.
+            StartLeaving(signal.ToString(), publishHere: false);
             _hostLifetime.StopApplication();
             return;
         }
@@ -236,7 +237,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     // The token sources have no timers and are not disposed, so Leaving stays usable after the host is gone.
     public void Dispose() => _drainTimer?.Dispose();
 
-    private Task StartLeaving(string trigger)
+    private Task StartLeaving(string trigger, bool publishHere = true)
     {
         TaskCompletionSource done;
         bool wasReady;
@@ -267,7 +268,16 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        PublishPending();
+        if (publishHere)
+        {
+            PublishPending();
+        }
+        else
+        {
+            // In order all the same: every publisher drains the one queue under the publish lock.
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.PublishPending(), this, preferLocal: false);
+        }
+
         return done.Task;
     }
 

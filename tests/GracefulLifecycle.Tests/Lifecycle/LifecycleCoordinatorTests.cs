@@ -273,6 +273,34 @@ public sealed class LifecycleCoordinatorTests
     }
 
     [Fact]
+    public async Task ASlowPhaseChangedHandler_DoesNotDelayStopApplication_AtTheSignal()
+    {
+        using var h = await ReadyHarnessAsync();
+        using var release = new ManualResetEventSlim();
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Coordinator.PhaseChanged += (_, e) =>
+        {
+            if (e.Current == LifecyclePhase.Leaving)
+            {
+                handled.TrySetResult();
+                release.Wait(CancellationToken.None);
+            }
+        };
+
+        try
+        {
+            var signal = Task.Run(() => h.Coordinator.OnSignal(PosixSignal.SIGTERM));
+            await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication while the handler still runs");
+            await Eventually.DoneAsync(handled.Task, "the handler ran");
+            await Eventually.DoneAsync(signal, "the signal handler returned");
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
     public async Task PhaseChangedHandlers_SeeTheLeavingTokenFired_AndPhasesInOrder()
     {
         using var h = new CoordinatorHarness();
