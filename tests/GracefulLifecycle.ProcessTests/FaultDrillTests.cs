@@ -182,6 +182,41 @@ public sealed partial class FaultDrillTests(ITestOutputHelper output)
         Assert.Empty(await etcd.RangeAsync(Prefix));
     }
 
+    [Fact]
+    public async Task ASlowRegistry_EveryCallAnsweredAfterASecond_RegistersAndDeregistersWithinTheBudget()
+    {
+        await using var eureka = await GracefulLifecycle.Testing.Eureka.FakeEurekaServer.StartAsync(TimeProvider.System, TimeSpan.FromSeconds(1));
+        eureka.OnCall = _ => Task.Delay(TimeSpan.FromSeconds(1));
+        await using var app = await SampleProcess.StartAsync(
+            output,
+            ("Sample:PreloadDuration", "00:00:00"),
+            ("GracefulLifecycle:ShutdownDelay", "00:00:01"),
+            ("GracefulLifecycle:DrainTimeout", "00:00:02"),
+            ("GracefulLifecycle:Eureka:ServiceUrl", eureka.ServiceUrl),
+            ("GracefulLifecycle:Eureka:AppName", "sample"),
+            ("GracefulLifecycle:Eureka:InstanceId", "slow1"),
+            ("GracefulLifecycle:Eureka:IpAddress", "127.0.0.1"),
+            ("GracefulLifecycle:Eureka:LeaseRenewalIntervalInSeconds", "1"),
+            ("GracefulLifecycle:Eureka:LeaseExpirationDurationInSeconds", "5"),
+            ("GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs", "1000"),
+            ("GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds", "1"));
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await app.WaitUntilReadyAsync(client, TimeSpan.FromSeconds(30));
+        await WaitAsync(() => Task.FromResult(eureka.CallsTo("PUT").Count >= 2), "heartbeats to the slow server");
+
+        var clock = Stopwatch.StartNew();
+        app.Signal(SampleProcess.SIGTERM);
+        var exitCode = await app.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Deregistration 2 s + propagation delay 2.5 s + drain (idle) + margin: the default 30 s grace period is far.
+        Measurements.Record(output.WriteLine, "drill: slow Eureka (1 s per call), SIGTERM -> exit", clock.Elapsed.TotalMilliseconds);
+        Assert.Equal(0, exitCode);
+        var delete = Assert.Single(eureka.CallsTo("DELETE"));
+        Assert.DoesNotContain(eureka.Calls, c => c.Sequence > delete.Sequence);
+        Assert.Null(eureka.Instance("sample", "slow1"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"exit took {clock.Elapsed}");
+    }
+
     private static IEnumerable<byte[]> MalformedRequests(string path)
     {
         var ascii = Encoding.ASCII;
