@@ -25,7 +25,7 @@ internal sealed class PreStopGate
     private readonly string? _kubernetesServiceHost;
     private readonly ILogger _logger;
 
-    public PreStopGate(IOptions<GracefulLifecycleOptions> options, IConfiguration configuration, ILogger<PreStopGate> logger)
+    public PreStopGate(IOptions<GracefulLifecycleOptions> options, ILogger<PreStopGate> logger, IConfiguration? configuration = null)
     {
         var preStop = options.Value.PreStop;
         _managementPort = preStop.ManagementPort;
@@ -36,7 +36,7 @@ internal sealed class PreStopGate
         _loopbackOnly = _managementPort is null && _tokenHash is null && _networks.Length == 0;
 
         // The host's configuration carries every environment variable, the one the kubelet sets in each container too.
-        _kubernetesServiceHost = configuration["KUBERNETES_SERVICE_HOST"];
+        _kubernetesServiceHost = configuration?["KUBERNETES_SERVICE_HOST"];
         _logger = logger;
     }
 
