@@ -11,4 +11,10 @@ public sealed class SampleOptions
 
     /// <summary>Gets or sets a value indicating whether the simulated warm-up fails, to see a failed preload.</summary>
     public bool PreloadFails { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the simulated warm-up blocks its thread for good, to see a preload
+    /// task that ignores its timeout.
+    /// </summary>
+    public bool PreloadBlocks { get; set; }
 }

@@ -9,6 +9,12 @@ internal sealed class SimulatedCacheWarmup(IOptions<SampleOptions> options, Time
     {
         var settings = options.Value;
         SampleLog.WarmupStarted(logger, settings.PreloadDuration);
+        if (settings.PreloadBlocks)
+        {
+            // Deliberately synchronous and deaf to the token: what a careless warm-up does.
+            Thread.Sleep(Timeout.Infinite);
+        }
+
         await Task.Delay(settings.PreloadDuration, time, cancellationToken);
         if (settings.PreloadFails)
         {

@@ -36,7 +36,16 @@ public static class ConsulLifecycleBuilderExtensions
 
         // Every call is bounded by ConsulOptions.RequestTimeout on the injected TimeProvider instead.
         // Our own log lines cover failures; the handler would log every renewal.
-        services.AddHttpClient(ConsulRegistry.HttpClientName).ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        services.AddHttpClient(ConsulRegistry.HttpClientName).ConfigureHttpClient(client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+
+                // The agent's answers to these calls are small: a larger one is not read whole.
+                client.MaxResponseContentBufferSize = 64 * 1024;
+            })
+            // Redirects are not followed: the ACL token header would go to wherever an answer points.
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RemoveAllLoggers();
         return builder.AddServiceRegistry<ConsulRegistry>();
     }
 }

@@ -25,6 +25,8 @@ public static class EtcdLifecycleBuilderExtensions
         // Our own log lines cover failures; the handler would log every keep-alive.
         services.AddHttpClient(EtcdRegistry.HttpClientName)
             .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EtcdOptions>>().Value.RequestTimeout)
+            // Redirects are not followed: the request would go, with its body, to wherever the answer points.
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
             .RemoveAllLoggers();
         return builder.AddServiceRegistry<EtcdRegistry>();
     }

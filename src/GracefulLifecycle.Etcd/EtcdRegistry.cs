@@ -58,6 +58,12 @@ internal sealed class EtcdRegistry : IServiceRegistry
         {
             EnsureSuccess(status, granted, "lease grant");
             var leaseId = EtcdGateway.ReadInt64(granted.RootElement, "ID");
+            if (leaseId == 0)
+            {
+                // A put with lease 0 has no lease: the key would outlive the instance. Never write it.
+                throw new HttpRequestException(HttpRequestError.InvalidResponse, "etcd granted a lease without an ID; no key is written without a lease.");
+            }
+
             try
             {
                 var (putStatus, put) = await _gateway.PostAsync("v3/kv/put", w =>

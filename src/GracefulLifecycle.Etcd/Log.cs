@@ -18,5 +18,5 @@ internal static partial class Log
     public static partial void LeaseAlreadyGone(ILogger logger, long leaseId);
 
     [LoggerMessage(144, LogLevel.Warning, "etcd: {Endpoint} failed ({Reason}); trying the next endpoint", EventName = "EtcdEndpointFailed")]
-    public static partial void EndpointFailed(ILogger logger, Uri endpoint, string reason);
+    public static partial void EndpointFailed(ILogger logger, string endpoint, string reason);
 }

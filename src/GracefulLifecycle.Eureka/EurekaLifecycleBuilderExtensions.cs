@@ -35,7 +35,16 @@ public static class EurekaLifecycleBuilderExtensions
         // Each call is bounded by EurekaOptions.RequestTimeout on the lifecycle's clock; the client's own 100 s
         // default would only get in the way.
         // Our own log lines cover failures; the handler would log every heartbeat.
-        services.AddHttpClient(EurekaRegistry.HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        services.AddHttpClient(EurekaRegistry.HttpClientName, static client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+
+                // Eureka's answers to these calls are empty or small: a larger one is a broken server (failover).
+                client.MaxResponseContentBufferSize = 64 * 1024;
+            })
+            // Redirects are not followed: a registration would go wherever an answer points.
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RemoveAllLoggers();
         return builder.AddServiceRegistry<EurekaRegistry>();
     }
 }

@@ -107,7 +107,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
             }
         }
 
-        Log.InstanceRegistered(_logger, instance.InstanceId, instance.App, instance.HostName, instance.IpAddress, instance.MainPort, serviceUrl);
+        Log.InstanceRegistered(_logger, instance.InstanceId, instance.App, instance.HostName, instance.IpAddress, instance.MainPort, ServiceUrls.Redact(serviceUrl));
     }
 
     public async Task<bool> RenewAsync(CancellationToken cancellationToken)
@@ -131,7 +131,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                Log.HeartbeatNotFound(_logger, serviceUrl, instance.InstanceId, instance.App);
+                Log.HeartbeatNotFound(_logger, ServiceUrls.Redact(serviceUrl), instance.InstanceId, instance.App);
                 return false;
             }
 
@@ -148,12 +148,12 @@ internal sealed class EurekaRegistry : IServiceRegistry
         }
 
         var path = InstancePath(instance);
-        var (response, serviceUrl) = await SendAsync(HttpMethod.Delete, path, body: null, cancellationToken).ConfigureAwait(false);
+        var (response, serviceUrl) = await SendAsync(HttpMethod.Delete, path, body: null, cancellationToken, DeregistrationAttemptTimeout()).ConfigureAwait(false);
         using (response)
         {
             if (response.IsSuccessStatusCode)
             {
-                Log.InstanceCanceled(_logger, instance.InstanceId, instance.App, serviceUrl);
+                Log.InstanceCanceled(_logger, instance.InstanceId, instance.App, ServiceUrls.Redact(serviceUrl));
                 return;
             }
 
@@ -166,6 +166,28 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
             throw await RefusedAsync(response, serviceUrl, "DELETE", path, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Each server's share of the deregistration budget when <see cref="EurekaOptions.RequestTimeout"/> would not let
+    /// every server be tried in it: a first server that hangs must not use up the time of the one that works.
+    /// </summary>
+    private TimeSpan? DeregistrationAttemptTimeout()
+    {
+        if (_services.GetService<IOptions<GracefulLifecycleOptions>>()?.Value.Registration is not { } registration)
+        {
+            return null;
+        }
+
+        if (Urls.Length < 2)
+        {
+            // One server: the deregistration deadline itself bounds its call.
+            return null;
+        }
+
+        var budget = registration.DeregistrationTimeout - registration.InFlightCallTimeout;
+        var share = budget / Urls.Length;
+        return share > TimeSpan.Zero && share < _options.Value.RequestTimeout ? share : null;
     }
 
     private static string AppPath(EurekaInstance instance) => "apps/" + Uri.EscapeDataString(instance.App);
@@ -182,7 +204,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
         }
 
         return new HttpRequestException(
-            $"Eureka server {serviceUrl} refused {method} {path} with {(int)response.StatusCode} {response.ReasonPhrase}: {(body.Length == 0 ? "(no body)" : body)}",
+            $"Eureka server {ServiceUrls.Redact(serviceUrl)} refused {method} {path} with {(int)response.StatusCode} {response.ReasonPhrase}: {(body.Length == 0 ? "(no body)" : body)}",
             inner: null,
             response.StatusCode);
     }
@@ -235,7 +257,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
     /// error, a timeout or a 5xx answer. Returns any other answer with the server that gave it.
     /// </summary>
     private async Task<(HttpResponseMessage Response, Uri ServiceUrl)> SendAsync(
-        HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken)
+        HttpMethod method, string path, byte[]? body, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null)
     {
         var urls = Urls;
         if (urls.Length == 0)
@@ -244,7 +266,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
         }
 
         var client = _httpClients.CreateClient(HttpClientName);
-        var timeout = _options.Value.RequestTimeout;
+        var timeout = attemptTimeout ?? _options.Value.RequestTimeout;
         var start = Volatile.Read(ref _preferred) % urls.Length;
         var failures = new List<Exception>();
         for (var attempt = 0; attempt < urls.Length; attempt++)
@@ -264,7 +286,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
                         if (index != start)
                         {
                             Volatile.Write(ref _preferred, index);
-                            Log.ServiceUrlSwitched(_logger, serviceUrl);
+                            Log.ServiceUrlSwitched(_logger, ServiceUrls.Redact(serviceUrl));
                         }
 
                         return (response, serviceUrl);
@@ -272,19 +294,19 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
                     reason = $"{(int)response.StatusCode} {response.ReasonPhrase}";
                     response.Dispose();
-                    failures.Add(new HttpRequestException($"Eureka server {serviceUrl} answered {method} {path} with {reason}", null, response.StatusCode));
+                    failures.Add(new HttpRequestException($"Eureka server {ServiceUrls.Redact(serviceUrl)} answered {method} {path} with {reason}", null, response.StatusCode));
                 }
                 catch (OperationCanceledException ex) when (callTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     reason = $"no answer within {timeout}";
-                    failures.Add(new TimeoutException($"Eureka server {serviceUrl} gave no answer to {method} {path} within {timeout}", ex));
+                    failures.Add(new TimeoutException($"Eureka server {ServiceUrls.Redact(serviceUrl)} gave no answer to {method} {path} within {timeout}", ex));
                 }
                 catch (Exception ex) when (ex is HttpRequestException or SocketException)
                 {
                     // SocketsHttpHandler lets a bare SocketException escape when the server resets a new connection
                     // at once (a server going down with connections still queued): a failure to reach it all the same.
                     reason = ex is SocketException socket ? $"{socket.SocketErrorCode} ({socket.Message})" : ex.Message;
-                    var message = $"Eureka server {serviceUrl} could not be reached for {method} {path}: {reason}";
+                    var message = $"Eureka server {ServiceUrls.Redact(serviceUrl)} could not be reached for {method} {path}: {reason}";
                     failures.Add(ex is HttpRequestException http
                         ? new HttpRequestException(http.HttpRequestError, message, ex, http.StatusCode)
                         : new HttpRequestException(HttpRequestError.ConnectionError, message, ex));
@@ -293,7 +315,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
             if (attempt + 1 < urls.Length)
             {
-                Log.FailingOver(_logger, serviceUrl, method.Method, path, reason, urls[(index + 1) % urls.Length]);
+                Log.FailingOver(_logger, ServiceUrls.Redact(serviceUrl), method.Method, path, reason, ServiceUrls.Redact(urls[(index + 1) % urls.Length]));
             }
         }
 

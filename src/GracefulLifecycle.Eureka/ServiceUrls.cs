@@ -27,4 +27,8 @@ internal static class ServiceUrls
         invalid = [.. bad];
         return [.. urls];
     }
+
+    /// <summary>A server URL as it may appear in logs and exception messages: without any user:password part.</summary>
+    public static string Redact(Uri url) =>
+        string.IsNullOrEmpty(url.UserInfo) ? url.ToString() : url.GetComponents(UriComponents.AbsoluteUri & ~UriComponents.UserInfo, UriFormat.UriEscaped);
 }

@@ -16,8 +16,9 @@ public sealed class RegistrationOptions
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Gets or sets the bound on leaving the registries at shutdown (all at once), including waiting for a call
-    /// already in flight. It counts in the shutdown budget.
+    /// Gets or sets the bound on leaving the registries at shutdown (all at once): at most
+    /// <see cref="InFlightCallTimeout"/> of waiting for a call already in flight, then the deregistration with the
+    /// rest. It counts in the shutdown budget.
     /// </summary>
     /// <value>The default value is 2 seconds.</value>
     public TimeSpan DeregistrationTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -29,4 +30,13 @@ public sealed class RegistrationOptions
     /// <summary>Gets or sets the longest wait between registration retries.</summary>
     /// <value>The default value is 30 seconds.</value>
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how long leaving waits for a registry call already in flight (a heartbeat, a registration) to land
+    /// before it cancels that call and deregisters. Waiting keeps a late heartbeat from arriving after the
+    /// deregistration and registering the instance again; the bound keeps a hung call from using up the time of the
+    /// deregistration. Part of <see cref="DeregistrationTimeout"/>, and shorter than it.
+    /// </summary>
+    /// <value>The default value is 500 milliseconds.</value>
+    public TimeSpan InFlightCallTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 }

@@ -15,6 +15,8 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 {
     public const int SIGINT = 2;
     public const int SIGTERM = 15;
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
 
     private const int SIGQUIT = 3;
     private const nint DefaultDisposition = 0;
@@ -41,7 +43,11 @@ internal sealed partial class SampleProcess : IAsyncDisposable
 
     public string Output => string.Join(Environment.NewLine, _lines);
 
-    public static async Task<SampleProcess> StartAsync(ITestOutputHelper output, params (string Key, string Value)[] settings)
+    public static Task<SampleProcess> StartAsync(ITestOutputHelper output, params (string Key, string Value)[] settings) =>
+        StartAsync(output, "http://127.0.0.1:0", settings);
+
+    /// <summary>Starts the sample listening on <paramref name="urls"/> (loopback or an address of a test network namespace).</summary>
+    public static async Task<SampleProcess> StartAsync(ITestOutputHelper output, string urls, params (string Key, string Value)[] settings)
     {
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
@@ -53,7 +59,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(directory, "GracefulLifecycle.Sample.dll"));
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.ArgumentList.Add(urls);
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
@@ -95,6 +101,29 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     {
         Timeout = TimeSpan.FromSeconds(90),
     };
+
+    /// <summary>Sends a real signal to any process the test started (etcd paused with SIGSTOP, for example).</summary>
+    public static void Signal(int processId, int signal)
+    {
+        if (Kill(processId, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({processId}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Gets the resident set size of the process in bytes, or null once it has exited.</summary>
+    public long? ResidentBytes()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? null : long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Sends a real signal to the process, as the kubelet does.</summary>
     public void Signal(int signal)

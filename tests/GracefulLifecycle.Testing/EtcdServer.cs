@@ -20,6 +20,9 @@ public sealed class EtcdServer : IAsyncDisposable
 
     public Uri ClientUrl => new($"http://127.0.0.1:{_clientPort}/");
 
+    /// <summary>Gets the id of the running server process, for fault drills that pause it (SIGSTOP).</summary>
+    public int ProcessId => _process is { HasExited: false } process ? process.Id : throw new InvalidOperationException("etcd is not running.");
+
     public static async Task<EtcdServer> StartAsync()
     {
         var server = new EtcdServer();

@@ -44,6 +44,8 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    public int Id => _process.Id;
+
     public string Output => string.Join(Environment.NewLine, _output);
 
     public void Signal(int signal)

@@ -99,6 +99,9 @@ internal static class DrillRunner
             {
                 foreach (var old in replicas.ToList())
                 {
+                    // Each replica's footprint at the end of its life, under load: the soak figures (RSS, handles).
+                    var (rss, handles) = old.Resources();
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{settings.Name}] round {round} replica :{old.Port} before termination: RSS {rss / 1024.0:F1} MiB, handles {handles}"));
                     var fresh = await StartReplicaAsync();
                     replicas.Add(fresh);
                     replicas.Remove(old);

@@ -25,6 +25,24 @@ internal sealed class Replica : IAsyncDisposable
 
     public string Output => _process.Output;
 
+    /// <summary>
+    /// Reads the replica's resident set size (KiB) and open file descriptors from /proc, for the soak figures;
+    /// (0, 0) where /proc is missing or the process is gone.
+    /// </summary>
+    public (long RssKiB, int Handles) Resources()
+    {
+        try
+        {
+            var status = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var rss = status is null ? 0 : long.Parse(status["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            return (rss, Directory.GetFiles($"/proc/{_process.Id}/fd").Length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return (0, 0);
+        }
+    }
+
     /// <summary>Starts the app on a loopback port.</summary>
     /// <param name="appDll">The app to run with <c>dotnet</c>.</param>
     /// <param name="port">The loopback port it listens on.</param>

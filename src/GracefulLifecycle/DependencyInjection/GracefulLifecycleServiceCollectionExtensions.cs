@@ -73,6 +73,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton(sp => new ShutdownPlan(
             sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
         services.TryAddSingleton<PreStopGate>();
+        services.TryAddSingleton<PreStopFollowUp>();
         services.TryAddSingleton<ProbeEndpoints>();
         services.TryAddSingleton(ProcessExitCode.Environment);
         services.TryAddSingleton<LifecycleCoordinator>();

@@ -128,4 +128,17 @@ internal static partial class Log
 
     [LoggerMessage(48, LogLevel.Warning, "The host lifetime is {Lifetime}, which stops the host at the signal: the shutdown delay is still served, but ApplicationStopping (SignalR, other libraries) fires at the signal instead of at the drain", EventName = "ForeignHostLifetime")]
     public static partial void ForeignHostLifetime(ILogger logger, string lifetime);
+
+    // 60-89: trust and faults.
+    [LoggerMessage(60, LogLevel.Warning, "Running in Kubernetes with only the loopback rule guarding the preStop endpoint: every container of the pod, and under a service mesh (Istio from 127.0.0.6, Linkerd from 127.0.0.1) every client of the pod, can take this instance out of rotation. Set PreStop:Token (sent by the preStop hook's httpHeaders) or PreStop:ManagementPort", EventName = "PreStopLoopbackOnlyInKubernetes")]
+    public static partial void PreStopLoopbackOnlyInKubernetes(ILogger logger);
+
+    [LoggerMessage(61, LogLevel.Warning, "No stop followed the preStop call within {Wait}: stopping the application (drain, exit 0) rather than staying out of rotation with liveness passing", EventName = "NoStopAfterPreStop")]
+    public static partial void NoStopAfterPreStop(ILogger logger, TimeSpan wait);
+
+    [LoggerMessage(62, LogLevel.Warning, "A call to {Registry} still in flight after {InFlightCallTimeout} was canceled so the deregistration can be sent", EventName = "RegistryCallInFlightCanceled")]
+    public static partial void RegistryCallInFlightCanceled(ILogger logger, string registry, TimeSpan inFlightCallTimeout);
+
+    [LoggerMessage(63, LogLevel.Critical, "Registration with {Registry} cannot work as configured; not retrying: the application stops without reporting ready", EventName = "RegistrationMisconfigured")]
+    public static partial void RegistrationMisconfigured(ILogger logger, string registry, Exception exception);
 }

@@ -1,14 +1,18 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using GracefulLifecycle.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Endpoints;
 
 /// <summary>
 /// The access checks of the preStop endpoint (see <see cref="PreStopOptions"/>): loopback only by default;
-/// otherwise every configured check (management port, token, allowed networks) must pass.
+/// otherwise every configured check (management port, token, allowed networks) must pass. Addresses and ports come
+/// from the transport, never from request headers, and a call a browser makes on behalf of another site is refused.
 /// </summary>
 internal sealed class PreStopGate
 {
@@ -17,8 +21,11 @@ internal sealed class PreStopGate
     private readonly byte[]? _tokenHash;
     private readonly IPNetwork[] _networks;
     private readonly bool _checkAddress;
+    private readonly bool _loopbackOnly;
+    private readonly string? _kubernetesServiceHost;
+    private readonly ILogger _logger;
 
-    public PreStopGate(IOptions<GracefulLifecycleOptions> options)
+    public PreStopGate(IOptions<GracefulLifecycleOptions> options, ILogger<PreStopGate> logger, IConfiguration? configuration = null)
     {
         var preStop = options.Value.PreStop;
         _managementPort = preStop.ManagementPort;
@@ -26,14 +33,36 @@ internal sealed class PreStopGate
         _tokenHash = preStop.Token is { } token ? Hash(token) : null;
         _networks = preStop.AllowedNetworks.Select(n => IPNetwork.Parse(n)).ToArray();
         _checkAddress = _networks.Length > 0 || (_managementPort is null && _tokenHash is null);
+        _loopbackOnly = _managementPort is null && _tokenHash is null && _networks.Length == 0;
+
+        // The host's configuration carries every environment variable, the one the kubelet sets in each container too.
+        _kubernetesServiceHost = configuration?["KUBERNETES_SERVICE_HOST"];
+        _logger = logger;
+    }
+
+    /// <summary>Warns once the endpoint is mapped if, in Kubernetes, nothing but the loopback rule guards it.</summary>
+    public void WarnIfWeaklyGuarded()
+    {
+        // In a pod, loopback is every container of the pod, and under a service mesh every client of the pod: Istio's
+        // sidecar connects to the app from 127.0.0.6, Linkerd's and an nginx sidecar's from 127.0.0.1.
+        if (_loopbackOnly && !string.IsNullOrEmpty(_kubernetesServiceHost))
+        {
+            Log.PreStopLoopbackOnlyInKubernetes(_logger);
+        }
     }
 
     public PreStopDecision Evaluate(HttpContext context)
     {
-        if (_managementPort is { } port && context.Connection.LocalPort != port)
+        var known = TransportAddresses.TryRead(context, out var transport);
+        if (_managementPort is { } port && (!known || transport.LocalPort != port))
         {
             // Off the management port the endpoint does not exist.
             return new(StatusCodes.Status404NotFound, $"not the management port {port}");
+        }
+
+        if (CrossSiteReason(context.Request) is { } crossSite)
+        {
+            return new(StatusCodes.Status403Forbidden, crossSite);
         }
 
         if (_tokenHash is not null)
@@ -45,36 +74,66 @@ internal sealed class PreStopGate
             }
         }
 
-        if (_checkAddress && !IsAllowedAddress(context.Connection.RemoteIpAddress))
+        if (_checkAddress)
         {
-            return new(StatusCodes.Status403Forbidden, _networks.Length == 0
-                ? "the caller is not on loopback"
-                : "the caller is neither on loopback nor in PreStop:AllowedNetworks");
+            if (!known)
+            {
+                // Fail closed: without the transport's own address only headers would be left to decide on.
+                return new(StatusCodes.Status403Forbidden, "the server gives no transport address for the connection; use PreStop:Token on this server");
+            }
+
+            if (!IsAllowed(transport))
+            {
+                return new(StatusCodes.Status403Forbidden, _networks.Length == 0
+                    ? "the connection is not on loopback"
+                    : "the connection is neither on loopback nor from PreStop:AllowedNetworks");
+            }
         }
 
         return PreStopDecision.Allowed;
     }
 
-    private bool IsAllowedAddress(IPAddress? address)
+    /// <summary>The caller as the transport sees it, for the log line of a refusal.</summary>
+    public static string DescribeCaller(HttpContext context) =>
+        TransportAddresses.TryRead(context, out var transport) ? transport.Remote.ToString() : "(unknown)";
+
+    /// <summary>
+    /// A browser on the same host (or behind the same proxy) can be made to send a simple GET or POST here by any page
+    /// it visits. Browsers mark such calls with <c>Sec-Fetch-Site</c> and, for a POST, <c>Origin</c>; the kubelet's
+    /// httpGet hook, curl and scripts send neither, so refusing them costs legitimate callers nothing.
+    /// </summary>
+    private static string? CrossSiteReason(HttpRequest request)
     {
-        if (address is null)
+        var fetchSite = request.Headers["Sec-Fetch-Site"];
+        if (fetchSite.Count > 0 && !(fetchSite.Count == 1 && (fetchSite[0] is "same-origin" or "none")))
         {
-            return false;
+            // "same-site" too: another port on localhost is the same site.
+            return $"a browser call from another site (Sec-Fetch-Site: {fetchSite})";
         }
 
-        if (address.IsIPv4MappedToIPv6)
+        var origin = request.Headers.Origin;
+        if (origin.Count > 0)
         {
-            address = address.MapToIPv4();
+            var own = $"{request.Scheme}://{request.Host.Value}";
+            if (origin.Count != 1 || !string.Equals(origin[0], own, StringComparison.OrdinalIgnoreCase))
+            {
+                return "a browser call from another origin (Origin header)";
+            }
         }
 
-        if (IPAddress.IsLoopback(address))
+        return null;
+    }
+
+    private bool IsAllowed(TransportAddresses transport)
+    {
+        if (transport.IsLoopback)
         {
             return true;
         }
 
         foreach (var network in _networks)
         {
-            if (network.Contains(address))
+            if (network.Contains(transport.Remote))
             {
                 return true;
             }

@@ -16,6 +16,7 @@ internal sealed class ProbeEndpoints
     private readonly LifecycleCoordinator _lifecycle;
     private readonly HealthCheckService _healthChecks;
     private readonly PreStopGate _preStopGate;
+    private readonly PreStopFollowUp _preStopFollowUp;
     private readonly LifecycleMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<HealthCheckRegistration, bool> _isLivenessCheck;
@@ -28,6 +29,7 @@ internal sealed class ProbeEndpoints
         HealthCheckService healthChecks,
         IOptions<HealthCheckServiceOptions> healthCheckOptions,
         PreStopGate preStopGate,
+        PreStopFollowUp preStopFollowUp,
         LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<ProbeEndpoints> logger)
@@ -35,6 +37,7 @@ internal sealed class ProbeEndpoints
         _lifecycle = lifecycle;
         _healthChecks = healthChecks;
         _preStopGate = preStopGate;
+        _preStopFollowUp = preStopFollowUp;
         _metrics = metrics;
         _logger = logger;
 
@@ -88,13 +91,15 @@ internal sealed class ProbeEndpoints
                 _logger,
                 context.Request.Method,
                 context.Request.Path.Value ?? string.Empty,
-                context.Connection.RemoteIpAddress?.ToString() ?? "(unknown)",
+                PreStopGate.DescribeCaller(context),
                 context.Connection.LocalPort,
                 decision.StatusCode,
                 decision.Reason!);
             await WriteAsync(context, decision.StatusCode, decision.StatusCode == 404 ? "NotFound" : "Forbidden", null).ConfigureAwait(false);
             return;
         }
+
+        _preStopFollowUp.Arm();
 
         // The kubelet waits for this answer: answering after the delay is what holds SIGTERM back.
         // If the caller gives up, leaving goes on regardless.

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Hosting;
 
@@ -16,19 +17,21 @@ internal sealed class InstanceAddress(IServiceProvider services)
 {
     public static string HostName => Dns.GetHostName();
 
-    /// <summary>Gets the first IPv4 address of an interface that is up and not loopback, or 127.0.0.1.</summary>
+    /// <summary>
+    /// Gets the first IPv4 address of an interface that is up and not loopback; on an IPv6-only host the first IPv6
+    /// address that others can reach (not loopback, not link-local, which needs a scope the registry cannot carry);
+    /// 127.0.0.1 only when there is neither.
+    /// </summary>
     public static string IpAddress
     {
         get
         {
             try
             {
-                var address = NetworkInterface.GetAllNetworkInterfaces()
+                return Choose(NetworkInterface.GetAllNetworkInterfaces()
                     .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
                     .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-                    .Select(a => a.Address)
-                    .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
-                return (address ?? IPAddress.Loopback).ToString();
+                    .Select(a => a.Address)).ToString();
             }
             catch (NetworkInformationException)
             {
@@ -37,19 +40,32 @@ internal sealed class InstanceAddress(IServiceProvider services)
         }
     }
 
-    /// <summary>Gets the port of the first address the server listens on with the given scheme, if any.</summary>
+    /// <summary>The choice <see cref="IpAddress"/> makes among the addresses of the interfaces that are up.</summary>
+    internal static IPAddress Choose(IEnumerable<IPAddress> addresses)
+    {
+        var candidates = addresses.Where(a => !IPAddress.IsLoopback(a)).ToList();
+        return candidates.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? candidates.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6 && !a.IsIPv6LinkLocal && !a.IsIPv6Multicast)
+            ?? IPAddress.Loopback;
+    }
+
+    /// <summary>
+    /// Gets the port to register: the first address the server listens on with the given scheme, skipping
+    /// <c>PreStop:ManagementPort</c> (an admin port that is not to be exposed); <see langword="null"/> if none.
+    /// With several application ports, each adapter's <c>Port</c> option chooses one.
+    /// </summary>
     public int? ListeningPort(string scheme = "http")
     {
         var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
-        if (addresses is null)
-        {
-            return null;
-        }
+        return addresses is null ? null : ChoosePort(addresses, scheme, services.GetService<IOptions<GracefulLifecycleOptions>>()?.Value.PreStop.ManagementPort);
+    }
 
+    internal static int? ChoosePort(IEnumerable<string> addresses, string scheme, int? managementPort)
+    {
         foreach (var address in addresses)
         {
             var binding = BindingAddress.Parse(address);
-            if (string.Equals(binding.Scheme, scheme, StringComparison.OrdinalIgnoreCase) && binding.Port > 0)
+            if (string.Equals(binding.Scheme, scheme, StringComparison.OrdinalIgnoreCase) && binding.Port > 0 && binding.Port != managementPort)
             {
                 return binding.Port;
             }

@@ -195,6 +195,14 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             _ready.TrySetCanceled(cancellationToken);
             return false;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A registry misconfigured (logged by its session): fail fast like a failed preload.
+            _exitCode.Set(1);
+            _ready.TrySetException(new InvalidOperationException("A service registry cannot work as configured; the instance never became ready.", ex));
+            _hostLifetime.StopApplication();
+            return false;
+        }
     }
 
     /// <summary>SIGTERM, SIGINT or SIGQUIT: the first starts the shutdown, a second one cuts the delay short.</summary>
@@ -230,7 +238,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// </summary>
     internal void StopAfterLeaving(string trigger)
     {
-        var leave = StartLeaving(trigger);
+        // The phase changes here; its handlers run on the thread pool, so a slow one cannot delay the stop.
+        var leave = StartLeaving(trigger, publishHere: false);
 
         // Leaving is bounded by the deregistration timeout and the delay; this bound only guards against a fault in
         // it, so that a signal always ends in a stop within the budget.
@@ -386,7 +395,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _webSocketAbortTimer?.Dispose();
     }
 
-    private Task StartLeaving(string trigger)
+    private Task StartLeaving(string trigger, bool publishHere = true)
     {
         TaskCompletionSource done;
         bool wasReady;
@@ -412,7 +421,16 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
         _ = ServeDelayAsync(delay, done);
         Fire(_leaving, Log.LeavingCallbackFailed);
-        PublishPending();
+        if (publishHere)
+        {
+            PublishPending();
+        }
+        else
+        {
+            // In order all the same: every publisher drains the one queue under the publish lock.
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.PublishPending(), this, preferLocal: false);
+        }
+
         return done.Task;
     }
 
@@ -539,13 +557,22 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 }
 
                 Log.PhaseChanged(_logger, change.To, change.From, (long)change.Duration.TotalMilliseconds);
-                try
+                if (PhaseChanged is { } handlers)
                 {
-                    PhaseChanged?.Invoke(this, new LifecyclePhaseChangedEventArgs(change.From, change.To, change.Duration));
-                }
-                catch (Exception ex)
-                {
-                    Log.PhaseChangedHandlerFailed(_logger, ex);
+                    var args = new LifecyclePhaseChangedEventArgs(change.From, change.To, change.Duration);
+
+                    // One by one: a handler that throws must not keep the handlers after it from running.
+                    foreach (var handler in handlers.GetInvocationList())
+                    {
+                        try
+                        {
+                            ((EventHandler<LifecyclePhaseChangedEventArgs>)handler)(this, args);
+                        }
+                        catch (Exception ex)
+                        {
+                            Log.PhaseChangedHandlerFailed(_logger, ex);
+                        }
+                    }
                 }
             }
         }

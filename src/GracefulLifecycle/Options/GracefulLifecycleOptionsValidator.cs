@@ -9,6 +9,9 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
 {
     private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
 
+    // The longest due time a timer (Task.Delay, CancellationTokenSource, TimeProvider.CreateTimer) accepts.
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     public ValidateOptionsResult Validate(string? name, GracefulLifecycleOptions options)
     {
         var failures = new List<string>();
@@ -29,11 +32,33 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         var registration = options.Registration;
         RequirePositive(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);
         RequirePositive(failures, "Registration:" + nameof(registration.DeregistrationTimeout), registration.DeregistrationTimeout);
+        RequireAtLeast(failures, "Registration:" + nameof(registration.InFlightCallTimeout), registration.InFlightCallTimeout, TimeSpan.Zero);
+        if (registration.InFlightCallTimeout >= registration.DeregistrationTimeout && registration.DeregistrationTimeout > TimeSpan.Zero)
+        {
+            // Trust and faults: the wait for a call in flight is carved out of the deregistration budget.
+            failures.Add(
+                $"{Prefix}Registration:{nameof(registration.InFlightCallTimeout)} ({registration.InFlightCallTimeout}) must be shorter than " +
+                $"{Prefix}Registration:{nameof(registration.DeregistrationTimeout)} ({registration.DeregistrationTimeout}): the deregistration itself would have no time left. " +
+                "Lower the first or raise the second.");
+        }
         RequirePositive(failures, "Registration:" + nameof(registration.RetryInitialDelay), registration.RetryInitialDelay);
         if (registration.RetryMaxDelay < registration.RetryInitialDelay)
         {
             failures.Add($"{Prefix}Registration:{nameof(registration.RetryMaxDelay)} ({registration.RetryMaxDelay}) must be at least {Prefix}Registration:{nameof(registration.RetryInitialDelay)} ({registration.RetryInitialDelay}).");
         }
+
+        // Trust and faults: every duration ends up in a timer, which takes at most uint.MaxValue - 1 ms (~49.7 days);
+        // beyond that it throws at run time (a /prestop call would then never answer) instead of here.
+        CheckTimerRange(failures, nameof(options.ShutdownDelay), options.ShutdownDelay);
+        CheckTimerRange(failures, nameof(options.DrainTimeout), options.DrainTimeout);
+        CheckTimerRange(failures, nameof(options.TerminationGracePeriod), options.TerminationGracePeriod);
+        CheckTimerRange(failures, nameof(options.ShutdownMargin), options.ShutdownMargin);
+        CheckTimerRange(failures, nameof(options.PreloadTimeout), options.PreloadTimeout);
+        CheckTimerRange(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);
+        CheckTimerRange(failures, "Registration:" + nameof(registration.DeregistrationTimeout), registration.DeregistrationTimeout);
+        CheckTimerRange(failures, "Registration:" + nameof(registration.InFlightCallTimeout), registration.InFlightCallTimeout);
+        CheckTimerRange(failures, "Registration:" + nameof(registration.RetryInitialDelay), registration.RetryInitialDelay);
+        CheckTimerRange(failures, "Registration:" + nameof(registration.RetryMaxDelay), registration.RetryMaxDelay);
 
         if (failures.Count == 0)
         {
@@ -44,6 +69,13 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
             catch (OptionsValidationException)
             {
                 // A registry whose own options are invalid reports that itself; its delays mean nothing yet.
+            }
+            catch (OverflowException)
+            {
+                // Only a registry's propagation delay can still be out of range here: each option is checked above.
+                failures.Add(
+                    $"The shutdown budget ({Prefix}Registration:{nameof(registration.DeregistrationTimeout)} + the shutdown delay raised to the registries' propagation delays + " +
+                    $"{Prefix}{nameof(options.DrainTimeout)} + {Prefix}{nameof(options.ShutdownMargin)}) is too large to compute; lower the registries' cache intervals.");
             }
         }
 
@@ -102,6 +134,14 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
             (plan.DelaySetBy is null ? "." : $", or lower the cache intervals of {plan.DelaySetBy}."));
     }
 
+    private static void CheckTimerRange(List<string> failures, string option, TimeSpan value)
+    {
+        if (value > MaxTimer)
+        {
+            failures.Add($"{Prefix}{option} must be at most {MaxTimer} (about 49.7 days, the longest timer .NET supports) (was {value}).");
+        }
+    }
+
     private static void RequirePositive(List<string> failures, string option, TimeSpan value)
     {
         if (value <= TimeSpan.Zero)
@@ -131,6 +171,15 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         if (string.IsNullOrEmpty(path) || path[0] != '/')
         {
             failures.Add($"{Prefix}{option} must start with '/' (was '{path}').");
+            return;
+        }
+
+        // Trust and faults: the path is mapped as a route template; a parameter, catch-all or query would make the
+        // probe answer on paths nobody configured (or on none).
+        var invalid = path.IndexOfAny(['{', '}', '*', '?', '#', '%', '\\', ' ', '\t']);
+        if (invalid >= 0 || path.Contains("//", StringComparison.Ordinal) || path.Contains("/./", StringComparison.Ordinal) || path.Contains("/../", StringComparison.Ordinal))
+        {
+            failures.Add($"{Prefix}{option} ('{path}') must be a plain path such as /health: no route parameters ({{ }}), catch-all (*), query (?), fragment (#), escapes (%), backslashes, spaces or empty or dot segments.");
             return;
         }
 

@@ -55,9 +55,6 @@ internal sealed class PreloadRunner(
     private async Task<PreloadOutcome> RunOneAsync(
         PreloadRegistration registration, IServiceProvider services, Task[] work, int index, CancellationTokenSource run, CancellationToken shutdown)
     {
-        // Leave the caller's thread at once so one task's synchronous start cannot hold up the others.
-        await Task.Yield();
-
         var timeout = registration.Timeout ?? options.Value.PreloadTimeout;
         var started = timeProvider.GetTimestamp();
         using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
@@ -66,7 +63,10 @@ internal sealed class PreloadRunner(
 
         try
         {
-            var task = work[index] = StartSafely(registration, services, linked.Token);
+            // On a thread of its own: a task that blocks synchronously (Thread.Sleep, .Result) then holds that thread,
+            // never this one, so its timeout and shutdown are still seen and the others still start.
+            var token = linked.Token;
+            var task = work[index] = Task.Run(() => StartSafely(registration, services, token), CancellationToken.None);
             await task.WaitAsync(linked.Token).ConfigureAwait(false);
             Log.PreloadTaskCompleted(logger, registration.Name, ElapsedMs(started));
             return PreloadOutcome.Succeeded;

@@ -49,12 +49,15 @@ internal sealed class RegistrySession : IDisposable
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    /// <summary>Leaves the registry, bounded by <paramref name="timeout"/>. Idempotent.</summary>
-    public Task LeaveAsync(TimeSpan timeout)
+    /// <summary>
+    /// Leaves the registry within <paramref name="timeout"/>: a call already in flight gets at most
+    /// <paramref name="inFlightTimeout"/> of it to land and is then canceled; the deregistration has the rest. Idempotent.
+    /// </summary>
+    public Task LeaveAsync(TimeSpan inFlightTimeout, TimeSpan timeout)
     {
         lock (_gate)
         {
-            return _leave ??= LeaveCoreAsync(timeout);
+            return _leave ??= LeaveCoreAsync(inFlightTimeout, timeout);
         }
     }
 
@@ -66,15 +69,20 @@ internal sealed class RegistrySession : IDisposable
         _abortCalls.Dispose();
     }
 
-    private async Task LeaveCoreAsync(TimeSpan timeout)
+    private async Task LeaveCoreAsync(TimeSpan inFlightTimeout, TimeSpan timeout)
     {
         var started = _time.GetTimestamp();
-        await _stop.CancelAsync().ConfigureAwait(false);
         using var deadline = new CancellationTokenSource(timeout, _time);
-        using var abortCalls = deadline.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _abortCalls);
+        await _stop.CancelAsync().ConfigureAwait(false);
+
+        // A heartbeat already on the wire should land before the deregistration, never after it; but one that hangs
+        // (a registry's request timeout is often longer than the whole deregistration budget) must not use up the time
+        // of the deregistration itself, or nothing is ever sent. So it gets a bound of its own, then is canceled.
+        await WaitForCallInFlightAsync(inFlightTimeout).ConfigureAwait(false);
+
         try
         {
-            // A heartbeat already on the wire must land before the deregistration, never after it.
+            // An adapter that ignores the cancellation of its call still holds the loop: wait for it within this budget.
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
             if (Attempted)
             {
@@ -92,13 +100,35 @@ internal sealed class RegistrySession : IDisposable
         }
     }
 
+    private async Task WaitForCallInFlightAsync(TimeSpan inFlightTimeout)
+    {
+        using var wait = new CancellationTokenSource(inFlightTimeout, _time);
+        try
+        {
+            await _loop.WaitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            Log.RegistryCallInFlightCanceled(_logger, _registry.Name, inFlightTimeout);
+            await _abortCalls.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The loop ended on its own; the deregistration step waits on it again and reports what it finds.
+        }
+    }
+
     private async Task RunAsync()
     {
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                await RegisterWithRetriesAsync().ConfigureAwait(false);
+                if (!await RegisterWithRetriesAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 _registered.TrySetResult();
                 await RenewWhileRegisteredAsync().ConfigureAwait(false);
                 Log.RegistrationLost(_logger, _registry.Name);
@@ -110,7 +140,8 @@ internal sealed class RegistrySession : IDisposable
         }
     }
 
-    private async Task RegisterWithRetriesAsync()
+    /// <summary>Returns <see langword="false"/> when the registry cannot work as configured: retrying would never help.</summary>
+    private async Task<bool> RegisterWithRetriesAsync()
     {
         var retryDelay = _options.RetryInitialDelay;
         for (var attempt = 1; ; attempt++)
@@ -126,7 +157,13 @@ internal sealed class RegistrySession : IDisposable
             {
                 await _registry.RegisterAsync(_abortCalls.Token).ConfigureAwait(false);
                 Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
-                return;
+                return true;
+            }
+            catch (Exception ex) when (!_stop.IsCancellationRequested && IsConfigurationError(ex))
+            {
+                Log.RegistrationMisconfigured(_logger, _registry.Name, ex);
+                _registered.TrySetException(ex);
+                return false;
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested)
             {
@@ -137,6 +174,11 @@ internal sealed class RegistrySession : IDisposable
             retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _options.RetryMaxDelay.Ticks));
         }
     }
+
+    // What adapters throw for a missing port, app name or server list (and HttpClient for an invalid URI): the same
+    // on every attempt. A disposed object is a shutdown race, not a configuration error.
+    private static bool IsConfigurationError(Exception ex) =>
+        ex is (InvalidOperationException and not ObjectDisposedException) or Microsoft.Extensions.Options.OptionsValidationException or UriFormatException;
 
     /// <summary>Returns when the registration is lost; throws when leaving.</summary>
     private async Task RenewWhileRegisteredAsync()

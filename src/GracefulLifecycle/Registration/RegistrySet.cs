@@ -52,6 +52,12 @@ internal sealed class RegistrySet : IDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (all.IsFaulted)
+            {
+                // A registry that cannot work as configured: fail the startup now rather than retry forever.
+                await all.ConfigureAwait(false);
+            }
+
             foreach (var session in _sessions.Where(s => !s.Registered.IsCompleted))
             {
                 Log.RegistrationStartupTimedOut(_logger, session.Registry.Name, _options.StartupTimeout);
@@ -65,8 +71,8 @@ internal sealed class RegistrySet : IDisposable
         }
     }
 
-    /// <summary>Leaves every registry at once, each bounded by the deregistration timeout.</summary>
-    public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.DeregistrationTimeout)));
+    /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>
+    public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.InFlightCallTimeout, _options.DeregistrationTimeout)));
 
     public void Dispose()
     {

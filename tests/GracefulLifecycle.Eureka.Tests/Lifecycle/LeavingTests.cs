@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
 using GracefulLifecycle.Testing;
+using GracefulLifecycle.Testing.Eureka;
 using Xunit.Abstractions;
 
 namespace GracefulLifecycle.Eureka.Tests.Lifecycle;
@@ -117,6 +118,27 @@ public sealed class LeavingTests(ITestOutputHelper output)
         Assert.Equal("DELETE", s.Eureka.Calls[^1].Method);
         Assert.Contains(s.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("Deregistration from Eureka did not finish within 00:00:02", StringComparison.Ordinal));
         Assert.Equal(LifecyclePhase.Stopped, s.Host.Lifecycle.Phase);
+    }
+
+    [Fact]
+    public async Task Stop_FirstServerHoldsTheDelete_FailoverReachesTheSecondWithinTheDeregistrationBudget()
+    {
+        // RequestTimeout 5 s against a 2 s budget: without a share per server the first one uses it all up.
+        await using var second = await FakeEurekaServer.StartAsync(TimeProvider.System, TimeSpan.FromSeconds(1));
+        await using var s = await EurekaScenario.StartAsync(
+            eureka: o =>
+            {
+                o.ServiceUrl = $"{o.ServiceUrl},{second.ServiceUrl}";
+                o.RequestTimeout = TimeSpan.FromSeconds(5);
+            },
+            lifecycle: o => o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(2));
+        await s.ReadyAsync();
+        s.Eureka.HoldCalls();
+
+        await Eventually.DoneAsync(s.Host.StopAsync(), "the host stops", TimeSpan.FromSeconds(20));
+
+        Assert.Contains(second.Calls, c => c.Method == "DELETE");
+        Assert.DoesNotContain(s.Logs.Lines, l => l.Contains("did not finish within", StringComparison.Ordinal));
     }
 
     [Fact]

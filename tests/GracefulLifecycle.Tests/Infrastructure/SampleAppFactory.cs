@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -12,7 +13,8 @@ namespace GracefulLifecycle.Tests.Infrastructure;
 
 /// <summary>
 /// The sample service in memory, on fake time. A request may claim a client address with the
-/// <see cref="RemoteAddressHeader"/> header, since the test server has no network connection.
+/// <see cref="RemoteAddressHeader"/> header, since the test server has no network connection: the header sets the
+/// transport endpoints (<see cref="IConnectionEndPointFeature"/>) the way Kestrel does.
 /// </summary>
 public sealed class SampleAppFactory : WebApplicationFactory<Program>
 {
@@ -87,6 +89,13 @@ public sealed class SampleAppFactory : WebApplicationFactory<Program>
         });
     }
 
+    private sealed class EndPoints(EndPoint remote, EndPoint local) : IConnectionEndPointFeature
+    {
+        public EndPoint? LocalEndPoint { get; set; } = local;
+
+        public EndPoint? RemoteEndPoint { get; set; } = remote;
+    }
+
     private sealed class RemoteAddressStartupFilter : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
@@ -95,7 +104,11 @@ public sealed class SampleAppFactory : WebApplicationFactory<Program>
             {
                 if (context.Request.Headers.TryGetValue(RemoteAddressHeader, out var value))
                 {
-                    context.Connection.RemoteIpAddress = IPAddress.Parse(value.ToString());
+                    // What Kestrel's transport reports for a connection: the library reads this, never HttpContext.Connection.
+                    var remote = IPAddress.Parse(value.ToString());
+                    var local = IPAddress.IsLoopback(remote) ? remote : IPAddress.Parse("192.0.2.10");
+                    context.Features.Set<IConnectionEndPointFeature>(new EndPoints(new IPEndPoint(remote, 40000), new IPEndPoint(local, 80)));
+                    context.Connection.RemoteIpAddress = remote;
                 }
 
                 return inner(context);

@@ -66,6 +66,34 @@ public sealed class LifecycleCoordinatorTests
     }
 
     [Fact]
+    public async Task Preload_BlockingItsThreadSynchronously_StillTimesOut_AndStopsWithExitCode1()
+    {
+        using var release = new ManualResetEventSlim();
+        using var h = new CoordinatorHarness(build: b => b.AddPreload("blocker", (_, _) =>
+        {
+            // Thread.Sleep(Timeout.Infinite) in the issue; released at the end so the test leaves no thread behind.
+            release.Wait(CancellationToken.None);
+            return Task.CompletedTask;
+        }, TimeSpan.FromSeconds(1)));
+
+        try
+        {
+            var startup = Task.Run(() => h.Coordinator.RunStartupAsync(CancellationToken.None));
+            await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the preload timeout is armed");
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+            await Eventually.DoneAsync(startup, "startup ends after the timeout although the task still blocks");
+
+            Assert.Equal([1], h.ExitCodes);
+            Assert.Equal(1, h.HostLifetime.StopCalls);
+            Assert.DoesNotContain(LifecyclePhase.Ready, h.Phases);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
     public async Task Preload_Throwing_StopsTheApplicationWithExitCode1AndCancelsTheOthers()
     {
         var otherCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -246,6 +274,47 @@ public sealed class LifecycleCoordinatorTests
         h.Coordinator.OnSignal(PosixSignal.SIGINT);
 
         Assert.True(h.Requests.AbortToken.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task APhaseChangedHandlerThatThrows_DoesNotKeepTheHandlersAfterItFromRunning()
+    {
+        using var h = new CoordinatorHarness();
+        var after = new List<LifecyclePhase>();
+        h.Coordinator.PhaseChanged += (_, _) => throw new InvalidOperationException("a careless handler");
+        h.Coordinator.PhaseChanged += (_, e) => after.Add(e.Current);
+
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+
+        Assert.Equal([LifecyclePhase.Preloading, LifecyclePhase.Ready], after);
+    }
+
+    [Fact]
+    public async Task ASlowPhaseChangedHandler_DoesNotDelayStopApplication_AtTheSignal()
+    {
+        using var h = await ReadyHarnessAsync();
+        using var release = new ManualResetEventSlim();
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Coordinator.PhaseChanged += (_, e) =>
+        {
+            if (e.Current == LifecyclePhase.Leaving)
+            {
+                handled.TrySetResult();
+                release.Wait(CancellationToken.None);
+            }
+        };
+
+        try
+        {
+            var signal = Task.Run(() => h.Coordinator.OnSignal(PosixSignal.SIGTERM));
+            await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication while the handler still runs");
+            await Eventually.DoneAsync(handled.Task, "the handler ran");
+            await Eventually.DoneAsync(signal, "the signal handler returned");
+        }
+        finally
+        {
+            release.Set();
+        }
     }
 
     [Fact]

@@ -46,6 +46,34 @@ public sealed class OptionsTests
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("ShutdownDelay", "50.00:00:00", "GracefulLifecycle:ShutdownDelay must be at most 49.17:02:47.294")]
+    [InlineData("TerminationGracePeriod", "60.00:00:00", "GracefulLifecycle:TerminationGracePeriod must be at most")]
+    [InlineData("PreloadTimeout", "50.00:00:00", "GracefulLifecycle:PreloadTimeout must be at most")]
+    [InlineData("Registration:RetryMaxDelay", "50.00:00:00", "GracefulLifecycle:Registration:RetryMaxDelay must be at most")]
+    [InlineData("LivenessPath", "/health/{id}", "GracefulLifecycle:LivenessPath ('/health/{id}') must be a plain path")]
+    [InlineData("ReadinessPath", "/ready/{**rest}", "GracefulLifecycle:ReadinessPath ('/ready/{**rest}') must be a plain path")]
+    [InlineData("PreStopPath", "/pre stop", "GracefulLifecycle:PreStopPath ('/pre stop') must be a plain path")]
+    [InlineData("PreStopPath", "/prestop?x=1", "GracefulLifecycle:PreStopPath ('/prestop?x=1') must be a plain path")]
+    public void AnOptionOutOfRangeOrAPathTemplate_FailsValidationNamingIt(string key, string value, string expected)
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
+
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DurationsThatWouldOverflowTheBudget_FailValidationNamingTheOptions_InsteadOfThrowingOverflowException()
+    {
+        var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.MaxValue, DrainTimeout = TimeSpan.MaxValue };
+
+        var result = new GracefulLifecycleOptionsValidator(() => []).Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("GracefulLifecycle:ShutdownDelay must be at most", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("GracefulLifecycle:DrainTimeout must be at most", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ABudgetLongerThanTheGracePeriod_FailsNamingEveryOptionInvolved()
     {

@@ -31,9 +31,17 @@ internal sealed class RecordingRegistry(string name = "Recording") : IServiceReg
 
     public void FailNextRegistrations(int count) => Volatile.Write(ref _registerFailuresLeft, count);
 
+    /// <summary>Gets or sets what every registration throws (a configuration error such as a missing port).</summary>
+    public Exception? RegisterFailure { get; set; }
+
     public Task RegisterAsync(CancellationToken cancellationToken)
     {
         _calls.Enqueue("register");
+        if (RegisterFailure is { } failure)
+        {
+            return Task.FromException(failure);
+        }
+
         return Interlocked.Decrement(ref _registerFailuresLeft) >= 0
             ? Task.FromException(new HttpRequestException("registry unreachable"))
             : Task.CompletedTask;

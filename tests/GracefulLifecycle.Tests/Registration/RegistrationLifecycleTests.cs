@@ -118,6 +118,75 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public async Task Leaving_WithARenewalThatHangs_CancelsItAfterTheInFlightBound_AndStillSendsTheDeregistration()
+    {
+        // The review's case: an adapter whose request timeout (5 s) is longer than the deregistration budget (2 s).
+        var registry = new RecordingRegistry { RenewGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var (h, _) = await ReadyAsync(registry, o => o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(2));
+        using var _h = h;
+        h.Time.Advance(registry.RenewalInterval);
+        await Eventually.TrueAsync(() => registry.Count("renew") == 1, "a renewal in flight");
+
+        var started = h.Time.GetTimestamp();
+        var leave = h.Coordinator.LeaveAsync();
+        await h.Time.AdvanceUntilAsync(() => registry.Count("deregister") == 1, "the deregistration sent", TimeSpan.FromMilliseconds(100));
+
+        // Sent once the 500 ms in-flight bound has passed, well within the 2 s budget.
+        Assert.InRange(h.Time.GetElapsedTime(started), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(700));
+        Assert.Equal(["register", "renew", "deregister"], registry.Calls);
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
+    }
+
+    [Fact]
+    public void AnInFlightBoundThatLeavesNoTimeForTheDeregistration_FailsValidation_NamingBoth()
+    {
+        var options = new GracefulLifecycleOptions();
+        options.Registration.InFlightCallTimeout = TimeSpan.FromSeconds(2);
+        var result = new GracefulLifecycleOptionsValidator(() => []).Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("GracefulLifecycle:Registration:InFlightCallTimeout (00:00:02) must be shorter than GracefulLifecycle:Registration:DeregistrationTimeout (00:00:02)", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AMisconfiguredRegistry_FailsFast_StopsWithExitCode1_AndIsNotRetried(bool required)
+    {
+        var registry = new RecordingRegistry { RegisterFailure = new InvalidOperationException("The server does not listen on an HTTP port yet; set GracefulLifecycle:Etcd:Port.") };
+        using var h = Harness(registry, o => o.Registration.Required = required);
+
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await Eventually.DoneAsync(startup, "startup ends at once");
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal([1], h.ExitCodes);
+        Assert.Equal(1, h.HostLifetime.StopCalls);
+        Assert.True(h.Coordinator.Ready.IsFaulted);
+        Assert.Equal(1, registry.Count("register"));
+        Assert.DoesNotContain(LifecyclePhase.Ready, h.Phases);
+    }
+
+    [Fact]
+    public void InstanceAddress_OnAnIPv6OnlyHost_RegistersAReachableIPv6Address()
+    {
+        var chosen = GracefulLifecycle.Hosting.InstanceAddress.Choose(
+            [System.Net.IPAddress.Parse("fe80::1"), System.Net.IPAddress.Parse("::1"), System.Net.IPAddress.Parse("2001:db8::7")]);
+
+        Assert.Equal("2001:db8::7", chosen.ToString());
+        Assert.Equal("10.0.0.5", GracefulLifecycle.Hosting.InstanceAddress.Choose([System.Net.IPAddress.Parse("2001:db8::7"), System.Net.IPAddress.Parse("10.0.0.5")]).ToString());
+    }
+
+    [Fact]
+    public void InstanceAddress_WithSeveralUrls_RegistersTheFirstPortThatIsNotTheManagementPort()
+    {
+        string[] addresses = ["http://[::]:8081", "http://[::]:8080"];
+
+        Assert.Equal(8080, GracefulLifecycle.Hosting.InstanceAddress.ChoosePort(addresses, "http", managementPort: 8081));
+        Assert.Equal(8081, GracefulLifecycle.Hosting.InstanceAddress.ChoosePort(addresses, "http", managementPort: null));
+    }
+
+    [Fact]
     public async Task UnreachableRegistry_IsRetriedWithBackoff_AndDoesNotBlockReadinessPastTheStartupTimeout()
     {
         var registry = new RecordingRegistry();

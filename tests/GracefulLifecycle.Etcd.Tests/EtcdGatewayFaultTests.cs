@@ -1,0 +1,192 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GracefulLifecycle.Etcd.Tests;
+
+/// <summary>Answers a real etcd never gives: the gateway and the registry must fail safe on each. No traffic leaves the process.</summary>
+public sealed class EtcdGatewayFaultTests
+{
+    private static readonly Uri First = new("http://user:s3cret@127.0.0.1:1/");
+    private static readonly Uri Second = new("http://127.0.0.1:2/");
+
+    [Fact]
+    public async Task MalformedJson_CountsAsAFailedEndpoint_AndTheNextOneServes()
+    {
+        var handler = new ScriptedHandler(request => request.RequestUri!.Port == 1
+            ? Answer(HttpStatusCode.OK, "<html>proxy error</html>")
+            : Answer(HttpStatusCode.OK, """{"ID":"7","TTL":"10"}"""));
+        var gateway = new EtcdGateway(() => new HttpClient(handler), [First, Second], NullLogger.Instance);
+
+        var (status, body) = await gateway.PostAsync("v3/lease/grant", w => w.WriteNumber("TTL", 10), CancellationToken.None);
+
+        using (body)
+        {
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(7, EtcdGateway.ReadInt64(body.RootElement, "ID"));
+        }
+
+        Assert.Equal([1, 2], handler.Ports);
+    }
+
+    [Fact]
+    public async Task AHugeErrorAnswer_IsNotReadWhole_AndNoCredentialReachesTheMessage()
+    {
+        var huge = new string('x', 10 * 1024 * 1024);
+        var handler = new ScriptedHandler(_ => Answer(HttpStatusCode.InternalServerError, huge));
+        var gateway = new EtcdGateway(() => new HttpClient(handler), [First], NullLogger.Instance);
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None));
+
+        var messages = string.Join(" | ", Chain(failure).Select(e => e.Message));
+        Assert.True(messages.Length < 4096, $"{messages.Length} characters of exception text");
+        Assert.DoesNotContain("s3cret", messages, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnErrorAnswer_IsQuotedAtMostMaxExcerptChars_WithoutTheCredentials()
+    {
+        var handler = new ScriptedHandler(_ => Answer(HttpStatusCode.ServiceUnavailable, new string('y', 5000)));
+        var gateway = new EtcdGateway(() => new HttpClient(handler), [First], NullLogger.Instance);
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None));
+
+        var inner = Assert.IsType<HttpRequestException>(failure.InnerException);
+        Assert.InRange(inner.Message.Length, 1, 512 + 200); // EtcdGateway.MaxExcerptChars of the answer, and the wording around it
+        Assert.Contains("http://127.0.0.1:1/", inner.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", inner.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ALeaseGrantedWithoutAnId_IsAnError_AndNoKeyIsWritten()
+    {
+        var handler = new ScriptedHandler(request => Answer(HttpStatusCode.OK, request.RequestUri!.AbsolutePath.EndsWith("grant", StringComparison.Ordinal)
+            ? """{"header":{},"TTL":"10"}"""
+            : "{}"));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Etcd:Endpoints"] = Second.ToString(),
+            ["GracefulLifecycle:Etcd:Port"] = "8080",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostEnvironment>(new Environment());
+        services.AddGracefulLifecycle().AddEtcd();
+        services.AddHttpClient(EtcdRegistry.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler);
+        await using var provider = services.BuildServiceProvider();
+        var registry = provider.GetServices<IServiceRegistry>().Single();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => registry.RegisterAsync(CancellationToken.None));
+
+        Assert.DoesNotContain(handler.Paths, p => p.EndsWith("kv/put", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARedirect_IsNotFollowed_AndCountsAsAFailedEndpoint()
+    {
+        var handler = new ScriptedHandler(request => request.RequestUri!.Port == 1
+            ? new HttpResponseMessage(HttpStatusCode.TemporaryRedirect) { Headers = { Location = new Uri("http://127.0.0.1:3/v3/kv/put") } }
+            : Answer(HttpStatusCode.OK, "{}"));
+        var gateway = new EtcdGateway(() => new HttpClient(handler), [First, Second], NullLogger.Instance);
+
+        var (status, body) = await gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None);
+        body.Dispose();
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal([1, 2], handler.Ports);
+    }
+
+    [Fact]
+    public void TheRegisteredHttpClient_DoesNotFollowRedirects()
+    {
+        var services = new ServiceCollection();
+        services.AddGracefulLifecycle().AddEtcd();
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>().Get(EtcdRegistry.HttpClientName);
+        var builder = new TestHandlerBuilder(provider);
+        foreach (var action in options.HttpMessageHandlerBuilderActions)
+        {
+            action(builder);
+        }
+
+        var primary = Assert.IsType<SocketsHttpHandler>(builder.PrimaryHandler);
+        Assert.False(primary.AllowAutoRedirect);
+    }
+
+    private static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            yield return current;
+        }
+    }
+
+    private static HttpResponseMessage Answer(HttpStatusCode status, string body) =>
+        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+
+    private sealed class ScriptedHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        private readonly List<int> _ports = [];
+        private readonly List<string> _paths = [];
+
+        public int[] Ports
+        {
+            get
+            {
+                lock (_ports)
+                {
+                    return [.. _ports];
+                }
+            }
+        }
+
+        public string[] Paths
+        {
+            get
+            {
+                lock (_ports)
+                {
+                    return [.. _paths];
+                }
+            }
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            lock (_ports)
+            {
+                _ports.Add(request.RequestUri!.Port);
+                _paths.Add(request.RequestUri.AbsolutePath);
+            }
+
+            return Task.FromResult(answer(request));
+        }
+    }
+
+    private sealed class TestHandlerBuilder(IServiceProvider services) : Microsoft.Extensions.Http.HttpMessageHandlerBuilder
+    {
+        public override string? Name { get; set; }
+
+        public override HttpMessageHandler PrimaryHandler { get; set; } = new HttpClientHandler();
+
+        public override IList<DelegatingHandler> AdditionalHandlers { get; } = [];
+
+        public override IServiceProvider Services => services;
+
+        public override HttpMessageHandler Build() => PrimaryHandler;
+    }
+
+    private sealed class Environment : Microsoft.Extensions.Hosting.IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = "Production";
+
+        public string ApplicationName { get; set; } = "etcd-fault-tests";
+
+        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
+
+        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
+    }
+}
