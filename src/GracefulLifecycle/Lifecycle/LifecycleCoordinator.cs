@@ -305,7 +305,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// </summary>
     private async Task BeginDrainAsync(CancellationToken cancellationToken)
     {
-        if (!Advance(LifecyclePhase.Draining))
+        // A slow PhaseChanged handler must not hold the drain, nor the host's stop after it.
+        if (!Advance(LifecyclePhase.Draining, publishHere: false))
         {
             return;
         }
@@ -427,8 +428,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
         else
         {
-            // In order all the same: every publisher drains the one queue under the publish lock.
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.PublishPending(), this, preferLocal: false);
+            PublishLater();
         }
 
         return done.Task;
@@ -512,7 +512,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
     }
 
-    private bool Advance(LifecyclePhase to)
+    private bool Advance(LifecyclePhase to, bool publishHere = true)
     {
         bool advanced;
         lock (_gate)
@@ -520,9 +520,20 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             advanced = AdvanceLocked(to);
         }
 
-        PublishPending();
+        if (publishHere)
+        {
+            PublishPending();
+        }
+        else
+        {
+            PublishLater();
+        }
+
         return advanced;
     }
+
+    /// <summary>Publishes on the thread pool, in order all the same: every publisher drains the one queue under the publish lock.</summary>
+    private void PublishLater() => ThreadPool.UnsafeQueueUserWorkItem(static s => s.PublishPending(), this, preferLocal: false);
 
     private bool AdvanceLocked(LifecyclePhase to)
     {
