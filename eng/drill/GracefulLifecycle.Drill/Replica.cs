@@ -25,6 +25,9 @@ internal sealed class Replica : IAsyncDisposable
 
     public string Output => _process.Output;
 
+    /// <summary>Gets the time from SIGTERM to exit (to SIGKILL when killed) of the last <see cref="TerminateAsync"/>.</summary>
+    public TimeSpan SigTermToExit { get; private set; }
+
     /// <summary>Starts the app on a loopback port.</summary>
     /// <param name="appDll">The app to run with <c>dotnet</c>.</param>
     /// <param name="port">The loopback port it listens on.</param>
@@ -95,12 +98,15 @@ internal sealed class Replica : IAsyncDisposable
         }
 
         _process.Signal(ChildProcess.SIGTERM);
+        var signalled = Stopwatch.StartNew();
         var left = gracePeriod - clock.Elapsed;
         if (left > TimeSpan.Zero && await _process.WaitForExitAsync(left))
         {
+            SigTermToExit = signalled.Elapsed;
             return true;
         }
 
+        SigTermToExit = signalled.Elapsed;
         _process.Signal(ChildProcess.SIGKILL);
         await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
         return false;
