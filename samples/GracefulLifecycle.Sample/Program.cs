@@ -7,6 +7,11 @@ builder.Services.Configure<SampleOptions>(builder.Configuration.GetSection(Sampl
 var lifecycle = builder.Services.AddGracefulLifecycle()
     .AddPreload<SimulatedCacheWarmup>();
 
+// Long-lived work: a job queue with its worker, and SignalR.
+builder.Services.AddSingleton<JobQueue>();
+builder.Services.AddHostedService<JobWorker>();
+builder.Services.AddSignalR();
+
 // Registries are opt-in by configuration, for example GracefulLifecycle__Etcd__Endpoints=http://127.0.0.1:2379,
 // GracefulLifecycle__Consul__Address=http://127.0.0.1:8500 or GracefulLifecycle__Eureka__ServiceUrl=http://eureka:8761/eureka/.
 // Several may be used at once.
@@ -27,6 +32,7 @@ if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
 
 var app = builder.Build();
 
+app.UseWebSockets();
 app.MapGracefulLifecycle();
 
 app.MapGet("/", (IGracefulLifecycle lifecycle) => Results.Text($"Hello from {Environment.MachineName} ({lifecycle.Phase})\n"));
@@ -38,6 +44,27 @@ app.MapGet("/slow", async (int ms, ILogger<Program> logger, CancellationToken ca
     SampleLog.SlowRequestCompleted(logger, ms);
     return Results.Text($"Waited {ms} ms\n");
 });
+
+app.MapPost("/jobs", (int ms, JobQueue jobs, ILogger<Program> logger) =>
+{
+    if (ms < 0)
+    {
+        return Results.BadRequest("ms must not be negative\n");
+    }
+
+    if (jobs.TryAccept(ms) is not { } job)
+    {
+        // Leaving: this instance takes no new job; the client retries and lands on another instance.
+        return Results.Text("Not accepting jobs: this instance is shutting down\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    SampleLog.JobAccepted(logger, job.Id, ms);
+    return Results.Accepted($"/jobs/{job.Id}", new { id = job.Id });
+});
+
+app.Map("/ws", LongLivedEndpoints.WebSocketEchoAsync);
+app.MapGet("/sse", LongLivedEndpoints.ServerSentEventsAsync);
+app.MapHub<EchoHub>("/hub");
 
 app.Run();
 

@@ -15,6 +15,7 @@ public sealed class GracefulLifecycleOptions
     internal static readonly TimeSpan DefaultTerminationGracePeriod = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultShutdownMargin = TimeSpan.FromSeconds(2);
     internal static readonly TimeSpan DefaultPreloadTimeout = TimeSpan.FromMinutes(2);
+    internal static readonly TimeSpan DefaultWebSocketCloseDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Gets or sets how long the instance keeps serving after leaving starts (readiness already failing) so that
@@ -33,6 +34,16 @@ public sealed class GracefulLifecycleOptions
     /// </summary>
     /// <value>The default value is 20 seconds.</value>
     public TimeSpan DrainTimeout { get; set; } = DefaultDrainTimeout;
+
+    /// <summary>
+    /// Gets or sets how long after the drain starts the library closes the WebSockets the application has not closed
+    /// itself, with status 1001 (Going Away) and a full close handshake, so that clients reconnect elsewhere. The
+    /// application is told at the start of the drain (<see cref="IGracefulLifecycle.Draining"/>) and may close them
+    /// first, with messages of its own. Connections still open at the end of <see cref="DrainTimeout"/> are aborted.
+    /// Must be less than <see cref="DrainTimeout"/>.
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    public TimeSpan WebSocketCloseDelay { get; set; } = DefaultWebSocketCloseDelay;
 
     /// <summary>
     /// Gets or sets the orchestrator's grace period between the start of termination and the kill

@@ -21,6 +21,15 @@ public interface IGracefulLifecycle
     /// </summary>
     CancellationToken Leaving { get; }
 
+    /// <summary>
+    /// Gets a token that fires when the drain starts: the shutdown delay is over, no new connection arrives, and
+    /// long-lived connections should wind down now. Streaming handlers (server-sent events, gRPC server streams) end
+    /// their response at the next message boundary; WebSocket handlers close with 1001 (Going Away). A WebSocket the
+    /// application leaves open is closed by the library after <see cref="GracefulLifecycleOptions.WebSocketCloseDelay"/>.
+    /// In a request handler, <c>HttpContext.GetDrainingToken()</c> also fires when the request is aborted.
+    /// </summary>
+    CancellationToken Draining { get; }
+
     /// <summary>Occurs after the phase has changed. Handlers run synchronously and must not block.</summary>
     event EventHandler<LifecyclePhaseChangedEventArgs>? PhaseChanged;
 
@@ -33,4 +42,16 @@ public interface IGracefulLifecycle
     /// <param name="cancellationToken">Stops waiting for the delay; it does not undo leaving.</param>
     /// <returns>A task that completes when the shutdown delay has elapsed.</returns>
     Task LeaveAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Tells the lifecycle that a unit of work is in progress until the returned object is disposed: the drain waits
+    /// for it (bounded by <see cref="GracefulLifecycleOptions.DrainTimeout"/>), and the process exits as soon as the
+    /// last request and the last unit of work have ended. Work still running at the drain deadline is logged by name,
+    /// counted (<c>gracefullifecycle.drain.abandoned_work</c>) and its <see cref="TrackedWork.Aborted"/> token fires.
+    /// Usable from any code: a job, a message handler, a fire-and-forget task started by a request.
+    /// </summary>
+    /// <param name="name">Names the work in logs, for example <c>invoice-42</c>.</param>
+    /// <returns>The unit of work; dispose it when the work ends.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, empty or white space.</exception>
+    TrackedWork BeginWork(string name);
 }

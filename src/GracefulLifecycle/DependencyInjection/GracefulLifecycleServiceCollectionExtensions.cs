@@ -8,6 +8,7 @@ using GracefulLifecycle.Lifecycle;
 using GracefulLifecycle.Options;
 using GracefulLifecycle.Preload;
 using GracefulLifecycle.Registration;
+using GracefulLifecycle.Work;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -63,6 +64,8 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RequestTracker>();
+        services.TryAddSingleton<WebSocketTracker>();
+        services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<LifecycleMetrics>();
         services.TryAddSingleton<PreloadRunner>();
         services.TryAddSingleton<RegistrySet>();
@@ -76,7 +79,33 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<IGracefulLifecycle>(sp => sp.GetRequiredService<LifecycleCoordinator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LifecycleStartupFilter>());
+        ReplaceConsoleLifetime(services);
 
         return new GracefulLifecycleBuilder(services);
+    }
+
+    /// <summary>
+    /// The console lifetime stops the host at the signal; the lifecycle stops it when the shutdown delay is over
+    /// (<see cref="LifecycleHostLifetime"/>). Another lifetime (systemd, Windows service, a test host's) is left alone.
+    /// </summary>
+    private static void ReplaceConsoleLifetime(IServiceCollection services)
+    {
+        if (!SignalListener.IsSupported)
+        {
+            return;
+        }
+
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(IHostLifetime))
+            {
+                if (services[i].ImplementationType == typeof(Microsoft.Extensions.Hosting.Internal.ConsoleLifetime))
+                {
+                    services[i] = ServiceDescriptor.Singleton<IHostLifetime, LifecycleHostLifetime>();
+                }
+
+                return;
+            }
+        }
     }
 }

@@ -100,4 +100,32 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Warning, "PreStop:ManagementPort {Port} is the only check on the preStop endpoint: any pod that can reach that port can take this instance out of rotation. Add PreStop:Token or PreStop:AllowedNetworks, or a NetworkPolicy", EventName = "PreStopPortOnly")]
     public static partial void PreStopPortOnly(ILogger logger, int port);
+
+    // Long-lived work: 40-59.
+    [LoggerMessage(40, LogLevel.Information, "Draining started: {Requests} requests, {Work} units of work and {WebSockets} WebSockets open; the Draining token fires", EventName = "DrainingWork")]
+    public static partial void DrainingWork(ILogger logger, long requests, int work, int webSockets);
+
+    [LoggerMessage(41, LogLevel.Warning, "Work {Name} still running after {ElapsedMs} ms at the drain deadline: abandoned, its Aborted token fires", EventName = "WorkAbandoned")]
+    public static partial void WorkAbandoned(ILogger logger, string name, long elapsedMs);
+
+    [LoggerMessage(42, LogLevel.Warning, "Work {Name} begun after the drain deadline: aborted at once", EventName = "WorkBegunAfterDeadline")]
+    public static partial void WorkBegunAfterDeadline(ILogger logger, string name);
+
+    [LoggerMessage(43, LogLevel.Information, "All tracked work ended after {ElapsedMs} ms of drain", EventName = "WorkDrained")]
+    public static partial void WorkDrained(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(44, LogLevel.Information, "Closing {Count} WebSockets still open with 1001 (Going Away), {Delay} after the drain started", EventName = "WebSocketsClosing")]
+    public static partial void WebSocketsClosing(ILogger logger, int count, TimeSpan delay);
+
+    [LoggerMessage(45, LogLevel.Error, "A callback registered on the Draining token threw", EventName = "DrainingCallbackFailed")]
+    public static partial void DrainingCallbackFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(46, LogLevel.Critical, "Background service {Service} failed; the application stops", EventName = "WorkerFailed")]
+    public static partial void WorkerFailed(ILogger logger, string service, Exception exception);
+
+    [LoggerMessage(47, LogLevel.Warning, "Background service {Service} had not stopped at the drain deadline; no longer waiting for it", EventName = "WorkerAbandoned")]
+    public static partial void WorkerAbandoned(ILogger logger, string service);
+
+    [LoggerMessage(48, LogLevel.Warning, "The host lifetime is {Lifetime}, which stops the host at the signal: the shutdown delay is still served, but ApplicationStopping (SignalR, other libraries) fires at the signal instead of at the drain", EventName = "ForeignHostLifetime")]
+    public static partial void ForeignHostLifetime(ILogger logger, string lifetime);
 }

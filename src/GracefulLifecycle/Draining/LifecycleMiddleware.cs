@@ -6,9 +6,10 @@ namespace GracefulLifecycle.Draining;
 
 /// <summary>
 /// Outermost middleware: tracks every request for the drain, and once leaving has started tells keep-alive
-/// clients to reconnect elsewhere (HTTP/1.x <c>Connection: close</c>, HTTP/2 and HTTP/3 GOAWAY).
+/// clients to reconnect elsewhere (HTTP/1.x <c>Connection: close</c>, HTTP/2 and HTTP/3 GOAWAY). WebSocket
+/// upgrades are tracked too, so the drain can close them with 1001 (Going Away).
 /// </summary>
-internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordinator lifecycle, RequestTracker requests)
+internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordinator lifecycle, RequestTracker requests, WebSocketTracker webSockets)
 {
     private static readonly Action<object?> AbortRequest = static state => ((HttpContext)state!).Abort();
 
@@ -21,12 +22,14 @@ internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordin
 
         requests.Enter();
         var registration = requests.AbortToken.UnsafeRegister(AbortRequest, context);
+        var webSocket = WebSocketUpgrades.Track(context, webSockets);
         try
         {
             await next(context).ConfigureAwait(false);
         }
         finally
         {
+            webSocket?.Dispose();
             registration.Dispose();
             requests.Exit();
         }

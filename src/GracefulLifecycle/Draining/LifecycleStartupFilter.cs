@@ -12,7 +12,8 @@ internal sealed class LifecycleStartupFilter : IStartupFilter
     {
         var lifecycle = app.ApplicationServices.GetRequiredService<LifecycleCoordinator>();
         var requests = app.ApplicationServices.GetRequiredService<RequestTracker>();
-        app.Use(inner => new LifecycleMiddleware(inner, lifecycle, requests).InvokeAsync);
+        var webSockets = app.ApplicationServices.GetRequiredService<WebSocketTracker>();
+        app.Use(inner => new LifecycleMiddleware(inner, lifecycle, requests, webSockets).InvokeAsync);
         next(app);
     };
 }

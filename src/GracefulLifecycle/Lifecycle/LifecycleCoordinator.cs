@@ -4,6 +4,7 @@ using GracefulLifecycle.Draining;
 using GracefulLifecycle.Options;
 using GracefulLifecycle.Preload;
 using GracefulLifecycle.Registration;
+using GracefulLifecycle.Work;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,8 @@ namespace GracefulLifecycle.Lifecycle;
 /// <summary>
 /// Owns the phase and runs the sequence: preload, ready; then on any trigger leave (readiness fails first),
 /// serve through the shutdown delay, drain bounded by the drain timeout, stop. Every trigger joins the same
-/// sequence, so repeated and concurrent calls are harmless.
+/// sequence, so repeated and concurrent calls are harmless. The drain waits for requests, WebSockets and tracked
+/// work together; at its deadline whatever is left is aborted and reported.
 /// </summary>
 internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 {
@@ -26,6 +28,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly RegistrySet _registries;
     private readonly ShutdownPlan _plan;
     private readonly RequestTracker _requests;
+    private readonly WorkTracker _work;
+    private readonly WebSocketTracker _webSockets;
     private readonly LifecycleMetrics _metrics;
     private readonly GracefulLifecycleOptions _options;
     private readonly ILogger _logger;
@@ -33,11 +37,14 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _leaving = new();
     private readonly CancellationTokenSource _skipDelay = new();
+    private readonly CancellationTokenSource _draining = new();
+    private readonly CancellationTokenSource _drainDeadline = new();
 
     private int _phase;
     private long _phaseStarted;
     private Task? _leave;
     private ITimer? _drainTimer;
+    private ITimer? _webSocketTimer;
     private long _drainStarted;
     private long _aborted;
     private int _signals;
@@ -49,6 +56,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         RegistrySet registries,
         ShutdownPlan plan,
         RequestTracker requests,
+        WorkTracker work,
+        WebSocketTracker webSockets,
         LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<LifecycleCoordinator> logger,
@@ -60,6 +69,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _registries = registries;
         _plan = plan;
         _requests = requests;
+        _work = work;
+        _webSockets = webSockets;
         _metrics = metrics;
         _options = options.Value;
         _logger = logger;
@@ -74,6 +85,15 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     public Task Ready => _ready.Task;
 
     public CancellationToken Leaving => _leaving.Token;
+
+    public CancellationToken Draining => _draining.Token;
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>Gets a token that fires at the drain deadline, when what is still running is aborted.</summary>
+    internal CancellationToken DrainDeadline => _drainDeadline.Token;
+
+    public TrackedWork BeginWork(string name) => _work.Begin(name);
 
     public Task LeaveAsync(CancellationToken cancellationToken = default) =>
         StartLeaving("LeaveAsync").WaitAsync(cancellationToken);
@@ -171,8 +191,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         Log.SignalReceived(_logger, signal, count);
         if (count == 1)
         {
-            StartLeaving(signal.ToString());
-            _hostLifetime.StopApplication();
+            StopAfterLeaving(signal.ToString());
             return;
         }
 
@@ -183,12 +202,33 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 break;
             case LifecyclePhase.Draining:
                 // Someone pressing Ctrl+C again during a long drain wants out now.
-                AbortRequestsInFlight();
+                OnDrainDeadline();
                 break;
             default:
                 Log.SignalIgnored(_logger, signal, Phase);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Leaves, then stops the host once the delay is served: the host's stop sequence (and with it
+    /// <c>ApplicationStopping</c>, on which SignalR and other libraries close their connections) begins when the
+    /// drain does, not while load balancers still route here.
+    /// </summary>
+    internal void StopAfterLeaving(string trigger) =>
+        _ = StartLeaving(trigger).ContinueWith(
+            static (_, state) => ((IHostApplicationLifetime)state!).StopApplication(),
+            _hostLifetime,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    /// <summary>A background service failed: like the host does for a <c>BackgroundService</c>, stop, but gracefully.</summary>
+    internal void OnWorkerFailed(string service, Exception exception)
+    {
+        Log.WorkerFailed(_logger, service, exception);
+        _exitCode.Set(1);
+        StopAfterLeaving($"{service} failed");
     }
 
     /// <summary>The host's stop sequence has begun: finish leaving (unless already done), then start the drain.</summary>
@@ -210,14 +250,44 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
         _drainStarted = _time.GetTimestamp();
         Log.DrainStarted(_logger, _requests.InFlight, _options.DrainTimeout);
+        Log.DrainingWork(_logger, _requests.InFlight, _work.Count, _webSockets.Count);
         _drainTimer = _time.CreateTimer(
-            static state => ((LifecycleCoordinator)state!).AbortRequestsInFlight(), this, _options.DrainTimeout, Timeout.InfiniteTimeSpan);
+            static state => ((LifecycleCoordinator)state!).OnDrainDeadline(), this, _options.DrainTimeout, Timeout.InfiniteTimeSpan);
+        _webSocketTimer = _time.CreateTimer(
+            static state => ((LifecycleCoordinator)state!).CloseWebSockets(), this, _options.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
+
+        // Stream handlers and WebSocket loops end at their next message boundary; a slow callback must not hold the stop.
+        _ = _draining.CancelAsync().ContinueWith(
+            static (task, state) => Log.DrainingCallbackFailed(((LifecycleCoordinator)state!)._logger, task.Exception!),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Waits until no tracked work is left, or until the drain deadline (when what is left has been reported and
+    /// aborted), or until the host gives up.
+    /// </summary>
+    internal async Task WaitForWorkAsync(CancellationToken cancellationToken)
+    {
+        var idle = _work.WhenIdleAsync();
+        if (!idle.IsCompleted)
+        {
+            var deadline = Task.Delay(Timeout.Infinite, _drainDeadline.Token);
+            await Task.WhenAny(idle, deadline).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (idle.IsCompleted && _drainStarted != 0)
+            {
+                Log.WorkDrained(_logger, (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds);
+            }
+        }
     }
 
     /// <summary>The host has stopped every service: the drain is over.</summary>
     internal void OnHostStopped()
     {
         _drainTimer?.Dispose();
+        _webSocketTimer?.Dispose();
         var drained = _drainStarted == 0 ? 0 : (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds;
         if (Advance(LifecyclePhase.Stopped))
         {
@@ -226,7 +296,11 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     }
 
     // The token sources have no timers and are not disposed, so Leaving stays usable after the host is gone.
-    public void Dispose() => _drainTimer?.Dispose();
+    public void Dispose()
+    {
+        _drainTimer?.Dispose();
+        _webSocketTimer?.Dispose();
+    }
 
     private Task StartLeaving(string trigger)
     {
@@ -283,6 +357,23 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         done.TrySetResult();
+    }
+
+    private void OnDrainDeadline()
+    {
+        _work.AbandonAll();
+        AbortRequestsInFlight();
+        _drainDeadline.Cancel();
+    }
+
+    private void CloseWebSockets()
+    {
+        var closed = _webSockets.CloseAll();
+        if (closed > 0)
+        {
+            Log.WebSocketsClosing(_logger, closed, _options.WebSocketCloseDelay);
+            _metrics.WebSocketsClosed(closed);
+        }
     }
 
     private void AbortRequestsInFlight()

@@ -42,6 +42,12 @@ internal sealed class LifecycleHostedService(
             Log.PreStopPortOnly(logger, port);
         }
 
+        if (services.GetService<IHostLifetime>() is { } lifetime && lifetime is not LifecycleHostLifetime &&
+            lifetime.GetType().Name == "ConsoleLifetime")
+        {
+            Log.ForeignHostLifetime(logger, lifetime.GetType().FullName!);
+        }
+
         var signals = SignalListener.TryListen(lifecycle);
         Interlocked.Exchange(ref _signals, signals)?.Dispose();
         if (signals is null)
@@ -65,7 +71,9 @@ internal sealed class LifecycleHostedService(
 
     public Task StoppingAsync(CancellationToken cancellationToken) => lifecycle.OnHostStoppingAsync(cancellationToken);
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    // Hosted services stop in reverse order of registration, so the workers added after the lifecycle have stopped by
+    // now; this waits for the work begun anywhere else (BeginWork), bounded by the drain deadline.
+    public Task StopAsync(CancellationToken cancellationToken) => lifecycle.WaitForWorkAsync(cancellationToken);
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {

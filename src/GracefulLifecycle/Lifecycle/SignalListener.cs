@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace GracefulLifecycle.Lifecycle;
 
 /// <summary>
-/// Listens for SIGTERM, SIGINT and SIGQUIT beside the host's own lifetime. The host's handler stops the application
-/// at the first signal; this one makes readiness fail at that same instant and lets a second signal cut the
-/// shutdown delay short.
+/// Listens for SIGTERM, SIGINT and SIGQUIT in place of the host's console lifetime (see <see cref="LifecycleHostLifetime"/>):
+/// the first signal makes readiness fail at that instant and stops the host once the shutdown delay is served; a
+/// second one cuts the delay short.
 /// </summary>
 internal sealed class SignalListener : IDisposable
 {
@@ -17,10 +17,14 @@ internal sealed class SignalListener : IDisposable
     {
     }
 
+    /// <summary>Gets a value indicating whether the platform has these signals.</summary>
+    public static bool IsSupported =>
+        !(OperatingSystem.IsBrowser() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS() || OperatingSystem.IsAndroid());
+
     /// <summary>Registers the handlers, or returns <see langword="null"/> where the platform has no such signals.</summary>
     public static SignalListener? TryListen(LifecycleCoordinator lifecycle)
     {
-        if (OperatingSystem.IsBrowser() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS() || OperatingSystem.IsAndroid())
+        if (!IsSupported)
         {
             return null;
         }

@@ -18,6 +18,13 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         RequirePositive(failures, nameof(options.TerminationGracePeriod), options.TerminationGracePeriod);
         RequireAtLeast(failures, nameof(options.ShutdownMargin), options.ShutdownMargin, TimeSpan.Zero);
         RequirePositive(failures, nameof(options.PreloadTimeout), options.PreloadTimeout);
+        RequireAtLeast(failures, nameof(options.WebSocketCloseDelay), options.WebSocketCloseDelay, TimeSpan.Zero);
+        if (options.WebSocketCloseDelay >= options.DrainTimeout && options.DrainTimeout > TimeSpan.Zero)
+        {
+            failures.Add(
+                $"{Prefix}{nameof(options.WebSocketCloseDelay)} ({options.WebSocketCloseDelay}) must be less than {Prefix}{nameof(options.DrainTimeout)} " +
+                $"({options.DrainTimeout}): WebSockets would be aborted before the library closes them. Lower it, or raise the drain timeout.");
+        }
 
         var registration = options.Registration;
         RequirePositive(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);

@@ -140,20 +140,37 @@ public sealed class LifecycleCoordinatorTests
     }
 
     [Fact]
-    public async Task Signal_First_StopsTheApplication_SecondSkipsTheRestOfTheDelay()
+    public async Task Signal_First_StopsTheApplicationOnlyWhenTheDelayIsServed()
     {
         using var h = await ReadyHarnessAsync();
 
         h.Coordinator.OnSignal(PosixSignal.SIGTERM);
         Assert.Equal(LifecyclePhase.Leaving, h.Coordinator.Phase);
-        Assert.Equal(1, h.HostLifetime.StopCalls);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the delay timer");
 
-        var stopping = h.Coordinator.OnHostStoppingAsync(CancellationToken.None);
+        // ApplicationStopping (SignalR closes its connections on it) must not fire while load balancers still route here.
+        h.Time.Advance(Delay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, h.HostLifetime.StopCalls);
+
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the delay");
+        await Eventually.DoneAsync(h.Coordinator.OnHostStoppingAsync(CancellationToken.None), "stopping without a second delay");
+        Assert.Equal(LifecyclePhase.Draining, h.Coordinator.Phase);
+    }
+
+    [Fact]
+    public async Task Signal_Second_SkipsTheRestOfTheDelayAndStopsTheApplication()
+    {
+        using var h = await ReadyHarnessAsync();
+
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the delay timer");
         h.Time.Advance(TimeSpan.FromSeconds(1));
-        Assert.False(stopping.IsCompleted);
+        Assert.Equal(0, h.HostLifetime.StopCalls);
 
         h.Coordinator.OnSignal(PosixSignal.SIGINT);
-        await Eventually.DoneAsync(stopping, "stopping after the skip");
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the skip");
+        await Eventually.DoneAsync(h.Coordinator.OnHostStoppingAsync(CancellationToken.None), "stopping after the skip");
         Assert.Equal(LifecyclePhase.Draining, h.Coordinator.Phase);
     }
 

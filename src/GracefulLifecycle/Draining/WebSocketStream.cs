@@ -1,0 +1,269 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace GracefulLifecycle.Draining;
+
+/// <summary>
+/// The server's side of an upgraded WebSocket connection, seen as the byte stream the framework's WebSocket writes
+/// its frames to. It follows the outgoing frames so it can tell when the application has sent a close frame, and it
+/// can put a close frame of its own (1001, Going Away) between two frames. After that it drops whatever the
+/// application still sends: an endpoint sends no data after Close (RFC 6455 §5.5.1), and the application's own
+/// close frame is then a duplicate. Reads pass through untouched, so the client's answering close frame reaches the
+/// application's receive loop, which ends the request as it would for a client-initiated close.
+/// </summary>
+internal sealed class WebSocketStream(Stream inner) : Stream
+{
+    private const byte CloseOpcode = 0x8;
+    private static readonly byte[] GoingAway = CloseFrame(1001, "Server shutting down");
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly byte[] _header = new byte[14];
+    private int _headerLength;
+    private long _payloadLeft;
+    private bool _closeSent;
+    private bool _closeByServer;
+    private bool _closePending;
+
+    /// <summary>Gets a value indicating whether a close frame has been sent, by the application or by the library.</summary>
+    public bool CloseSent => Volatile.Read(ref _closeSent);
+
+    public override bool CanRead => inner.CanRead;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => inner.CanWrite;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>
+    /// Sends a 1001 close frame at the next frame boundary, unless a close frame has already been sent.
+    /// Never blocks: if a frame is being written, the frame goes out right after it.
+    /// </summary>
+    /// <returns><see langword="true"/> if this call started the close.</returns>
+    public bool RequestClose()
+    {
+        if (!_writeLock.Wait(0))
+        {
+            // A write is under way; the writer sends the close frame when it releases the lock at a frame boundary.
+            lock (_header)
+            {
+                if (_closeSent || _closePending)
+                {
+                    return false;
+                }
+
+                _closePending = true;
+            }
+
+            // The writer may have finished between the failed Wait and setting the flag: try again in the background.
+            _ = Task.Run(SendPendingCloseAsync);
+            return true;
+        }
+
+        try
+        {
+            lock (_header)
+            {
+                if (_closeSent || _headerLength > 0 || _payloadLeft > 0)
+                {
+                    // Mid-frame (a frame split over several writes): send at the boundary.
+                    _closePending = !_closeSent;
+                    return _closePending;
+                }
+
+                _closeSent = true;
+                _closeByServer = true;
+            }
+
+            try
+            {
+                inner.Write(GoingAway);
+                inner.Flush();
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The connection is already gone.
+            }
+
+            return true;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(buffer, cancellationToken);
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _writeLock.Wait();
+        try
+        {
+            if (Track(buffer))
+            {
+                inner.Write(buffer);
+            }
+
+            SendPendingCloseLocked();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Track(buffer.Span))
+            {
+                await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+
+            SendPendingCloseLocked();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static byte[] CloseFrame(ushort status, string reason)
+    {
+        var text = Encoding.UTF8.GetBytes(reason);
+        var frame = new byte[4 + text.Length];
+        frame[0] = 0x80 | CloseOpcode; // FIN + Close; a server's frames are never masked
+        frame[1] = (byte)(2 + text.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), status);
+        text.CopyTo(frame, 4);
+        return frame;
+    }
+
+    private async Task SendPendingCloseAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            SendPendingCloseLocked();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends the pending close frame if the stream is at a frame boundary; the write lock is held.</summary>
+    private void SendPendingCloseLocked()
+    {
+        lock (_header)
+        {
+            if (!_closePending || _closeSent || _headerLength > 0 || _payloadLeft > 0)
+            {
+                return;
+            }
+
+            _closePending = false;
+            _closeSent = true;
+            _closeByServer = true;
+        }
+
+        try
+        {
+            inner.Write(GoingAway);
+            inner.Flush();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The connection is already gone.
+        }
+    }
+
+    /// <summary>Follows the frames in an outgoing buffer; returns whether the buffer may still be sent.</summary>
+    private bool Track(ReadOnlySpan<byte> buffer)
+    {
+        lock (_header)
+        {
+            var send = !_closeByServer;
+            while (!buffer.IsEmpty)
+            {
+                if (_payloadLeft > 0)
+                {
+                    var skip = (int)Math.Min(_payloadLeft, buffer.Length);
+                    _payloadLeft -= skip;
+                    buffer = buffer[skip..];
+                    continue;
+                }
+
+                _header[_headerLength++] = buffer[0];
+                buffer = buffer[1..];
+                if (_headerLength < 2)
+                {
+                    continue;
+                }
+
+                var length = _header[1] & 0x7F;
+                var needed = 2 + (length == 126 ? 2 : length == 127 ? 8 : 0) + ((_header[1] & 0x80) != 0 ? 4 : 0);
+                if (_headerLength < needed)
+                {
+                    continue;
+                }
+
+                if ((_header[0] & 0x0F) == CloseOpcode)
+                {
+                    // The application closes the connection itself: nothing left for the library to do.
+                    _closeSent = true;
+                }
+
+                _payloadLeft = length switch
+                {
+                    126 => BinaryPrimitives.ReadUInt16BigEndian(_header.AsSpan(2)),
+                    127 => (long)BinaryPrimitives.ReadUInt64BigEndian(_header.AsSpan(2)),
+                    _ => length,
+                };
+                _headerLength = 0;
+            }
+
+            return send;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+namespace GracefulLifecycle;
+
+/// <summary>
+/// A consumer that takes items until the instance starts leaving and finishes the item it holds: each item is
+/// tracked work (<see cref="IGracefulLifecycle.BeginWork"/>), so the drain waits for it and the process exits as soon
+/// as it is done. Only if <see cref="GracefulLifecycleOptions.DrainTimeout"/> runs out is the item's token cancelled,
+/// and the item named in the log.
+/// </summary>
+/// <typeparam name="TItem">The type of the items consumed.</typeparam>
+/// <remarks>
+/// With a message broker, <see cref="ReceiveAsync"/> stops receiving when <c>leaving</c> fires; messages not yet
+/// received stay in the broker for the other instances. With an in-memory queue, stop accepting new items when
+/// leaving starts (answer 503 so clients go elsewhere), complete the queue's writer, and let the sequence run to
+/// its end, so that nothing accepted is dropped.
+/// </remarks>
+public abstract class QueueWorker<TItem> : GracefulBackgroundService
+{
+    /// <summary>Initializes a new instance of the <see cref="QueueWorker{TItem}"/> class.</summary>
+    /// <param name="lifecycle">The lifecycle, from dependency injection.</param>
+    protected QueueWorker(IGracefulLifecycle lifecycle)
+        : base(lifecycle)
+    {
+    }
+
+    /// <summary>
+    /// Returns the items to process. The sequence ends (or throws <see cref="OperationCanceledException"/>) when
+    /// <paramref name="leaving"/> fires, unless the items already accepted must still be processed.
+    /// </summary>
+    /// <param name="leaving">Fires when the instance starts leaving.</param>
+    /// <returns>The items, one at a time.</returns>
+    protected abstract IAsyncEnumerable<TItem> ReceiveAsync(CancellationToken leaving);
+
+    /// <summary>Processes one item to its end.</summary>
+    /// <param name="item">The item.</param>
+    /// <param name="aborted">Fires only if the item is still running at the drain deadline.</param>
+    /// <returns>A task that completes when the item is done.</returns>
+    protected abstract Task ProcessAsync(TItem item, CancellationToken aborted);
+
+    /// <summary>Names an item in logs; the default is the item's <c>ToString()</c>.</summary>
+    /// <param name="item">The item.</param>
+    /// <returns>A short name, such as an id.</returns>
+    protected virtual string GetWorkName(TItem item) => item?.ToString() ?? typeof(TItem).Name;
+
+    /// <inheritdoc />
+    protected sealed override async Task ExecuteAsync(CancellationToken leaving)
+    {
+        await foreach (var item in ReceiveAsync(leaving).ConfigureAwait(false))
+        {
+            var work = Lifecycle.BeginWork(GetWorkName(item));
+            await using (work.ConfigureAwait(false))
+            {
+                try
+                {
+                    await ProcessAsync(item, work.Aborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (work.Aborted.IsCancellationRequested)
+                {
+                    // Cut off at the drain deadline, and reported as such: there is no time for another item.
+                    return;
+                }
+            }
+        }
+    }
+}
