@@ -175,6 +175,11 @@ internal static class DrillRunner
             foreach (var termination in left)
             {
                 log.WriteLine($"[{settings.Name}] {termination}");
+                if (termination.OutputTail is { Length: > 0 } tail && termination.ExitedByItself)
+                {
+                    // A replica that left by itself but not with 0 failed on its way out: say why.
+                    log.WriteLine($"    its output ends with:{Environment.NewLine}{tail}");
+                }
             }
 
             await Task.Delay(settings.SteadyLoad);
@@ -211,7 +216,11 @@ internal static class DrillRunner
     {
         var exited = await replica.TerminateAsync(settings.Scenario == DrillScenario.PreStop, settings.GracePeriod);
         freePorts.TryWrite(replica.Port);
-        return new Termination(replica.Port, exited, replica.SigTermToExit, replica.HasExited ? replica.ExitCode : null);
+        var exitCode = replica.HasExited ? replica.ExitCode : (int?)null;
+        return new Termination(replica.Port, exited, replica.SigTermToExit, exitCode)
+        {
+            OutputTail = exited && exitCode == 0 ? null : string.Join(Environment.NewLine, replica.Output.Split(Environment.NewLine).TakeLast(40)),
+        };
     }
     private static Dictionary<string, string> AppSettings(DrillSettings settings, EtcdServer? etcd)
     {

@@ -19,6 +19,9 @@ internal sealed record Rollout(TimeSpan Duration, IReadOnlyList<Termination> Ter
 /// <param name="ExitCode">The exit code; 137 or so for a killed one.</param>
 internal sealed record Termination(int Port, bool ExitedByItself, TimeSpan SigTermToExit, int? ExitCode)
 {
+    /// <summary>Gets the end of what the replica printed, kept when it did not exit 0 by itself, to tell why.</summary>
+    public string? OutputTail { get; init; }
+
     public override string ToString() => ExitedByItself
         ? string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> exit {SigTermToExit.TotalSeconds:F2} s (exit code {ExitCode})")
         : string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> SIGKILL after {SigTermToExit.TotalSeconds:F2} s (outlived the grace period)");
