@@ -22,6 +22,7 @@ public sealed class LongLivedConnectionDrillTests(ITestOutputHelper output)
         Assert.Equal(0, result.Lost);
         Assert.Equal(0, result.Abnormal);
         Assert.Equal(0, result.Killed);
+        Assert.Equal(0, result.Crashed);
     }
 
     [Fact]
@@ -42,6 +43,7 @@ public sealed class LongLivedConnectionDrillTests(ITestOutputHelper output)
         Assert.Equal(0, result.Failed);
         Assert.Equal(0, result.AbnormalLosses);
         Assert.Equal(0, result.Killed);
+        Assert.Equal(0, result.Crashed);
     }
 
     [Fact]

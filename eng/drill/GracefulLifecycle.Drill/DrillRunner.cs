@@ -219,6 +219,7 @@ internal static class DrillRunner
         var exitCode = replica.HasExited ? replica.ExitCode : (int?)null;
         return new Termination(replica.Port, exited, replica.SigTermToExit, exitCode)
         {
+            SignalledAt = replica.SignalledAt,
             OutputTail = exited && exitCode == 0 ? null : string.Join(Environment.NewLine, replica.Output.Split(Environment.NewLine).TakeLast(40)),
         };
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace GracefulLifecycle.Drill;
@@ -10,6 +11,37 @@ internal sealed record Rollout(TimeSpan Duration, IReadOnlyList<Termination> Ter
 
     /// <summary>Gets the longest time an old replica took from SIGTERM to exit (to SIGKILL for a killed one).</summary>
     public TimeSpan LongestExit => Terminations.Count == 0 ? TimeSpan.Zero : Terminations.Max(t => t.SigTermToExit);
+
+    /// <summary>Gets how many replicas exited by themselves with another code than 0: they failed on their way out.</summary>
+    public int Crashed => Terminations.Count(t => t.ExitedByItself && t.ExitCode != 0);
+
+    /// <summary>
+    /// Tells when connections ended, each counted from the last SIGTERM before it: at the signal (about 0 s), at the
+    /// drain start (about the shutdown delay), or at the kill.
+    /// </summary>
+    /// <param name="ends">When each connection ended, as <see cref="Stopwatch.GetTimestamp"/> values.</param>
+    public string DescribeEnds(IReadOnlyCollection<long> ends)
+    {
+        var offsets = new List<double>();
+        foreach (var end in ends)
+        {
+            var signalled = Terminations.Where(t => t.SignalledAt != 0 && t.SignalledAt <= end).Select(t => t.SignalledAt).DefaultIfEmpty().Max();
+            if (signalled != 0)
+            {
+                offsets.Add(Stopwatch.GetElapsedTime(signalled, end).TotalSeconds);
+            }
+        }
+
+        if (offsets.Count == 0)
+        {
+            return "none after a SIGTERM";
+        }
+
+        offsets.Sort();
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{offsets.Count} after SIGTERM + {offsets[0]:F2} to {offsets[^1]:F2} s (median {offsets[offsets.Count / 2]:F2} s)");
+    }
 }
 
 /// <summary>How one old replica left.</summary>
@@ -21,6 +53,9 @@ internal sealed record Termination(int Port, bool ExitedByItself, TimeSpan SigTe
 {
     /// <summary>Gets the end of what the replica printed, kept when it did not exit 0 by itself, to tell why.</summary>
     public string? OutputTail { get; init; }
+
+    /// <summary>Gets when SIGTERM was sent, as a <see cref="Stopwatch.GetTimestamp"/> value.</summary>
+    public long SignalledAt { get; init; }
 
     public override string ToString() => ExitedByItself
         ? string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> exit {SigTermToExit.TotalSeconds:F2} s (exit code {ExitCode})")

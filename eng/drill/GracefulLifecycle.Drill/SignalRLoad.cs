@@ -57,7 +57,8 @@ internal sealed class SignalRLoad(int clients) : IDrillLoad
         Volatile.Read(ref _counters.AbnormalLosses),
         Volatile.Read(ref _counters.Reconnected),
         Volatile.Read(ref _counters.Closes),
-        Volatile.Read(ref _counters.Restarts));
+        Volatile.Read(ref _counters.Restarts),
+        [.. _counters.Losses]);
 
     /// <summary>Every reason a connection was lost or an invocation failed, with its count, for the log.</summary>
     public IEnumerable<string> Details() =>
@@ -109,6 +110,9 @@ internal sealed class SignalRLoad(int clients) : IDrillLoad
 #pragma warning restore SA1401, CA1051
 
         public ConcurrentDictionary<string, long> Kinds { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Gets when each connection was lost, as <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> values.</summary>
+        public ConcurrentQueue<long> Losses { get; } = new();
 
         public void Count(string kind) => Kinds.AddOrUpdate(kind, 1, (_, n) => n + 1);
     }
@@ -300,14 +304,21 @@ internal sealed class SignalRLoad(int clients) : IDrillLoad
         }
 
         /// <summary>
-        /// A connection the server ended cleanly (a close message, or the transport's close handshake) comes with no
-        /// error; one that broke (no close frame, a reset) comes with the transport's exception.
+        /// A connection the server ended with a close handshake comes with no error, or (WebSocket closed with another
+        /// status than 1000) with the client's InvalidOperationException naming that status, or with the server's
+        /// close message error. One that broke (no close frame, a reset, silence past the server timeout) comes with
+        /// the transport's exception: that is an abnormal loss.
         /// </summary>
         private void CountLoss(Exception? error)
         {
-            if (error is not null)
+            _counters.Losses.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
+            for (var e = error; e is not null; e = e.InnerException)
             {
-                Interlocked.Increment(ref _counters.AbnormalLosses);
+                if (e is System.Net.WebSockets.WebSocketException or IOException or System.Net.Sockets.SocketException or TimeoutException)
+                {
+                    Interlocked.Increment(ref _counters.AbnormalLosses);
+                    return;
+                }
             }
         }
 
@@ -324,10 +335,11 @@ internal sealed class SignalRLoad(int clients) : IDrillLoad
 /// <param name="AnsweredOnRetry">Invocations answered right on their retry.</param>
 /// <param name="Failed">Invocations that failed on their retry too: what a user would see.</param>
 /// <param name="Reconnecting">Connections lost, each followed by automatic reconnect.</param>
-/// <param name="AbnormalLosses">Connections lost (reconnecting or closed) with an error: broken, not closed by the server.</param>
+/// <param name="AbnormalLosses">Connections lost (reconnecting or closed) that broke: no close frame, a reset, or the server timeout.</param>
 /// <param name="Reconnected">Automatic reconnects that succeeded.</param>
 /// <param name="Closes">Connections closed for good (reconnect gave up or was not allowed), then started again.</param>
 /// <param name="Restarts">Connections started again after such a close.</param>
+/// <param name="Losses">When each connection was lost (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</param>
 internal sealed record SignalRCounts(
     int Clients,
     long Invocations,
@@ -339,4 +351,5 @@ internal sealed record SignalRCounts(
     long AbnormalLosses,
     long Reconnected,
     long Closes,
-    long Restarts);
+    long Restarts,
+    IReadOnlyCollection<long> Losses);

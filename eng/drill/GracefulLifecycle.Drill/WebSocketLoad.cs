@@ -86,7 +86,8 @@ internal sealed class WebSocketLoad(int clients) : IDrillLoad
         Volatile.Read(ref _counters.GoingAway),
         Volatile.Read(ref _counters.OtherStatus),
         Volatile.Read(ref _counters.Abnormal),
-        new SortedDictionary<string, long>(_counters.Kinds, StringComparer.Ordinal));
+        new SortedDictionary<string, long>(_counters.Kinds, StringComparer.Ordinal),
+        [.. _counters.Ends]);
 
     public async ValueTask DisposeAsync()
     {
@@ -126,6 +127,9 @@ internal sealed class WebSocketLoad(int clients) : IDrillLoad
 
         /// <summary>Gets every way a connection ended or failed, with a count: close statuses and error codes.</summary>
         public ConcurrentDictionary<string, long> Kinds { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Gets when each connection the rollout ended was seen ending, as <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> values.</summary>
+        public ConcurrentQueue<long> Ends { get; } = new();
 
         public void Count(string kind) => Kinds.AddOrUpdate(kind, 1, (_, n) => n + 1);
     }
@@ -205,6 +209,7 @@ internal sealed class WebSocketLoad(int clients) : IDrillLoad
             var closing = new ClosingFlag();
             var sender = SendAsync(socket, closing, stopSending, connectionEnded.Token);
             var end = await ReceiveAsync(socket);
+            var endedAt = System.Diagnostics.Stopwatch.GetTimestamp();
 
             // One send at a time on a WebSocket: the sender finishes its message before the close is answered. Its
             // sends take no token, since cancelling a send aborts the whole connection.
@@ -248,6 +253,7 @@ internal sealed class WebSocketLoad(int clients) : IDrillLoad
             }
 
             counters.Count(end.Kind);
+            counters.Ends.Enqueue(endedAt);
         }
 
         /// <summary>Re-sends what is unechoed, then a new message every 100 ms until sending stops; then closes once all is echoed.</summary>
@@ -400,6 +406,7 @@ internal sealed class WebSocketLoad(int clients) : IDrillLoad
 /// <param name="OtherStatus">Connections the server closed with another status.</param>
 /// <param name="Abnormal">Connections that ended without a close frame (1006) or with a close frame without a status.</param>
 /// <param name="Kinds">Every kind of end and failure with its count.</param>
+/// <param name="Ends">When each connection the rollout ended was seen ending (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</param>
 internal sealed record WebSocketCounts(
     int Clients,
     long Connections,
@@ -413,4 +420,5 @@ internal sealed record WebSocketCounts(
     long GoingAway,
     long OtherStatus,
     long Abnormal,
-    IReadOnlyDictionary<string, long> Kinds);
+    IReadOnlyDictionary<string, long> Kinds,
+    IReadOnlyCollection<long> Ends);
