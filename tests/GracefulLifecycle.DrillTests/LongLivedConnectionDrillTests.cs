@@ -19,10 +19,10 @@ public sealed class LongLivedConnectionDrillTests(ITestOutputHelper output)
 
         Assert.True(result.Counts.Echoed > 5000, $"too little load to say anything: {result}");
         Assert.True(result.Counts.Connections > result.Counts.Clients, $"no connection was closed by the rollout: {result}");
-        Assert.Equal(0, result.Lost);
-        Assert.Equal(0, result.Abnormal);
-        Assert.Equal(0, result.Killed);
-        Assert.Equal(0, result.Crashed);
+        Assert.True(result.Lost == 0, $"messages were lost: {result}");
+        Assert.True(result.Abnormal == 0, $"connections ended without a close frame: {result}");
+        Assert.True(result.Killed == 0, $"replicas outlived the grace period: {result}");
+        Assert.True(result.Crashed == 0, $"replicas exited with another code than 0: {result}");
     }
 
     [Fact]
@@ -40,10 +40,10 @@ public sealed class LongLivedConnectionDrillTests(ITestOutputHelper output)
 
         Assert.True(result.Counts.Answered > 5000, $"too little load to say anything: {result}");
         Assert.True(result.Counts.Reconnecting > 0, $"no connection was moved by the rollout: {result}");
-        Assert.Equal(0, result.Failed);
-        Assert.Equal(0, result.AbnormalLosses);
-        Assert.Equal(0, result.Killed);
-        Assert.Equal(0, result.Crashed);
+        Assert.True(result.Failed == 0, $"invocations failed on their retry too: {result}");
+        Assert.True(result.AbnormalLosses == 0, $"hub connections broke instead of closing: {result}");
+        Assert.True(result.Killed == 0, $"replicas outlived the grace period: {result}");
+        Assert.True(result.Crashed == 0, $"replicas exited with another code than 0: {result}");
     }
 
     [Fact]
