@@ -41,7 +41,9 @@ public sealed class LifecycleTestHost : IAsyncDisposable
         Action<IGracefulLifecycleBuilder>? configure = null,
         Action<GracefulLifecycleOptions>? options = null,
         IDictionary<string, string?>? settings = null,
-        FakeTimeProvider? time = null)
+        FakeTimeProvider? time = null,
+        Action<WebApplication>? map = null,
+        Action<IServiceCollection>? services = null)
     {
         time ??= new FakeTimeProvider();
         var logs = new CapturingLoggerProvider();
@@ -61,12 +63,14 @@ public sealed class LifecycleTestHost : IAsyncDisposable
             options?.Invoke(o);
         });
         configure?.Invoke(lifecycle);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         try
         {
             app.MapGracefulLifecycle();
             app.MapGet("/", () => "ok");
+            map?.Invoke(app);
             await app.StartAsync();
             return new LifecycleTestHost(app, time, logs);
         }
@@ -75,6 +79,13 @@ public sealed class LifecycleTestHost : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Starts stopping the host as SIGTERM would, without moving fake time: the caller moves it.</summary>
+    public Task BeginStopAsync()
+    {
+        _stopped = true;
+        return _app.StopAsync();
     }
 
     /// <summary>Moves fake time forward in steps until <paramref name="condition"/> holds.</summary>

@@ -42,61 +42,24 @@ internal sealed class WebSocketStream(Stream inner) : Stream
     }
 
     /// <summary>
-    /// Sends a 1001 close frame at the next frame boundary, unless a close frame has already been sent.
-    /// Never blocks: if a frame is being written, the frame goes out right after it.
+    /// Sends a 1001 close frame at the next frame boundary, unless a close frame has already been sent or is due.
+    /// Never blocks: the frame goes out in the background, after any frame being written.
     /// </summary>
     /// <returns><see langword="true"/> if this call started the close.</returns>
     public bool RequestClose()
     {
-        if (!_writeLock.Wait(0))
+        lock (_header)
         {
-            // A write is under way; the writer sends the close frame when it releases the lock at a frame boundary.
-            lock (_header)
+            if (_closeSent || _closePending)
             {
-                if (_closeSent || _closePending)
-                {
-                    return false;
-                }
-
-                _closePending = true;
+                return false;
             }
 
-            // The writer may have finished between the failed Wait and setting the flag: try again in the background.
-            _ = Task.Run(SendPendingCloseAsync);
-            return true;
+            _closePending = true;
         }
 
-        try
-        {
-            lock (_header)
-            {
-                if (_closeSent || _headerLength > 0 || _payloadLeft > 0)
-                {
-                    // Mid-frame (a frame split over several writes): send at the boundary.
-                    _closePending = !_closeSent;
-                    return _closePending;
-                }
-
-                _closeSent = true;
-                _closeByServer = true;
-            }
-
-            try
-            {
-                inner.Write(GoingAway);
-                inner.Flush();
-            }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
-            {
-                // The connection is already gone.
-            }
-
-            return true;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        _ = Task.Run(SendPendingCloseAsync);
+        return true;
     }
 
     public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
@@ -142,7 +105,7 @@ internal sealed class WebSocketStream(Stream inner) : Stream
                 await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
 
-            SendPendingCloseLocked();
+            await SendPendingCloseLockedAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -184,7 +147,7 @@ internal sealed class WebSocketStream(Stream inner) : Stream
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            SendPendingCloseLocked();
+            await SendPendingCloseLockedAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -193,18 +156,31 @@ internal sealed class WebSocketStream(Stream inner) : Stream
     }
 
     /// <summary>Sends the pending close frame if the stream is at a frame boundary; the write lock is held.</summary>
+    private async ValueTask SendPendingCloseLockedAsync()
+    {
+        if (!TakePendingClose())
+        {
+            return;
+        }
+
+        try
+        {
+            // Kestrel's upgraded stream allows no synchronous writes.
+            await inner.WriteAsync(GoingAway).ConfigureAwait(false);
+            await inner.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection is already gone.
+        }
+    }
+
+    /// <summary>Sends the pending close frame if the stream is at a frame boundary; the write lock is held.</summary>
     private void SendPendingCloseLocked()
     {
-        lock (_header)
+        if (!TakePendingClose())
         {
-            if (!_closePending || _closeSent || _headerLength > 0 || _payloadLeft > 0)
-            {
-                return;
-            }
-
-            _closePending = false;
-            _closeSent = true;
-            _closeByServer = true;
+            return;
         }
 
         try
@@ -212,9 +188,28 @@ internal sealed class WebSocketStream(Stream inner) : Stream
             inner.Write(GoingAway);
             inner.Flush();
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
             // The connection is already gone.
+        }
+    }
+
+    /// <summary>Claims the pending close if the stream is at a frame boundary: from then on the application's frames are dropped.</summary>
+    private bool TakePendingClose()
+    {
+        lock (_header)
+        {
+            if (!_closePending || _closeSent || _headerLength > 0 || _payloadLeft > 0)
+            {
+                // Not due, already sent by the application, or mid-frame: the write completing the frame sends it.
+                _closePending &= !_closeSent;
+                return false;
+            }
+
+            _closePending = false;
+            _closeSent = true;
+            _closeByServer = true;
+            return true;
         }
     }
 

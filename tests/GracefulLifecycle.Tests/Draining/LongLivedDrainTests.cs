@@ -1,0 +1,244 @@
+using System.Diagnostics.Metrics;
+using System.Net.WebSockets;
+using System.Text;
+using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GracefulLifecycle.Tests.Draining;
+
+/// <summary>
+/// The drain with long-lived work on real Kestrel and fake time (delay 5 s, drain 10 s, WebSocket close delay 1 s):
+/// tracked work and WebSockets hold the drain only as long as they need, and what outlasts it is named and aborted.
+/// </summary>
+public sealed class LongLivedDrainTests
+{
+    private static readonly TimeSpan Delay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CloseDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(10);
+
+    // Configuration wins over code, and the sample's appsettings.json sits next to these tests: set them here.
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        ["GracefulLifecycle:ShutdownDelay"] = "00:00:05",
+        ["GracefulLifecycle:DrainTimeout"] = "00:00:10",
+        ["GracefulLifecycle:WebSocketCloseDelay"] = "00:00:01",
+    };
+
+    [Fact]
+    public async Task TrackedWork_HoldsTheDrain_UntilItEnds_ThenTheHostStopsAtOnce()
+    {
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings);
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        var work = host.Lifecycle.BeginWork("invoice-42");
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        host.Time.Advance(Drain / 2);
+        Assert.False(stop.IsCompleted);
+        Assert.False(work.Aborted.IsCancellationRequested);
+
+        await work.DisposeAsync();
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("abandoned", StringComparison.Ordinal));
+        Assert.Contains(host.Logs.Lines, m => m.Contains("All tracked work ended", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TrackedWork_StillRunningAtTheDeadline_IsNamedCountedAndAborted()
+    {
+        using var abandoned = new CounterRecorder("gracefullifecycle.drain.abandoned_work");
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings);
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        using var work = host.Lifecycle.BeginWork("invoice-42");
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        host.Time.Advance(Drain - TimeSpan.FromMilliseconds(600));
+        Assert.False(work.Aborted.IsCancellationRequested);
+
+        host.Time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.True(work.Aborted.IsCancellationRequested);
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains(host.Logs.Lines, m => m.Contains("Work invoice-42 still running after", StringComparison.Ordinal));
+        Assert.Equal(1, abandoned.Total);
+    }
+
+    [Fact]
+    public async Task QueueWorker_FinishesTheItemItHolds_InsteadOfBeingCancelledWhenTheHostStopsIt()
+    {
+        var worker = new HoldingWorkerProbe();
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, services: s => s.AddHostedService(sp =>
+            new HoldingWorker(sp.GetRequiredService<IGracefulLifecycle>(), worker)));
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        await worker.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        host.Time.Advance(Drain / 2);
+
+        // The host has asked every service to stop; the item is still running and its token has not fired.
+        Assert.False(stop.IsCompleted);
+        Assert.False(worker.ItemToken.IsCancellationRequested);
+
+        worker.Release.SetResult();
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, worker.Completed);
+        Assert.Equal(1, worker.Taken);
+    }
+
+    [Fact]
+    public async Task WebSocket_TheAppLeavesOpen_IsClosedWith1001AfterTheCloseDelay_WithAFullHandshake()
+    {
+        var handler = new TaskCompletionSource<WebSocketCloseStatus?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, map: app =>
+        {
+            app.UseWebSockets();
+            app.Map("/ws", context => PlainEchoAsync(context, handler));
+        });
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(new Uri(host.BaseAddress, "/ws")) { Scheme = "ws" }.Uri, CancellationToken.None);
+        Assert.Equal("one", await EchoAsync(socket, "one"));
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        Assert.Equal("during the drain", await EchoAsync(socket, "during the drain"));
+
+        host.Time.Advance(CloseDelay);
+        var buffer = new byte[128];
+        var close = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(WebSocketMessageType.Close, close.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, close.CloseStatus);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+
+        // The application's handler sees a client-initiated close and completes its own CloseAsync without error.
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await handler.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(WebSocketState.Closed, socket.State);
+        Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("aborting", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WebSocket_TheAppClosesOnDraining_GetsNoSecondCloseFrame()
+    {
+        var handler = new TaskCompletionSource<WebSocketCloseStatus?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, map: app =>
+        {
+            app.UseWebSockets();
+            app.Map("/ws", async context =>
+            {
+                using var ws = await context.WebSockets.AcceptWebSocketAsync();
+                await Task.Delay(Timeout.Infinite, context.GetDrainingToken()).ContinueWith(_ => { }, TaskScheduler.Default);
+                await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                handler.SetResult(ws.CloseStatus);
+            });
+        });
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(new Uri(host.BaseAddress, "/ws")) { Scheme = "ws" }.Uri, CancellationToken.None);
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        var close = await socket.ReceiveAsync(new byte[128], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, close.CloseStatus);
+        Assert.Equal("bye", close.CloseStatusDescription);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await handler.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        host.Time.Advance(CloseDelay);
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("Closing", StringComparison.Ordinal) && m.Contains("WebSockets", StringComparison.Ordinal));
+    }
+
+    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
+    {
+        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[128];
+        var result = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    /// <summary>The echo loop of the ASP.NET Core documentation: it knows nothing of the lifecycle.</summary>
+    private static async Task PlainEchoAsync(HttpContext context, TaskCompletionSource<WebSocketCloseStatus?> done)
+    {
+        try
+        {
+            using var ws = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[1024];
+            var result = await ws.ReceiveAsync(buffer, CancellationToken.None);
+            while (!result.CloseStatus.HasValue)
+            {
+                await ws.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
+                result = await ws.ReceiveAsync(buffer, CancellationToken.None);
+            }
+
+            await ws.CloseAsync(result.CloseStatus.Value, result.CloseStatusDescription, CancellationToken.None);
+            done.SetResult(result.CloseStatus);
+        }
+        catch (Exception ex)
+        {
+            done.SetException(ex);
+        }
+    }
+
+    private sealed class HoldingWorkerProbe
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationToken ItemToken { get; set; }
+
+        public int Taken { get; set; }
+
+        public int Completed { get; set; }
+    }
+
+    /// <summary>Takes one item and holds it until released, recording whether the item's token fired.</summary>
+    private sealed class HoldingWorker(IGracefulLifecycle lifecycle, HoldingWorkerProbe probe) : QueueWorker<string>(lifecycle)
+    {
+        protected override async IAsyncEnumerable<string> ReceiveAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken leaving)
+        {
+            probe.Taken++;
+            yield return "item-1";
+            await Task.Delay(Timeout.Infinite, leaving);
+        }
+
+        protected override async Task ProcessAsync(string item, CancellationToken aborted)
+        {
+            probe.ItemToken = aborted;
+            probe.Started.SetResult();
+            await probe.Release.Task.WaitAsync(aborted);
+            probe.Completed++;
+        }
+    }
+
+    /// <summary>Adds up what one of the library's counters records while it is alive.</summary>
+    private sealed class CounterRecorder : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _total;
+
+        public CounterRecorder(string instrument)
+        {
+            _listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == LifecycleMetrics.MeterName && i.Name == instrument)
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.Start();
+        }
+
+        public long Total => Interlocked.Read(ref _total);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
