@@ -16,31 +16,43 @@ internal sealed record Rollout(TimeSpan Duration, IReadOnlyList<Termination> Ter
     public int Crashed => Terminations.Count(t => t.ExitedByItself && t.ExitCode != 0);
 
     /// <summary>
-    /// Tells when connections ended, each counted from the last SIGTERM before it: at the signal (about 0 s), at the
-    /// drain start (about the shutdown delay), or at the kill.
+    /// Tells when connections ended, each counted from the SIGTERM of the replica it most likely ended on: the first
+    /// replica to exit after the end among those already signalled (a replica ends its connections before it exits,
+    /// or as it is killed; 0.3 s of slack for the kill). At the signal is about 0 s, at the drain start about the
+    /// shutdown delay, at the kill about the grace period.
     /// </summary>
     /// <param name="ends">When each connection ended, as <see cref="Stopwatch.GetTimestamp"/> values.</param>
     public string DescribeEnds(IReadOnlyCollection<long> ends)
     {
+        var slack = (long)(0.3 * Stopwatch.Frequency);
         var offsets = new List<double>();
+        var elsewhere = 0;
         foreach (var end in ends)
         {
-            var signalled = Terminations.Where(t => t.SignalledAt != 0 && t.SignalledAt <= end).Select(t => t.SignalledAt).DefaultIfEmpty().Max();
-            if (signalled != 0)
+            var replica = Terminations
+                .Where(t => t.SignalledAt != 0 && t.SignalledAt <= end && t.ExitedAt >= end - slack)
+                .OrderBy(t => t.ExitedAt)
+                .FirstOrDefault();
+            if (replica is null)
             {
-                offsets.Add(Stopwatch.GetElapsedTime(signalled, end).TotalSeconds);
+                elsewhere++;
+            }
+            else
+            {
+                offsets.Add(Stopwatch.GetElapsedTime(replica.SignalledAt, end).TotalSeconds);
             }
         }
 
+        var outside = elsewhere == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", {elsewhere} outside any termination");
         if (offsets.Count == 0)
         {
-            return "none after a SIGTERM";
+            return $"none during a termination{outside}";
         }
 
         offsets.Sort();
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{offsets.Count} after SIGTERM + {offsets[0]:F2} to {offsets[^1]:F2} s (median {offsets[offsets.Count / 2]:F2} s)");
+            $"{offsets.Count} at SIGTERM + {offsets[0]:F2} to {offsets[^1]:F2} s (median {offsets[offsets.Count / 2]:F2} s){outside}");
     }
 }
 
@@ -56,6 +68,9 @@ internal sealed record Termination(int Port, bool ExitedByItself, TimeSpan SigTe
 
     /// <summary>Gets when SIGTERM was sent, as a <see cref="Stopwatch.GetTimestamp"/> value.</summary>
     public long SignalledAt { get; init; }
+
+    /// <summary>Gets when the replica exited (or was killed), as a <see cref="Stopwatch.GetTimestamp"/> value.</summary>
+    public long ExitedAt => SignalledAt + (long)(SigTermToExit.TotalSeconds * Stopwatch.Frequency);
 
     public override string ToString() => ExitedByItself
         ? string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> exit {SigTermToExit.TotalSeconds:F2} s (exit code {ExitCode})")

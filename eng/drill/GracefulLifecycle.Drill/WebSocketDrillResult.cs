@@ -19,5 +19,5 @@ internal sealed record WebSocketDrillResult(DrillSettings Settings, WebSocketCou
         $"messages sent {Counts.Sent} echoed {Counts.Echoed} lost {Counts.Lost} (re-sent {Counts.Resent}, duplicate echoes {Counts.Duplicates})  " +
         $"closes 1000: {Counts.Normal}, 1001: {Counts.GoingAway}, other: {Counts.OtherStatus}, abnormal (1006): {Counts.Abnormal}  " +
         $"rollout {Rollout.Duration.TotalSeconds:F1} s  longest SIGTERM->exit {Rollout.LongestExit.TotalSeconds:F1} s  killed {Killed}  exit not 0 {Crashed}  " +
-        $"[{string.Join(", ", Counts.Kinds.Select(k => $"{k.Key}: {k.Value}"))}]  closes seen {Rollout.DescribeEnds(Counts.Ends)}");
+        $"[{string.Join(", ", Counts.Kinds.Select(k => $"{k.Key}: {k.Value}"))}]  connections closed {Rollout.DescribeEnds(Counts.Ends)}");
 }
