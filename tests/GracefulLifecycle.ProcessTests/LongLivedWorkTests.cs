@@ -224,13 +224,10 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
     private static Uri WebSocketAddress(SampleProcess app, string path) =>
         new UriBuilder(new Uri(app.BaseAddress, path)) { Scheme = "ws" }.Uri;
 
-    private static HttpClient NewClient() => new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
-    {
-        Timeout = TimeSpan.FromSeconds(90),
-    };
+    private static HttpClient NewClient() => SampleProcess.NewClient();
 
     private Task<SampleProcess> StartAsync(params (string Key, string Value)[] settings) =>
-        SampleProcess.StartAsync(output, [("Sample:PreloadDuration", "00:00:00.200"), .. settings]);
+        SampleProcess.StartQuickAsync(output, settings);
 
     /// <summary>A WebSocket client that sends a numbered message at a pace and reads the echoes until the server closes.</summary>
     private sealed class EchoClient(ClientWebSocket socket, int index, Stopwatch clock) : IDisposable

@@ -86,6 +86,16 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the sample with a 200 ms preload, so tests get to the part they are about.</summary>
+    public static Task<SampleProcess> StartQuickAsync(ITestOutputHelper output, params (string Key, string Value)[] settings) =>
+        StartAsync(output, [("Sample:PreloadDuration", "00:00:00.200"), .. settings]);
+
+    /// <summary>A client for the tests' own calls: connect fails fast, a slow answer is waited for.</summary>
+    public static HttpClient NewClient() => new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
+    {
+        Timeout = TimeSpan.FromSeconds(90),
+    };
+
     /// <summary>Sends a real signal to the process, as the kubelet does.</summary>
     public void Signal(int signal)
     {

@@ -255,10 +255,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         Assert.True(clock.Elapsed < delay, $"exit took {clock.Elapsed} after SIGTERM: the delay was served twice");
     }
 
-    private static HttpClient NewClient() => new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
-    {
-        Timeout = TimeSpan.FromSeconds(90),
-    };
+    private static HttpClient NewClient() => SampleProcess.NewClient();
 
     private static async Task WaitForReadinessAsync(HttpClient client, SampleProcess app, HttpStatusCode expected)
     {
@@ -287,5 +284,5 @@ public sealed class ShutdownTests(ITestOutputHelper output)
     }
 
     private Task<SampleProcess> StartAsync(params (string Key, string Value)[] settings) =>
-        SampleProcess.StartAsync(output, [("Sample:PreloadDuration", "00:00:00.200"), .. settings]);
+        SampleProcess.StartQuickAsync(output, settings);
 }

@@ -6,7 +6,7 @@ namespace GracefulLifecycle.Draining;
 /// </summary>
 internal sealed class WebSocketTracker
 {
-    private readonly HashSet<WebSocketStream> _open = [];
+    private readonly HashSet<TrackedWebSocketStream> _open = [];
     private bool _closing;
 
     public int Count
@@ -20,7 +20,7 @@ internal sealed class WebSocketTracker
         }
     }
 
-    public void Add(WebSocketStream stream)
+    public void Add(TrackedWebSocketStream stream)
     {
         bool closing;
         lock (_open)
@@ -36,7 +36,7 @@ internal sealed class WebSocketTracker
         }
     }
 
-    public void Remove(WebSocketStream stream)
+    public void Remove(TrackedWebSocketStream stream)
     {
         lock (_open)
         {
@@ -48,7 +48,7 @@ internal sealed class WebSocketTracker
     /// <returns>How many connections were told to close.</returns>
     public int CloseAll()
     {
-        WebSocketStream[] open;
+        TrackedWebSocketStream[] open;
         lock (_open)
         {
             _closing = true;

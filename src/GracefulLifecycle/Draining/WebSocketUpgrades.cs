@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace GracefulLifecycle.Draining;
 
 /// <summary>
-/// Puts <see cref="WebSocketStream"/> under every WebSocket the application accepts, whatever accepts it (the app's
+/// Puts <see cref="TrackedWebSocketStream"/> under every WebSocket the application accepts, whatever accepts it (the app's
 /// own handler, SignalR): the framework's WebSocket is built on the stream the server's upgrade feature returns,
 /// so wrapping that feature is enough, and the application's WebSocket options (allowed origins, keep-alive,
 /// compression) stay its own.
@@ -43,11 +43,11 @@ internal static class WebSocketUpgrades
     /// <summary>One request's WebSocket, once accepted: tracked until the request ends.</summary>
     internal sealed class Tracking(WebSocketTracker tracker) : IDisposable
     {
-        private WebSocketStream? _stream;
+        private TrackedWebSocketStream? _stream;
 
         public Stream Wrap(Stream stream)
         {
-            var wrapped = new WebSocketStream(stream);
+            var wrapped = new TrackedWebSocketStream(stream);
             _stream = wrapped;
             tracker.Add(wrapped);
             return wrapped;

@@ -215,13 +215,20 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// <c>ApplicationStopping</c>, on which SignalR and other libraries close their connections) begins when the
     /// drain does, not while load balancers still route here.
     /// </summary>
-    internal void StopAfterLeaving(string trigger) =>
-        _ = StartLeaving(trigger).ContinueWith(
+    internal void StopAfterLeaving(string trigger)
+    {
+        var leave = StartLeaving(trigger);
+
+        // Leaving is bounded by the deregistration timeout and the delay; this bound only guards against a fault in
+        // it, so that a signal always ends in a stop within the budget.
+        var bound = _plan.DeregistrationTimeout + _plan.ShutdownDelay + _options.ShutdownMargin;
+        _ = Task.WhenAny(leave, Task.Delay(bound, _time)).ContinueWith(
             static (_, state) => ((IHostApplicationLifetime)state!).StopApplication(),
             _hostLifetime,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
 
     /// <summary>A background service failed: like the host does for a <c>BackgroundService</c>, stop, but gracefully.</summary>
     internal void OnWorkerFailed(string service, Exception exception)
@@ -257,12 +264,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             static state => ((LifecycleCoordinator)state!).CloseWebSockets(), this, _options.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
 
         // Stream handlers and WebSocket loops end at their next message boundary; a slow callback must not hold the stop.
-        _ = _draining.CancelAsync().ContinueWith(
-            static (task, state) => Log.DrainingCallbackFailed(((LifecycleCoordinator)state!)._logger, task.Exception!),
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        Fire(_draining, Log.DrainingCallbackFailed);
     }
 
     /// <summary>
@@ -327,37 +329,47 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
         _ = ServeDelayAsync(delay, done);
-        _ = _leaving.CancelAsync().ContinueWith(
-            static (task, state) => Log.LeavingCallbackFailed(((LifecycleCoordinator)state!)._logger, task.Exception!),
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        Fire(_leaving, Log.LeavingCallbackFailed);
         PublishPending();
         return done.Task;
     }
 
     private async Task ServeDelayAsync(TimeSpan delay, TaskCompletionSource done)
     {
-        // Leave the registries first: their consumers' caches only start to forget the instance from then on.
-        await _registries.LeaveAsync().ConfigureAwait(false);
-
-        if (delay > TimeSpan.Zero)
+        try
         {
-            var started = _time.GetTimestamp();
-            try
+            // Leave the registries first: their consumers' caches only start to forget the instance from then on.
+            await _registries.LeaveAsync().ConfigureAwait(false);
+
+            if (delay > TimeSpan.Zero)
             {
-                await Task.Delay(delay, _time, _skipDelay.Token).ConfigureAwait(false);
-                Log.ShutdownDelayElapsed(_logger, delay);
-            }
-            catch (OperationCanceledException)
-            {
-                Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                var started = _time.GetTimestamp();
+                try
+                {
+                    await Task.Delay(delay, _time, _skipDelay.Token).ConfigureAwait(false);
+                    Log.ShutdownDelayElapsed(_logger, delay);
+                }
+                catch (OperationCanceledException)
+                {
+                    Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                }
             }
         }
-
-        done.TrySetResult();
+        finally
+        {
+            // Whatever happened, the sequence goes on: the drain and the exit must not wait for a leave that failed.
+            done.TrySetResult();
+        }
     }
+
+    /// <summary>Cancels a token without waiting for its callbacks; a callback that throws is logged, not thrown.</summary>
+    private void Fire(CancellationTokenSource source, Action<ILogger, Exception> callbackFailed) =>
+        _ = source.CancelAsync().ContinueWith(
+            (task, state) => callbackFailed((ILogger)state!, task.Exception!),
+            _logger,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
 
     private void OnDrainDeadline()
     {

@@ -146,7 +146,7 @@ public sealed class LifecycleCoordinatorTests
 
         h.Coordinator.OnSignal(PosixSignal.SIGTERM);
         Assert.Equal(LifecyclePhase.Leaving, h.Coordinator.Phase);
-        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the delay timer");
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 2, "the delay timer and the bound on leaving");
 
         // ApplicationStopping (SignalR closes its connections on it) must not fire while load balancers still route here.
         h.Time.Advance(Delay - TimeSpan.FromMilliseconds(1));
@@ -164,7 +164,7 @@ public sealed class LifecycleCoordinatorTests
         using var h = await ReadyHarnessAsync();
 
         h.Coordinator.OnSignal(PosixSignal.SIGTERM);
-        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the delay timer");
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 2, "the delay timer and the bound on leaving");
         h.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(0, h.HostLifetime.StopCalls);
 

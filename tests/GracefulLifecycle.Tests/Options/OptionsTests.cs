@@ -31,6 +31,8 @@ public sealed class OptionsTests
     [InlineData("TerminationGracePeriod", "00:00:00", "GracefulLifecycle:TerminationGracePeriod must be greater than zero")]
     [InlineData("ShutdownMargin", "-00:00:01", "GracefulLifecycle:ShutdownMargin must be at least")]
     [InlineData("PreloadTimeout", "00:00:00", "GracefulLifecycle:PreloadTimeout must be greater than zero")]
+    [InlineData("WebSocketCloseDelay", "-00:00:01", "GracefulLifecycle:WebSocketCloseDelay must be at least")]
+    [InlineData("WebSocketCloseDelay", "00:00:20", "GracefulLifecycle:WebSocketCloseDelay (00:00:20) must be less than GracefulLifecycle:DrainTimeout (00:00:20)")]
     [InlineData("ReadinessPath", "ifready", "GracefulLifecycle:ReadinessPath must start with '/'")]
     [InlineData("PreStopPath", "/health", "GracefulLifecycle:PreStopPath ('/health') is the same path as GracefulLifecycle:LivenessPath")]
     [InlineData("LivenessTag", " ", "GracefulLifecycle:LivenessTag must not be empty")]

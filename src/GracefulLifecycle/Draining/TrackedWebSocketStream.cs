@@ -11,7 +11,7 @@ namespace GracefulLifecycle.Draining;
 /// close frame is then a duplicate. Reads pass through untouched, so the client's answering close frame reaches the
 /// application's receive loop, which ends the request as it would for a client-initiated close.
 /// </summary>
-internal sealed class WebSocketStream(Stream inner) : Stream
+internal sealed class TrackedWebSocketStream(Stream inner) : Stream
 {
     private const byte CloseOpcode = 0x8;
     private static readonly byte[] GoingAway = CloseFrame(1001, "Server shutting down");
