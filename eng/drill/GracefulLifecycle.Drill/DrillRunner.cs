@@ -175,7 +175,7 @@ internal static class DrillRunner
             foreach (var termination in left)
             {
                 log.WriteLine($"[{settings.Name}] {termination}");
-                if (termination.OutputTail is { Length: > 0 } tail && termination.ExitedByItself)
+                if (termination.OutputTail is { Length: > 0 } tail && (termination.ExitedByItself || Debugging))
                 {
                     // A replica that left by itself but not with 0 failed on its way out: say why.
                     log.WriteLine($"    its output ends with:{Environment.NewLine}{tail}");
@@ -212,6 +212,9 @@ internal static class DrillRunner
         }
     }
 
+    /// <summary>Gets whether <c>DRILL_DEBUG</c> is set: HAProxy, wrk and the old replicas then print what they logged.</summary>
+    private static bool Debugging => Environment.GetEnvironmentVariable("DRILL_DEBUG") is { Length: > 0 };
+
     private static async Task<Termination> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts)
     {
         var exited = await replica.TerminateAsync(settings.Scenario == DrillScenario.PreStop, settings.GracePeriod);
@@ -220,7 +223,7 @@ internal static class DrillRunner
         return new Termination(replica.Port, exited, replica.SigTermToExit, exitCode)
         {
             SignalledAt = replica.SignalledAt,
-            OutputTail = exited && exitCode == 0 ? null : string.Join(Environment.NewLine, replica.Output.Split(Environment.NewLine).TakeLast(40)),
+            OutputTail = exited && exitCode == 0 && !Debugging ? null : string.Join(Environment.NewLine, replica.Output.Split(Environment.NewLine).TakeLast(40)),
         };
     }
     private static Dictionary<string, string> AppSettings(DrillSettings settings, EtcdServer? etcd)
@@ -232,6 +235,14 @@ internal static class DrillRunner
             ["GracefulLifecycle__DrainTimeout"] = settings.DrainTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["GracefulLifecycle__TerminationGracePeriod"] = settings.GracePeriod.ToString("c", CultureInfo.InvariantCulture),
         };
+        if (Debugging)
+        {
+            // The lifecycle's own account of each shutdown (phases, drain, WebSockets closed), with times to set
+            // against the clients' counts; printed for every old replica.
+            values["Logging__LogLevel__GracefulLifecycle"] = "Information";
+            values["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
+        }
+
         if (etcd is not null)
         {
             values["GracefulLifecycle__Etcd__Endpoints"] = etcd.ClientUrl.ToString();

@@ -5,7 +5,7 @@ using GracefulLifecycle.Drill;
 //       [--mode tcp|http] [--rollouts N] [--timeline] [--app baseline|library] [--clients N]
 //   With no --scenario, runs every scenario (baseline, then the library in both modes, then etcd, then the
 //   long-lived connections). websocket and signalr run the baseline app, then the library's sample, in tcp mode;
-//   --app runs only one of them.
+//   --app runs only one of them. DRILL_DEBUG=1 prints what HAProxy, wrk and each old replica logged.
 var scenario = Option("--scenario");
 var mode = Option("--mode");
 var rollouts = int.Parse(Option("--rollouts") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
