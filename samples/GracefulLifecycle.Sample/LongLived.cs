@@ -83,14 +83,29 @@ internal static class LongLivedEndpoints
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var draining = context.GetDrainingToken();
-        using var closeOnDrain = draining.Register(static state =>
+
+        // One send at a time: the echo and the close on Draining never overlap (a WebSocket allows one of each).
+        using var sending = new SemaphoreSlim(1, 1);
+        async Task SendAsync(Func<Task> send)
         {
-            // The receive loop below sees the client's answering close frame and ends the request.
-            var socket = (WebSocket)state!;
-            _ = socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", CancellationToken.None)
-                .ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-        }, socket);
+            await sending.WaitAsync(CancellationToken.None);
+            try
+            {
+                if (socket.State == WebSocketState.Open)
+                {
+                    await send();
+                }
+            }
+            finally
+            {
+                sending.Release();
+            }
+        }
+
+        // The receive loop below sees the client's answering close frame and ends the request.
+        var closing = Task.CompletedTask;
+        using var closeOnDrain = context.GetDrainingToken().Register(() => closing = SendAsync(
+            () => socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", CancellationToken.None)));
 
         var buffer = new byte[4096];
         try
@@ -105,14 +120,13 @@ internal static class LongLivedEndpoints
                         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                     }
 
-                    return;
+                    break;
                 }
 
-                if (socket.State == WebSocketState.Open)
-                {
-                    await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted);
-                }
+                await SendAsync(() => socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted).AsTask());
             }
+
+            await closing;
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {

@@ -16,7 +16,9 @@ namespace GracefulLifecycle;
 /// </summary>
 /// <remarks>
 /// As with <c>BackgroundService</c>, an exception escaping <see cref="ExecuteAsync"/> stops the application, here
-/// gracefully (leaving, then drain) and with exit code 1.
+/// gracefully (leaving, then drain) and with exit code 1; an <see cref="OperationCanceledException"/> for the
+/// <c>leaving</c> token itself is the normal way to stop. At the drain deadline the work's <c>Aborted</c> token
+/// fires and the service gets half of <see cref="GracefulLifecycleOptions.ShutdownMargin"/> more to save and return.
 /// </remarks>
 public abstract class GracefulBackgroundService : IHostedService, IDisposable
 {
@@ -57,18 +59,30 @@ public abstract class GracefulBackgroundService : IHostedService, IDisposable
             return;
         }
 
-        var deadline = Lifecycle is LifecycleCoordinator coordinator ? coordinator.DrainDeadline : CancellationToken.None;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline, cancellationToken);
+        if (Lifecycle is not LifecycleCoordinator coordinator)
+        {
+            await executing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            await executing.WaitAsync(stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            if (Lifecycle is LifecycleCoordinator c)
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(coordinator.DrainDeadline, cancellationToken);
+            try
             {
-                Log.WorkerAbandoned(c.Logger, GetType().Name);
+                await executing.WaitAsync(stop.Token).ConfigureAwait(false);
+                return;
             }
+            catch (OperationCanceledException) when (coordinator.DrainDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The deadline: the item's Aborted token has fired. Give it a moment to save before the host moves on.
+            }
+
+            await executing.WaitAsync(coordinator.AbortGrace, coordinator.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            Log.WorkerAbandoned(coordinator.Logger, GetType().Name);
         }
     }
 
@@ -89,9 +103,9 @@ public abstract class GracefulBackgroundService : IHostedService, IDisposable
         {
             await ExecuteAsync(Lifecycle.Leaving).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (Lifecycle.Leaving.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (ex.CancellationToken == Lifecycle.Leaving)
         {
-            // Stopped taking work, as asked.
+            // Stopped taking work, as asked. Any other cancellation (a timeout in an item) is a failure like any other.
         }
         catch (Exception ex) when (Lifecycle is LifecycleCoordinator coordinator)
         {

@@ -22,7 +22,8 @@ public interface IGracefulLifecycle
     CancellationToken Leaving { get; }
 
     /// <summary>
-    /// Gets a token that fires when the drain starts: the shutdown delay is over, no new connection arrives, and
+    /// Gets a token that fires when the drain starts: the shutdown delay is over, the server is about to stop
+    /// accepting connections (with <c>WebApplication</c>, Kestrel is the first service the host stops), and
     /// long-lived connections should wind down now. Streaming handlers (server-sent events, gRPC server streams) end
     /// their response at the next message boundary; WebSocket handlers close with 1001 (Going Away). A WebSocket the
     /// application leaves open is closed by the library after <see cref="GracefulLifecycleOptions.WebSocketCloseDelay"/>.

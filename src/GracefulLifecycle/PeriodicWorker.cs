@@ -1,8 +1,8 @@
 namespace GracefulLifecycle;
 
 /// <summary>
-/// A scheduled job: runs once when the host has started, then once every period, until the instance starts
-/// leaving. A run in progress when leaving starts is tracked work (<see cref="IGracefulLifecycle.BeginWork"/>): the
+/// A scheduled job: runs once when the service starts (with the host, before the instance is ready), then once
+/// every period, until the instance starts leaving. A run in progress when leaving starts is tracked work (<see cref="IGracefulLifecycle.BeginWork"/>): the
 /// drain waits for it. Split a long job into short steps and check <c>leaving</c> before each one: when it has
 /// fired, save your progress and return, so the next run (on this or another instance) resumes from there.
 /// </summary>
@@ -35,7 +35,7 @@ public abstract class PeriodicWorker : GracefulBackgroundService
     protected sealed override async Task ExecuteAsync(CancellationToken leaving)
     {
         using var timer = new PeriodicTimer(_period, _timeProvider);
-        do
+        while (!leaving.IsCancellationRequested)
         {
             var run = Interlocked.Increment(ref _runs);
             var work = Lifecycle.BeginWork($"{GetType().Name} run {run}");
@@ -50,7 +50,11 @@ public abstract class PeriodicWorker : GracefulBackgroundService
                     return;
                 }
             }
+
+            if (!await timer.WaitForNextTickAsync(leaving).ConfigureAwait(false))
+            {
+                return;
+            }
         }
-        while (!leaving.IsCancellationRequested && await timer.WaitForNextTickAsync(leaving).ConfigureAwait(false));
     }
 }

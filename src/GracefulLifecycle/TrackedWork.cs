@@ -38,8 +38,8 @@ public sealed class TrackedWork : IDisposable, IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _ended, 1) == 0)
         {
+            // The token source has no timer: it is left undisposed so that Aborted stays readable after the work ends.
             _tracker?.End(this);
-            _aborted.Dispose();
         }
     }
 
@@ -54,20 +54,11 @@ public sealed class TrackedWork : IDisposable, IAsyncDisposable
     /// <inheritdoc />
     public override string ToString() => Name;
 
-    /// <summary>Fires <see cref="Aborted"/> unless the work has ended; callbacks that throw are the work's own business.</summary>
-    internal void Abort()
-    {
-        try
-        {
-            _aborted.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Ended while being aborted.
-        }
-        catch (AggregateException)
-        {
-            // A callback of the work's token threw; the work reports its own failure.
-        }
-    }
+    /// <summary>
+    /// Fires <see cref="Aborted"/> without waiting for its callbacks, which run on the thread pool; one that throws is
+    /// the work's own business and is observed here so it does not go unnoticed as an unobserved task exception.
+    /// </summary>
+    internal void Abort() =>
+        _ = _aborted.CancelAsync().ContinueWith(
+            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 }

@@ -92,7 +92,7 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task WebSockets_50Open_StayUpThroughTheDelay_CloseWith1001AtTheDrain_AndExitStaysUnderDelayPlus2s()
+    public async Task WebSockets_50Open_StayUpThroughTheDelay_CloseWith1001AtTheDrain_AndExitStaysUnderDelayPlus2s_EvenWhenTheyReconnectAtOnce()
     {
         var delay = TimeSpan.FromSeconds(2);
         await using var app = await StartAsync(("GracefulLifecycle:ShutdownDelay", "00:00:02"), ("GracefulLifecycle:DrainTimeout", "00:00:10"));
@@ -109,7 +109,12 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
         try
         {
             await Task.WhenAll(sockets.Select(s => s.EchoOnceAsync()));
-            var loops = sockets.Select(s => s.RunUntilClosedAsync(TimeSpan.FromMilliseconds(100))).ToArray();
+            var address = WebSocketAddress(app, "/ws");
+            var loops = sockets.Select(async s =>
+            {
+                await s.RunUntilClosedAsync(TimeSpan.FromMilliseconds(100));
+                s.Reconnects = await ReconnectUntilRefusedAsync(address);
+            }).ToArray();
 
             var signalled = clock.Elapsed;
             app.Signal(SampleProcess.SIGTERM);
@@ -117,7 +122,8 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
             var exited = clock.Elapsed - signalled;
             await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(10));
 
-            Measurements.Record(output.WriteLine, "(ws) SIGTERM -> exit with 50 WebSockets the app closes on Draining (delay 2 s, drain 10 s)", exited.TotalMilliseconds);
+            Measurements.Record(output.WriteLine, "(ws) SIGTERM -> exit with 50 WebSockets the app closes on Draining, clients reconnecting at once (delay 2 s, drain 10 s)", exited.TotalMilliseconds);
+            output.WriteLine($"reconnects accepted during the drain: {sockets.Sum(s => s.Reconnects)}");
             Assert.Equal(0, exitCode);
             Assert.True(exited < delay + TimeSpan.FromSeconds(2), $"exit took {exited}: the WebSockets held the drain");
             Assert.All(sockets, s =>
@@ -126,7 +132,9 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
                 Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, s.CloseStatus);
                 Assert.True(s.ClosedAt - signalled >= delay - TimeSpan.FromMilliseconds(100), $"socket {s.Index} closed {(s.ClosedAt - signalled).TotalMilliseconds} ms after SIGTERM, inside the delay");
                 Assert.True(s.LastEchoAt - signalled >= delay - TimeSpan.FromMilliseconds(500), $"socket {s.Index} got its last echo {(s.LastEchoAt - signalled).TotalMilliseconds} ms after SIGTERM");
-                Assert.Equal(s.Sent, s.Echoed);
+                // Strict ping-pong: at most the one message that crossed the server's close frame is unanswered, and
+                // the client knows it (it got Close instead of the echo) and sends it again after reconnecting.
+                Assert.InRange(s.Sent - s.Echoed, 0, 1);
             });
         }
         finally
@@ -189,8 +197,10 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
             .WithUrl(new Uri(app.BaseAddress, "/hub"), o => o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets)
             .WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200)])
             .Build();
-        hub.Reconnecting += _ =>
+        Exception? reconnectingBecause = null;
+        hub.Reconnecting += error =>
         {
+            reconnectingBecause = error;
             reconnecting.TrySetResult(clock.Elapsed);
             return Task.CompletedTask;
         };
@@ -217,8 +227,38 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         Measurements.Record(output.WriteLine, "(signalr) SIGTERM -> client reconnecting (delay 2 s)", reconnectingAt.TotalMilliseconds);
+        output.WriteLine($"reconnecting because: {reconnectingBecause?.GetType().Name ?? "the server closed the connection"} {reconnectingBecause?.Message}");
         Assert.True(invocations > 5, $"only {invocations} invocations answered during the delay");
         Assert.True(reconnectingAt >= delay - TimeSpan.FromMilliseconds(100), $"the hub connection dropped {reconnectingAt} after SIGTERM, inside the delay");
+
+        // A full close handshake (1001), not a connection dropped without one, which the client reports as a WebSocketException.
+        Assert.IsNotType<WebSocketException>(reconnectingBecause);
+    }
+
+    /// <summary>
+    /// A client that reconnects the moment it is closed, as many do: each connection it gets during the drain is
+    /// closed again at once, until the listener is gone. Bounded, so a server that kept accepting fails the test.
+    /// </summary>
+    private static async Task<int> ReconnectUntilRefusedAsync(Uri address)
+    {
+        for (var accepted = 0; accepted < 50; accepted++)
+        {
+            using var socket = new ClientWebSocket();
+            try
+            {
+                await socket.ConnectAsync(address, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+                return accepted;
+            }
+
+            var result = await socket.ReceiveAsync(new byte[64], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, result.CloseStatus);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+
+        throw new InvalidOperationException("the server kept accepting WebSockets during the drain");
     }
 
     private static Uri WebSocketAddress(SampleProcess app, string path) =>
@@ -246,6 +286,8 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
         public TimeSpan ClosedAt { get; private set; }
 
         public WebSocketCloseStatus? CloseStatus { get; private set; }
+
+        public int Reconnects { get; set; }
 
         public Exception? Failure { get; private set; }
 
@@ -303,8 +345,6 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
                 ClosedAt = clock.Elapsed;
                 CloseStatus = result.CloseStatus;
 
-                // The echo of a message sent just before the close frame crossed it is not owed: the server sent Close first.
-                _sent = Math.Min(_sent, _echoes.Count);
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                 return false;
             }

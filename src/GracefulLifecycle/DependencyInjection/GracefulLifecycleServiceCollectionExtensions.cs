@@ -90,7 +90,9 @@ public static class GracefulLifecycleServiceCollectionExtensions
     /// </summary>
     private static void ReplaceConsoleLifetime(IServiceCollection services)
     {
-        if (!SignalListener.IsSupported)
+        // On Windows the console lifetime blocks its SIGTERM handler until the host has stopped, because Windows ends
+        // the process (console close, logoff, shutdown, docker stop) as soon as the handler returns: it stays there.
+        if (!SignalListener.IsSupported || OperatingSystem.IsWindows())
         {
             return;
         }

@@ -22,9 +22,10 @@ internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordin
 
         requests.Enter();
         var registration = requests.AbortToken.UnsafeRegister(AbortRequest, context);
-        var webSocket = WebSocketUpgrades.Track(context, webSockets);
+        WebSocketUpgrades.Tracking? webSocket = null;
         try
         {
+            webSocket = WebSocketUpgrades.Track(context, webSockets);
             await next(context).ConfigureAwait(false);
         }
         finally

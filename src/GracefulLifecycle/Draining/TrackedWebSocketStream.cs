@@ -17,6 +17,7 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
     private static readonly byte[] GoingAway = CloseFrame(1001, "Server shutting down");
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _gate = new();
     private readonly byte[] _header = new byte[14];
     private int _headerLength;
     private long _payloadLeft;
@@ -26,6 +27,9 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
 
     /// <summary>Gets a value indicating whether a close frame has been sent, by the application or by the library.</summary>
     public bool CloseSent => Volatile.Read(ref _closeSent);
+
+    /// <summary>Gets a value indicating whether the library sent the close frame (not the application).</summary>
+    public bool ClosedByServer => Volatile.Read(ref _closeByServer);
 
     public override bool CanRead => inner.CanRead;
 
@@ -48,7 +52,7 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
     /// <returns><see langword="true"/> if this call started the close.</returns>
     public bool RequestClose()
     {
-        lock (_header)
+        lock (_gate)
         {
             if (_closeSent || _closePending)
             {
@@ -197,7 +201,7 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
     /// <summary>Claims the pending close if the stream is at a frame boundary: from then on the application's frames are dropped.</summary>
     private bool TakePendingClose()
     {
-        lock (_header)
+        lock (_gate)
         {
             if (!_closePending || _closeSent || _headerLength > 0 || _payloadLeft > 0)
             {
@@ -216,7 +220,7 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
     /// <summary>Follows the frames in an outgoing buffer; returns whether the buffer may still be sent.</summary>
     private bool Track(ReadOnlySpan<byte> buffer)
     {
-        lock (_header)
+        lock (_gate)
         {
             var send = !_closeByServer;
             while (!buffer.IsEmpty)

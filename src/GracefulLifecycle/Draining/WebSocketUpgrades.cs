@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.SignalR;
 
 namespace GracefulLifecycle.Draining;
 
@@ -20,7 +21,7 @@ internal static class WebSocketUpgrades
             if (features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade &&
                 context.Request.Headers.Upgrade.ToString().Equals("websocket", StringComparison.OrdinalIgnoreCase))
             {
-                var tracking = new Tracking(tracker);
+                var tracking = new Tracking(tracker, context);
                 features.Set<IHttpUpgradeFeature>(new UpgradeFeature(upgrade, tracking));
                 return tracking;
             }
@@ -32,7 +33,7 @@ internal static class WebSocketUpgrades
         if (features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect &&
             string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase))
         {
-            var tracking = new Tracking(tracker);
+            var tracking = new Tracking(tracker, context);
             features.Set<IHttpExtendedConnectFeature>(new ExtendedConnectFeature(connect, tracking));
             return tracking;
         }
@@ -41,7 +42,7 @@ internal static class WebSocketUpgrades
     }
 
     /// <summary>One request's WebSocket, once accepted: tracked until the request ends.</summary>
-    internal sealed class Tracking(WebSocketTracker tracker) : IDisposable
+    internal sealed class Tracking(WebSocketTracker tracker, HttpContext context) : IDisposable
     {
         private TrackedWebSocketStream? _stream;
 
@@ -49,7 +50,10 @@ internal static class WebSocketUpgrades
         {
             var wrapped = new TrackedWebSocketStream(stream);
             _stream = wrapped;
-            tracker.Add(wrapped);
+
+            // The endpoint is known by the time the upgrade happens: a SignalR hub's gets closed before SignalR's own stop.
+            var isHub = context.GetEndpoint()?.Metadata.GetMetadata<HubMetadata>() is not null;
+            tracker.Add(wrapped, context, isHub);
             return wrapped;
         }
 

@@ -34,6 +34,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly GracefulLifecycleOptions _options;
     private readonly ILogger _logger;
     private readonly ProcessExitCode _exitCode;
+    private readonly HostOptions _hostOptions;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _leaving = new();
     private readonly CancellationTokenSource _skipDelay = new();
@@ -45,6 +46,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private Task? _leave;
     private ITimer? _drainTimer;
     private ITimer? _webSocketTimer;
+    private ITimer? _webSocketAbortTimer;
+    private int _deadlinePassed;
     private long _drainStarted;
     private long _aborted;
     private int _signals;
@@ -61,7 +64,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<LifecycleCoordinator> logger,
-        ProcessExitCode exitCode)
+        ProcessExitCode exitCode,
+        IOptions<HostOptions> hostOptions)
     {
         _time = time;
         _hostLifetime = hostLifetime;
@@ -75,6 +79,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _options = options.Value;
         _logger = logger;
         _exitCode = exitCode;
+        _hostOptions = hostOptions.Value;
         _phaseStarted = time.GetTimestamp();
     }
 
@@ -89,6 +94,14 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     public CancellationToken Draining => _draining.Token;
 
     internal ILogger Logger => _logger;
+
+    /// <summary>
+    /// Gets how long, past the drain deadline, work whose <see cref="TrackedWork.Aborted"/> token has just fired may
+    /// take to save what it can: half of <see cref="GracefulLifecycleOptions.ShutdownMargin"/>, the rest being the host's.
+    /// </summary>
+    internal TimeSpan AbortGrace => _options.ShutdownMargin / 2;
+
+    internal TimeProvider Time => _time;
 
     /// <summary>Gets a token that fires at the drain deadline, when what is still running is aborted.</summary>
     internal CancellationToken DrainDeadline => _drainDeadline.Token;
@@ -222,12 +235,34 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         // Leaving is bounded by the deregistration timeout and the delay; this bound only guards against a fault in
         // it, so that a signal always ends in a stop within the budget.
         var bound = _plan.DeregistrationTimeout + _plan.ShutdownDelay + _options.ShutdownMargin;
-        _ = Task.WhenAny(leave, Task.Delay(bound, _time)).ContinueWith(
-            static (_, state) => ((IHostApplicationLifetime)state!).StopApplication(),
-            _hostLifetime,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        _ = StopHostAfterAsync(Task.WhenAny(leave, Task.Delay(bound, _time)));
+    }
+
+    private async Task StopHostAfterAsync(Task leave)
+    {
+        await leave.ConfigureAwait(false);
+
+        // The drain starts here, before ApplicationStopping fires (StopApplication fires it at once).
+        try
+        {
+            await BeginDrainAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            StopHost();
+        }
+    }
+
+    private void StopHost()
+    {
+        // The host's timeout is counted from the start of its stop sequence, which now begins after the delay: what
+        // is left of the budget is the drain and the margin. A larger value the application set stays.
+        if (_hostOptions.ShutdownTimeout == _plan.Total)
+        {
+            _hostOptions.ShutdownTimeout = _options.DrainTimeout + _options.ShutdownMargin;
+        }
+
+        _hostLifetime.StopApplication();
     }
 
     /// <summary>A background service failed: like the host does for a <c>BackgroundService</c>, stop, but gracefully.</summary>
@@ -250,6 +285,17 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             // The host ran out of time; drain with what is left rather than not at all.
         }
 
+        await BeginDrainAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the drain, once: the drain deadline and the WebSocket close are armed, the Draining token fires, and the
+    /// SignalR hub connections are closed and given a moment to answer. SignalR drops its connections without a close
+    /// handshake when <c>ApplicationStopping</c> fires, so this runs before it: before <c>StopApplication()</c> after a
+    /// signal, and in the host's <c>StoppingAsync</c> when the host is stopped directly.
+    /// </summary>
+    private async Task BeginDrainAsync(CancellationToken cancellationToken)
+    {
         if (!Advance(LifecyclePhase.Draining))
         {
             return;
@@ -265,6 +311,19 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
         // Stream handlers and WebSocket loops end at their next message boundary; a slow callback must not hold the stop.
         Fire(_draining, Log.DrainingCallbackFailed);
+
+        var hubs = _webSockets.CloseHubConnectionsAsync();
+        if (!hubs.IsCompleted)
+        {
+            try
+            {
+                await hubs.WaitAsync(WebSocketTracker.CloseHandshakeTimeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                // SignalR's own stop ends the rest.
+            }
+        }
     }
 
     /// <summary>
@@ -274,14 +333,35 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     internal async Task WaitForWorkAsync(CancellationToken cancellationToken)
     {
         var idle = _work.WhenIdleAsync();
-        if (!idle.IsCompleted)
+        if (idle.IsCompleted)
+        {
+            return;
+        }
+
+        try
         {
             var deadline = Task.Delay(Timeout.Infinite, _drainDeadline.Token);
             await Task.WhenAny(idle, deadline).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (idle.IsCompleted && _drainStarted != 0)
+            if (idle.IsCompleted)
             {
-                Log.WorkDrained(_logger, (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds);
+                if (_drainStarted != 0)
+                {
+                    Log.WorkDrained(_logger, (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds);
+                }
+
+                return;
             }
+
+            // Abandoned work has just been told (Aborted); give it a moment to save before the host disposes services.
+            await idle.WaitAsync(AbortGrace, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Abandoned work that did not stop in time: it was reported at the deadline.
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host gave up first; its stop goes on.
         }
     }
 
@@ -290,6 +370,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     {
         _drainTimer?.Dispose();
         _webSocketTimer?.Dispose();
+        _webSocketAbortTimer?.Dispose();
         var drained = _drainStarted == 0 ? 0 : (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds;
         if (Advance(LifecyclePhase.Stopped))
         {
@@ -302,6 +383,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     {
         _drainTimer?.Dispose();
         _webSocketTimer?.Dispose();
+        _webSocketAbortTimer?.Dispose();
     }
 
     private Task StartLeaving(string trigger)
@@ -371,10 +453,18 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
+    /// <summary>The end of the drain (or a second signal during it): abort what is left, once.</summary>
     private void OnDrainDeadline()
     {
-        _work.AbandonAll();
+        if (Interlocked.Exchange(ref _deadlinePassed, 1) != 0)
+        {
+            return;
+        }
+
         AbortRequestsInFlight();
+
+        // Work is told without waiting for its callbacks: a slow one must not hold the rest of the deadline.
+        _work.AbandonAll();
         _drainDeadline.Cancel();
     }
 
@@ -385,6 +475,11 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         {
             Log.WebSocketsClosing(_logger, closed, _options.WebSocketCloseDelay);
             _metrics.WebSocketsClosed(closed);
+            _webSocketAbortTimer = _time.CreateTimer(
+                static state => ((LifecycleCoordinator)state!)._webSockets.AbortUnanswered(),
+                this,
+                WebSocketTracker.CloseHandshakeTimeout,
+                Timeout.InfiniteTimeSpan);
         }
     }
 

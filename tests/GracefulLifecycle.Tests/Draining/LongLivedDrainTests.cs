@@ -62,7 +62,12 @@ public sealed class LongLivedDrainTests
 
         host.Time.Advance(TimeSpan.FromMilliseconds(600));
         Assert.True(work.Aborted.IsCancellationRequested);
-        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Half the shutdown margin (1 s) to save what it can; this work ignores its token, so the host goes on after it.
+        var deadline = host.Time.GetUtcNow();
+        Assert.False(stop.IsCompleted);
+        await host.Time.AdvanceUntilAsync(() => stop.IsCompleted, "the host stops", TimeSpan.FromMilliseconds(100));
+        Assert.InRange(host.Time.GetUtcNow() - deadline, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5));
 
         Assert.Contains(host.Logs.Lines, m => m.Contains("Work invoice-42 still running after", StringComparison.Ordinal));
         Assert.Equal(1, abandoned.Total);
@@ -127,6 +132,7 @@ public sealed class LongLivedDrainTests
     public async Task WebSocket_TheAppClosesOnDraining_GetsNoSecondCloseFrame()
     {
         var handler = new TaskCompletionSource<WebSocketCloseStatus?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var host = await LifecycleTestHost.StartAsync(settings: Settings, map: app =>
         {
             app.UseWebSockets();
@@ -136,6 +142,9 @@ public sealed class LongLivedDrainTests
                 await Task.Delay(Timeout.Infinite, context.GetDrainingToken()).ContinueWith(_ => { }, TaskScheduler.Default);
                 await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
                 handler.SetResult(ws.CloseStatus);
+
+                // Still tracked when the library's close delay passes: it must see the app's close and send none.
+                await release.Task;
             });
         });
         await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
@@ -150,9 +159,60 @@ public sealed class LongLivedDrainTests
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, await handler.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         host.Time.Advance(CloseDelay);
+        release.SetResult();
         await stop.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("Closing", StringComparison.Ordinal) && m.Contains("WebSockets", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WebSocket_AHandlerThatOnlySends_IsClosedWith1001_ThenAbortedAfterTheHandshakeTimeout_NotAtTheDeadline()
+    {
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, map: app =>
+        {
+            app.UseWebSockets();
+            app.Map("/ticker", async context =>
+            {
+                using var ws = await context.WebSockets.AcceptWebSocketAsync();
+                try
+                {
+                    // Never reads: it cannot see the client's answer to a close frame.
+                    while (true)
+                    {
+                        await ws.SendAsync("tick"u8.ToArray(), WebSocketMessageType.Text, true, context.RequestAborted);
+                        await Task.Delay(10, context.RequestAborted);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+                {
+                    // Aborted.
+                }
+            });
+        });
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(new Uri(host.BaseAddress, "/ticker")) { Scheme = "ws" }.Uri, CancellationToken.None);
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        host.Time.Advance(CloseDelay);
+        var buffer = new byte[64];
+        WebSocketReceiveResult received;
+        do
+        {
+            received = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        while (received.MessageType != WebSocketMessageType.Close);
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, received.CloseStatus);
+
+        // A client that neither answers nor hangs up (most answer and close the connection, which ends such a
+        // handler at once): only the handshake timeout ends this one, long before the drain deadline.
+        host.Time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.False(stop.IsCompleted);
+        host.Time.Advance(TimeSpan.FromSeconds(0.1));
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("aborting", StringComparison.Ordinal));
     }
 
     private static async Task<string> EchoAsync(ClientWebSocket socket, string text)

@@ -67,6 +67,33 @@ public sealed class TrackedWebSocketStreamTests
         Assert.Equal(300, frames[0].Payload.Length);
     }
 
+    [Fact]
+    public async Task RequestClose_WhileTheAppSendsLargeAndSmallFrames_LeavesEveryFrameWholeAndTheCloseLast()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var wire = new MemoryStream();
+            var stream = new TrackedWebSocketStream(wire);
+            using var server = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+            var sizes = new[] { 10, 300, 70_000 };
+            var sender = Task.Run(async () =>
+            {
+                for (var i = 0; i < 30 && server.State == WebSocketState.Open; i++)
+                {
+                    await server.SendAsync(new byte[sizes[i % sizes.Length]], WebSocketMessageType.Binary, true, CancellationToken.None);
+                }
+            });
+
+            Assert.True(stream.RequestClose());
+            await sender;
+            await WaitForAsync(() => stream.CloseSent);
+
+            var frames = ReadFrames(wire.ToArray());
+            Assert.Equal(0x8, frames[^1].Opcode);
+            Assert.All(frames[..^1], f => Assert.Contains(f.Payload.Length, sizes));
+        }
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -90,6 +117,11 @@ public sealed class TrackedWebSocketStreamTests
             {
                 length = (bytes[i] << 8) | bytes[i + 1];
                 i += 2;
+            }
+            else if (length == 127)
+            {
+                length = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(i));
+                i += 8;
             }
 
             frames.Add((opcode, bytes[i..(i + (int)length)]));
