@@ -97,6 +97,28 @@ public sealed class LongLivedDrainTests
     }
 
     [Fact]
+    public async Task PeriodicWorker_RunsEveryPeriod_FinishesTheRunInProgressAtLeaving_ThenRunsNoMore()
+    {
+        var job = new SteppedJobProbe();
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, services: s => s.AddHostedService(sp =>
+            new SteppedJob(sp.GetRequiredService<IGracefulLifecycle>(), sp.GetRequiredService<TimeProvider>(), job)));
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+        await host.AdvanceUntilAsync(() => job.Runs == 1 && job.Steps == 3, "the first run", TimeSpan.FromSeconds(1));
+        await host.AdvanceUntilAsync(() => job.Runs == 2, "the second run, a period later", TimeSpan.FromSeconds(5));
+        await job.InStep.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Leaving in the middle of a step: the step finishes, the job saves and returns, the drain waits for it.
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+        Assert.False(stop.IsCompleted);
+        job.ReleaseStep();
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, job.Runs);
+        Assert.Equal(1, job.SavedAtStep);
+    }
+
+    [Fact]
     public async Task WebSocket_TheAppLeavesOpen_IsClosedWith1001AfterTheCloseDelay_WithAFullHandshake()
     {
         var handler = new TaskCompletionSource<WebSocketCloseStatus?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -275,6 +297,51 @@ public sealed class LongLivedDrainTests
             probe.Started.SetResult();
             await probe.Release.Task.WaitAsync(aborted);
             probe.Completed++;
+        }
+    }
+
+    private sealed class SteppedJobProbe
+    {
+        private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _inStep = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Runs;
+        public int Steps;
+        public int SavedAtStep = -1;
+
+        public Task InStep => _inStep.Task;
+
+        public Task WaitForReleaseAsync(CancellationToken aborted)
+        {
+            _inStep.TrySetResult();
+            return _release.Task.WaitAsync(aborted);
+        }
+
+        public void ReleaseStep() => _release.TrySetResult();
+    }
+
+    /// <summary>A job of three steps a minute; its second run blocks in its first step until released.</summary>
+    private sealed class SteppedJob(IGracefulLifecycle lifecycle, TimeProvider time, SteppedJobProbe probe)
+        : PeriodicWorker(lifecycle, TimeSpan.FromMinutes(1), time)
+    {
+        protected override async Task RunOnceAsync(CancellationToken leaving, CancellationToken aborted)
+        {
+            var run = Interlocked.Increment(ref probe.Runs);
+            for (var step = 0; step < 3; step++)
+            {
+                if (leaving.IsCancellationRequested)
+                {
+                    probe.SavedAtStep = step;
+                    return;
+                }
+
+                if (run == 2)
+                {
+                    await probe.WaitForReleaseAsync(aborted);
+                }
+
+                Interlocked.Increment(ref probe.Steps);
+            }
         }
     }
 
