@@ -9,11 +9,74 @@ namespace GracefulLifecycle.Drill;
 /// <summary>
 /// A Kubernetes-like rolling update on one machine: maxSurge 1, maxUnavailable 0. For each old replica a new one is
 /// started and waited for (readiness 200), then the old one is terminated like the kubelet does (optional preStop,
-/// SIGTERM, SIGKILL after the grace period) while wrk keeps loading the service through the whole rollout.
+/// SIGTERM, SIGKILL after the grace period) while a load keeps the service busy through the whole rollout: wrk for
+/// short HTTP requests, or WebSocket or SignalR clients for long-lived connections.
 /// </summary>
 internal static class DrillRunner
 {
+    /// <summary>Runs the drill with the settings' load and prints its result line.</summary>
+    /// <returns>A <see cref="DrillResult"/>, <see cref="WebSocketDrillResult"/> or <see cref="SignalRDrillResult"/>.</returns>
+    public static async Task<object> RunAnyAsync(DrillSettings settings, TextWriter log) => settings.Load switch
+    {
+        DrillLoad.WebSocket => await RunWebSocketAsync(settings, log),
+        DrillLoad.SignalR => await RunSignalRAsync(settings, log),
+        _ => await RunAsync(settings, log),
+    };
+
+    /// <summary>Rolls the service under wrk load: every non-2xx answer and every socket error is a failure.</summary>
     public static async Task<DrillResult> RunAsync(DrillSettings settings, TextWriter log)
+    {
+        var load = new HttpLoad(settings);
+        var rollout = await RollOutAsync(settings, load, log);
+        var counts = load.Counts;
+        var result = new DrillResult(
+            settings, counts.Requests, counts.Non2xx, counts.Connect, counts.Read, counts.Write, counts.Timeout, rollout.Duration, counts.Timeline)
+        {
+            Killed = rollout.Killed,
+        };
+        log.WriteLine(result.ToString());
+        if (settings.Timeline)
+        {
+            foreach (var line in result.Timeline)
+            {
+                log.WriteLine($"    {line}");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Rolls the service while WebSocket echo clients keep sending numbered messages through it.</summary>
+    public static async Task<WebSocketDrillResult> RunWebSocketAsync(DrillSettings settings, TextWriter log)
+    {
+        var load = new WebSocketLoad(settings.Clients);
+        var rollout = await RollOutAsync(settings, load, log);
+        var result = new WebSocketDrillResult(settings, load.Counts(), rollout);
+        log.WriteLine(result.ToString());
+        return result;
+    }
+
+    /// <summary>Rolls the service while SignalR clients with automatic reconnect keep invoking its hub.</summary>
+    public static async Task<SignalRDrillResult> RunSignalRAsync(DrillSettings settings, TextWriter log)
+    {
+        var load = new SignalRLoad(settings.Clients);
+        var rollout = await RollOutAsync(settings, load, log);
+        var result = new SignalRDrillResult(settings, load.Counts(), rollout);
+        log.WriteLine(result.ToString());
+        foreach (var line in load.Details())
+        {
+            log.WriteLine($"    {line}");
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Starts the replicas and the balancer, waits for a steady service, starts the load, rolls every replica
+    /// <see cref="DrillSettings.Rollouts"/> times, waits for the old ones to leave, keeps the load on a steady service
+    /// a little longer, then stops it.
+    /// </summary>
+    private static async Task<Rollout> RollOutAsync(DrillSettings settings, IDrillLoad load, TextWriter log)
     {
         var directory = AppContext.BaseDirectory;
         var app = Path.Combine(directory, settings.Scenario == DrillScenario.Baseline ? "GracefulLifecycle.Drill.Baseline.dll" : "GracefulLifecycle.Sample.dll");
@@ -27,7 +90,6 @@ internal static class DrillRunner
         EtcdServer? etcd = null;
         ChildProcess? consumer = null;
         Haproxy? haproxy = null;
-        Wrk? wrk = null;
         var replicas = new List<Replica>();
         var everyReplica = new List<Replica>();
         try
@@ -89,12 +151,12 @@ internal static class DrillRunner
 
             // Start the load only once every path to a replica answers, as a Service in steady state does.
             await WaitForSteadyStateAsync(target);
-            wrk = Wrk.Start(target, settings.Threads, settings.Connections);
+            await load.StartAsync(target);
             log.WriteLine($"[{settings.Name}] load running against {target}");
             await Task.Delay(settings.SteadyLoad);
 
             var rollout = Stopwatch.StartNew();
-            var terminations = new List<Task<bool>>();
+            var terminations = new List<Task<Termination>>();
             for (var round = 1; round <= settings.Rollouts; round++)
             {
                 foreach (var old in replicas.ToList())
@@ -111,33 +173,26 @@ internal static class DrillRunner
                 log.WriteLine($"[{settings.Name}] rollout {round} of {settings.Rollouts} placed after {rollout.Elapsed.TotalSeconds:F1} s");
             }
 
-            var exitedByThemselves = await Task.WhenAll(terminations);
+            var left = await Task.WhenAll(terminations);
             var duration = rollout.Elapsed;
-            await Task.Delay(settings.SteadyLoad);
-            var counts = await wrk.StopAsync();
-            var result = new DrillResult(
-                settings, counts.Requests, counts.Non2xx, counts.Connect, counts.Read, counts.Write, counts.Timeout, duration, counts.Timeline)
+            foreach (var termination in left)
             {
-                Killed = exitedByThemselves.Count(exited => !exited),
-            };
-            log.WriteLine(result.ToString());
-            if (settings.Timeline)
-            {
-                foreach (var line in result.Timeline)
+                log.WriteLine($"[{settings.Name}] {termination}");
+                if (termination.OutputTail is { Length: > 0 } tail && (termination.ExitedByItself || Debugging))
                 {
-                    log.WriteLine($"    {line}");
+                    // A replica that left by itself but not with 0 failed on its way out: say why.
+                    log.WriteLine($"    its output ends with:{Environment.NewLine}{tail}");
                 }
             }
 
-            return result;
+            await Task.Delay(settings.SteadyLoad);
+            await load.StopAsync();
+            return new Rollout(duration, left);
         }
         finally
         {
-            if (wrk is not null)
-            {
-                await wrk.DisposeAsync();
-            }
-
+            // The load goes first: its clients must not see the service torn down as part of the rollout.
+            await load.DisposeAsync();
             if (haproxy is not null)
             {
                 await haproxy.DisposeAsync();
@@ -160,13 +215,20 @@ internal static class DrillRunner
         }
     }
 
-    private static async Task<bool> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts)
+    /// <summary>Gets whether <c>DRILL_DEBUG</c> is set: HAProxy, wrk and the old replicas then print what they logged.</summary>
+    private static bool Debugging => Environment.GetEnvironmentVariable("DRILL_DEBUG") is { Length: > 0 };
+
+    private static async Task<Termination> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts)
     {
         var exited = await replica.TerminateAsync(settings.Scenario == DrillScenario.PreStop, settings.GracePeriod);
         freePorts.TryWrite(replica.Port);
-        return exited;
+        var exitCode = replica.HasExited ? replica.ExitCode : (int?)null;
+        return new Termination(replica.Port, exited, replica.SigTermToExit, exitCode)
+        {
+            SignalledAt = replica.SignalledAt,
+            OutputTail = exited && exitCode == 0 && !Debugging ? null : string.Join(Environment.NewLine, replica.Output.Split(Environment.NewLine).TakeLast(40)),
+        };
     }
-
     private static Dictionary<string, string> AppSettings(DrillSettings settings, EtcdServer? etcd)
     {
         var values = new Dictionary<string, string>
@@ -176,6 +238,14 @@ internal static class DrillRunner
             ["GracefulLifecycle__DrainTimeout"] = settings.DrainTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["GracefulLifecycle__TerminationGracePeriod"] = settings.GracePeriod.ToString("c", CultureInfo.InvariantCulture),
         };
+        if (Debugging)
+        {
+            // The lifecycle's own account of each shutdown (phases, drain, WebSockets closed), with times to set
+            // against the clients' counts; printed for every old replica.
+            values["Logging__LogLevel__GracefulLifecycle"] = "Information";
+            values["Logging__Console__TimestampFormat"] = "HH:mm:ss.fff ";
+        }
+
         if (etcd is not null)
         {
             values["GracefulLifecycle__Etcd__Endpoints"] = etcd.ClientUrl.ToString();

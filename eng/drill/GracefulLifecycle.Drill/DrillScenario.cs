@@ -28,3 +28,16 @@ internal enum BalancerMode
     /// <summary><c>mode http</c> with backend connection reuse, like an ingress or Envoy.</summary>
     Http,
 }
+
+/// <summary>What keeps the service busy during the rollout.</summary>
+internal enum DrillLoad
+{
+    /// <summary>wrk: short HTTP requests over kept-alive connections.</summary>
+    Http,
+
+    /// <summary>WebSocket clients on <c>/ws</c>, each sending a numbered text message every 100 ms and expecting its echo.</summary>
+    WebSocket,
+
+    /// <summary>SignalR clients with automatic reconnect on <c>/hub</c>, each invoking <c>Echo</c> every 100 ms.</summary>
+    SignalR,
+}

@@ -3,7 +3,13 @@ namespace GracefulLifecycle.Drill;
 /// <summary>One drill run.</summary>
 internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, int Rollouts)
 {
+    /// <summary>Gets what keeps the service busy: wrk, WebSocket clients or SignalR clients.</summary>
+    public DrillLoad Load { get; init; } = DrillLoad.Http;
+
     public int Replicas { get; init; } = 3;
+
+    /// <summary>Gets how many WebSocket or SignalR clients the long-lived loads run.</summary>
+    public int Clients { get; init; } = 50;
 
     public int Connections { get; init; } = 16;
 
@@ -25,5 +31,7 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
 
     public bool Timeline { get; init; }
 
-    public string Name => (Mode == BalancerMode.None ? Scenario.ToString() : $"{Scenario}/{Mode}").ToLowerInvariant();
+    public string Name => (Load != DrillLoad.Http ? $"{Load}/{Scenario}"
+        : Mode == BalancerMode.None ? Scenario.ToString()
+        : $"{Scenario}/{Mode}").ToLowerInvariant();
 }

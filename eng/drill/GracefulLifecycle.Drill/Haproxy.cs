@@ -109,6 +109,10 @@ internal sealed class Haproxy : IAsyncDisposable
         config.AppendLine("    timeout connect 1s");
         config.AppendLine("    timeout client 30s");
         config.AppendLine("    timeout server 30s");
+
+        // A WebSocket or SignalR connection is a tunnel once established (in tcp mode, from the start): it must stay
+        // up however long it idles, as it does through kube-proxy, and end only when a replica or client ends it.
+        config.AppendLine("    timeout tunnel 1h");
         config.AppendLine("    retries 0");
         config.AppendLine("    no option redispatch");
         config.AppendLine("frontend service");

@@ -1,16 +1,24 @@
 using GracefulLifecycle.Drill;
 
 // Usage:
-//   dotnet run --project eng/drill/GracefulLifecycle.Drill -c Release -- [--scenario baseline|sigterm|prestop|etcd]
-//       [--mode tcp|http] [--rollouts N] [--timeline]
-//   With no --scenario, runs every scenario (baseline, then the library in both modes, then etcd).
+//   dotnet run --project eng/drill/GracefulLifecycle.Drill -c Release -- [--scenario baseline|sigterm|prestop|etcd|websocket|signalr]
+//       [--mode tcp|http] [--rollouts N] [--timeline] [--app baseline|library] [--clients N]
+//   With no --scenario, runs every scenario (baseline, then the library in both modes, then etcd, then the
+//   long-lived connections). websocket and signalr run the baseline app, then the library's sample, in tcp mode;
+//   --app runs only one of them. DRILL_DEBUG=1 prints what HAProxy, wrk and each old replica logged.
 var scenario = Option("--scenario");
 var mode = Option("--mode");
 var rollouts = int.Parse(Option("--rollouts") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
 var timeline = args.Contains("--timeline");
+var app = Option("--app");
+var clients = Option("--clients") is { } c ? int.Parse(c, System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
 
 var runs = new List<DrillSettings>();
-if (scenario is not null)
+if (scenario is "websocket" or "signalr")
+{
+    runs.AddRange(LongLived(Enum.Parse<DrillLoad>(scenario, ignoreCase: true)));
+}
+else if (scenario is not null)
 {
     var s = Enum.Parse<DrillScenario>(scenario, ignoreCase: true);
     var m = s == DrillScenario.Etcd ? BalancerMode.None : Enum.Parse<BalancerMode>(mode ?? "tcp", ignoreCase: true);
@@ -27,12 +35,14 @@ else
     }
 
     runs.Add(new DrillSettings(DrillScenario.Etcd, BalancerMode.None, rollouts) { Timeline = timeline });
+    runs.AddRange(LongLived(DrillLoad.WebSocket));
+    runs.AddRange(LongLived(DrillLoad.SignalR));
 }
 
-var results = new List<DrillResult>();
+var results = new List<object>();
 foreach (var run in runs)
 {
-    results.Add(await DrillRunner.RunAsync(run, Console.Out));
+    results.Add(await DrillRunner.RunAnyAsync(run, Console.Out));
 }
 
 Console.WriteLine();
@@ -40,6 +50,19 @@ Console.WriteLine("Drill summary:");
 foreach (var result in results)
 {
     Console.WriteLine($"  {result}");
+}
+
+// The baseline first, then the library, so one run shows what the library changes. SignalR rolls 2 replicas.
+IEnumerable<DrillSettings> LongLived(DrillLoad load)
+{
+    foreach (var s in new[] { DrillScenario.Baseline, DrillScenario.SigTerm })
+    {
+        if (app is null || (app == "baseline") == (s == DrillScenario.Baseline))
+        {
+            var settings = new DrillSettings(s, BalancerMode.Tcp, rollouts) { Load = load, Replicas = load == DrillLoad.SignalR ? 2 : 3 };
+            yield return clients is { } n ? settings with { Clients = n } : settings;
+        }
+    }
 }
 
 string? Option(string name)

@@ -43,6 +43,12 @@ internal sealed class Replica : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets the time from SIGTERM to exit (to SIGKILL when killed) of the last <see cref="TerminateAsync"/>.</summary>
+    public TimeSpan SigTermToExit { get; private set; }
+
+    /// <summary>Gets when the last <see cref="TerminateAsync"/> sent SIGTERM, as a <see cref="Stopwatch.GetTimestamp"/> value.</summary>
+    public long SignalledAt { get; private set; }
+
     /// <summary>Starts the app on a loopback port.</summary>
     /// <param name="appDll">The app to run with <c>dotnet</c>.</param>
     /// <param name="port">The loopback port it listens on.</param>
@@ -113,12 +119,16 @@ internal sealed class Replica : IAsyncDisposable
         }
 
         _process.Signal(ChildProcess.SIGTERM);
+        SignalledAt = Stopwatch.GetTimestamp();
+        var signalled = Stopwatch.StartNew();
         var left = gracePeriod - clock.Elapsed;
         if (left > TimeSpan.Zero && await _process.WaitForExitAsync(left))
         {
+            SigTermToExit = signalled.Elapsed;
             return true;
         }
 
+        SigTermToExit = signalled.Elapsed;
         _process.Signal(ChildProcess.SIGKILL);
         await _process.WaitForExitAsync(TimeSpan.FromSeconds(10));
         return false;
