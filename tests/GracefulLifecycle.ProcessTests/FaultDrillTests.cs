@@ -74,7 +74,9 @@ public sealed partial class FaultDrillTests(ITestOutputHelper output)
         Assert.Empty(await etcd.RangeAsync(Prefix));
         if (during is { } rss)
         {
-            Measurements.Record(output.WriteLine, "drill: RSS growth during 200 /prestop calls (KiB)", (rss - before) / 1024.0);
+            var growth = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"drill: RSS growth during 200 /prestop calls: {(rss - before) / 1024.0:F0} KiB");
+            output.WriteLine(growth);
+            Measurements.Append(growth);
             Assert.True(rss - before < 100L * 1024 * 1024, $"RSS grew by {(rss - before) / 1024 / 1024} MiB");
         }
     }
