@@ -1,6 +1,5 @@
+using GracefulLifecycle.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Http;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Consul.Tests;
 
@@ -13,33 +12,10 @@ public sealed class ConsulTrustTests
         var services = new ServiceCollection();
         services.AddGracefulLifecycle().AddConsul();
         using var provider = services.BuildServiceProvider();
-        var options = provider.GetRequiredService<IOptionsMonitor<HttpClientFactoryOptions>>().Get(ConsulRegistry.HttpClientName);
-        var builder = new Builder(provider);
-        foreach (var action in options.HttpMessageHandlerBuilderActions)
-        {
-            action(builder);
-        }
+        var (primary, client) = ClientPipeline.Inspect(provider, ConsulRegistry.HttpClientName);
+        using var _ = client;
 
-        using var client = new HttpClient(new HttpClientHandler());
-        foreach (var action in options.HttpClientActions)
-        {
-            action(client);
-        }
-
-        Assert.False(Assert.IsType<SocketsHttpHandler>(builder.PrimaryHandler).AllowAutoRedirect);
+        Assert.False(Assert.IsType<SocketsHttpHandler>(primary).AllowAutoRedirect);
         Assert.Equal(64 * 1024, client.MaxResponseContentBufferSize);
-    }
-
-    private sealed class Builder(IServiceProvider services) : HttpMessageHandlerBuilder
-    {
-        public override string? Name { get; set; }
-
-        public override HttpMessageHandler PrimaryHandler { get; set; } = new HttpClientHandler();
-
-        public override IList<DelegatingHandler> AdditionalHandlers { get; } = [];
-
-        public override IServiceProvider Services => services;
-
-        public override HttpMessageHandler Build() => PrimaryHandler;
     }
 }

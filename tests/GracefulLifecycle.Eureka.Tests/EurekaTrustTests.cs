@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
+using GracefulLifecycle.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Http;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Eureka.Tests;
 
@@ -31,20 +30,10 @@ public sealed class EurekaTrustTests
     public void TheRegisteredHttpClient_DoesNotFollowRedirects_AndCapsWhatItBuffers()
     {
         using var h = new RegistryHarness(o => o.ServiceUrl = "http://127.0.0.1:1/eureka/");
-        var options = h.Services.GetRequiredService<IOptionsMonitor<HttpClientFactoryOptions>>().Get(EurekaRegistry.HttpClientName);
-        var builder = new Builder(h.Services);
-        foreach (var action in options.HttpMessageHandlerBuilderActions)
-        {
-            action(builder);
-        }
+        var (primary, client) = ClientPipeline.Inspect(h.Services, EurekaRegistry.HttpClientName);
+        using var _ = client;
 
-        using var client = new HttpClient(new HttpClientHandler());
-        foreach (var action in options.HttpClientActions)
-        {
-            action(client);
-        }
-
-        Assert.False(Assert.IsType<SocketsHttpHandler>(builder.PrimaryHandler).AllowAutoRedirect);
+        Assert.False(Assert.IsType<SocketsHttpHandler>(primary).AllowAutoRedirect);
         Assert.Equal(64 * 1024, client.MaxResponseContentBufferSize);
     }
 
@@ -74,18 +63,5 @@ public sealed class EurekaTrustTests
                 pending.Push(inner);
             }
         }
-    }
-
-    private sealed class Builder(IServiceProvider services) : HttpMessageHandlerBuilder
-    {
-        public override string? Name { get; set; }
-
-        public override HttpMessageHandler PrimaryHandler { get; set; } = new HttpClientHandler();
-
-        public override IList<DelegatingHandler> AdditionalHandlers { get; } = [];
-
-        public override IServiceProvider Services => services;
-
-        public override HttpMessageHandler Build() => PrimaryHandler;
     }
 }
