@@ -23,7 +23,16 @@ internal sealed class RequestTracker : IDisposable
     public long AbortAll()
     {
         var count = InFlight;
-        _abort.Cancel();
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A timer callback already under way when the host was disposed: nothing is left to abort.
+            return 0;
+        }
+
         return count;
     }
 

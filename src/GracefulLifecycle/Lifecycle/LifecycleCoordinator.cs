@@ -474,7 +474,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// <summary>The end of the drain (or a second signal during it): abort what is left, once.</summary>
     private void OnDrainDeadline()
     {
-        if (Interlocked.Exchange(ref _deadlinePassed, 1) != 0)
+        // A timer's callback can run while the timer is being disposed: after the host has stopped there is nothing
+        // left to abort, and its services may already be disposed.
+        if (Phase == LifecyclePhase.Stopped || Interlocked.Exchange(ref _deadlinePassed, 1) != 0)
         {
             return;
         }
@@ -488,6 +490,11 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
     private void CloseWebSockets()
     {
+        if (Phase == LifecyclePhase.Stopped)
+        {
+            return;
+        }
+
         var closed = _webSockets.CloseAll();
         if (closed > 0)
         {
