@@ -65,22 +65,8 @@ public abstract class GracefulBackgroundService : IHostedService, IDisposable
             return;
         }
 
-        try
-        {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(coordinator.DrainDeadline, cancellationToken);
-            try
-            {
-                await executing.WaitAsync(stop.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (OperationCanceledException) when (coordinator.DrainDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                // The deadline: the item's Aborted token has fired. Give it a moment to save before the host moves on.
-            }
-
-            await executing.WaitAsync(coordinator.AbortGrace, coordinator.Time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        // Until the drain deadline, when the item's Aborted token fires, then a moment for it to save.
+        if (!await coordinator.WaitWithinDrainAsync(executing, cancellationToken).ConfigureAwait(false))
         {
             Log.WorkerAbandoned(coordinator.Logger, GetType().Name);
         }

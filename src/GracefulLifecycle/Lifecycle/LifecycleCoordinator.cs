@@ -99,12 +99,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// Gets how long, past the drain deadline, work whose <see cref="TrackedWork.Aborted"/> token has just fired may
     /// take to save what it can: half of <see cref="GracefulLifecycleOptions.ShutdownMargin"/>, the rest being the host's.
     /// </summary>
-    internal TimeSpan AbortGrace => _options.ShutdownMargin / 2;
-
-    internal TimeProvider Time => _time;
-
-    /// <summary>Gets a token that fires at the drain deadline, when what is still running is aborted.</summary>
-    internal CancellationToken DrainDeadline => _drainDeadline.Token;
+    private TimeSpan AbortGrace => _options.ShutdownMargin / 2;
 
     public TrackedWork BeginWork(string name) => _work.Begin(name);
 
@@ -348,39 +343,46 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             return;
         }
 
+        // Work abandoned at the deadline was reported there; the host goes on after the grace either way.
+        if (await WaitWithinDrainAsync(idle, cancellationToken).ConfigureAwait(false) &&
+            !_drainDeadline.IsCancellationRequested && _drainStarted != 0)
+        {
+            Log.WorkDrained(_logger, (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="task"/> until the drain deadline, then (its work just told through
+    /// <see cref="TrackedWork.Aborted"/>) up to <see cref="AbortGrace"/> more, so it can save before the host disposes
+    /// services; the host's own token ends the wait at any time.
+    /// </summary>
+    /// <returns><see langword="true"/> if the task ended within that time.</returns>
+    internal async Task<bool> WaitWithinDrainAsync(Task task, CancellationToken cancellationToken)
+    {
         try
         {
-            var deadline = Task.Delay(Timeout.Infinite, _drainDeadline.Token);
-            await Task.WhenAny(idle, deadline).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (idle.IsCompleted)
+            await Task.WhenAny(task, Task.Delay(Timeout.Infinite, _drainDeadline.Token)).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!task.IsCompleted)
             {
-                if (_drainStarted != 0)
-                {
-                    Log.WorkDrained(_logger, (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds);
-                }
-
-                return;
+                await task.WaitAsync(AbortGrace, _time, cancellationToken).ConfigureAwait(false);
             }
 
-            // Abandoned work has just been told (Aborted); give it a moment to save before the host disposes services.
-            await idle.WaitAsync(AbortGrace, _time, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (TimeoutException)
         {
-            // Abandoned work that did not stop in time: it was reported at the deadline.
+            return false;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The host gave up first; its stop goes on.
+            return false;
         }
     }
 
     /// <summary>The host has stopped every service: the drain is over.</summary>
     internal void OnHostStopped()
     {
-        _drainTimer?.Dispose();
-        _webSocketTimer?.Dispose();
-        _webSocketAbortTimer?.Dispose();
+        DisposeTimers();
         var drained = _drainStarted == 0 ? 0 : (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds;
         if (Advance(LifecyclePhase.Stopped))
         {
@@ -389,7 +391,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     }
 
     // The token sources have no timers and are not disposed, so Leaving stays usable after the host is gone.
-    public void Dispose()
+    public void Dispose() => DisposeTimers();
+
+    private void DisposeTimers()
     {
         _drainTimer?.Dispose();
         _webSocketTimer?.Dispose();
@@ -422,15 +426,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
         _ = ServeDelayAsync(delay, done);
         Fire(_leaving, Log.LeavingCallbackFailed);
-        if (publishHere)
-        {
-            PublishPending();
-        }
-        else
-        {
-            PublishLater();
-        }
-
+        Publish(publishHere);
         return done.Task;
     }
 
@@ -527,20 +523,25 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             advanced = AdvanceLocked(to);
         }
 
-        if (publishHere)
+        Publish(publishHere);
+        return advanced;
+    }
+
+    /// <summary>
+    /// Publishes the pending changes on this thread, or on the thread pool (in order all the same: every publisher
+    /// drains the one queue under the publish lock) where a slow handler must not hold the caller.
+    /// </summary>
+    private void Publish(bool here)
+    {
+        if (here)
         {
             PublishPending();
         }
         else
         {
-            PublishLater();
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.PublishPending(), this, preferLocal: false);
         }
-
-        return advanced;
     }
-
-    /// <summary>Publishes on the thread pool, in order all the same: every publisher drains the one queue under the publish lock.</summary>
-    private void PublishLater() => ThreadPool.UnsafeQueueUserWorkItem(static s => s.PublishPending(), this, preferLocal: false);
 
     private bool AdvanceLocked(LifecyclePhase to)
     {

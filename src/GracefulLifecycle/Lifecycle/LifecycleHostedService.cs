@@ -42,8 +42,7 @@ internal sealed class LifecycleHostedService(
             Log.PreStopPortOnly(logger, port);
         }
 
-        if (services.GetService<IHostLifetime>() is { } lifetime && lifetime is not LifecycleHostLifetime &&
-            lifetime.GetType().Name == "ConsoleLifetime")
+        if (services.GetService<IHostLifetime>() is Microsoft.Extensions.Hosting.Internal.ConsoleLifetime lifetime)
         {
             Log.ForeignHostLifetime(logger, lifetime.GetType().FullName!);
         }
