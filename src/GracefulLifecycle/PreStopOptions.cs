@@ -31,4 +31,11 @@ public sealed class PreStopOptions
     /// in addition to loopback. A kubelet's <c>httpGet</c> hook comes from the node, not from loopback.
     /// </summary>
     public IList<string> AllowedNetworks { get; } = new List<string>();
+
+    /// <summary>
+    /// Gets or sets what the instance does when no stop follows an accepted preStop call within the termination grace
+    /// period less the drain timeout and the shutdown margin (configuration: <c>Stop</c> or <c>Rejoin</c>).
+    /// </summary>
+    /// <value>The default value is <see cref="PreStopFollowUpAction.Stop"/>.</value>
+    public PreStopFollowUpAction WhenNoStopFollows { get; set; } = PreStopFollowUpAction.Stop;
 }
