@@ -84,6 +84,14 @@ public sealed class GracefulLifecycleOptions
     /// <value>The default value is <c>ready</c>.</value>
     public string ReadinessTag { get; set; } = "ready";
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the library handles SIGTERM, SIGINT and SIGQUIT itself (leave, serve
+    /// the delay, drain, stop). Turn it off only in test hosts, where a signal is meant for the test runner
+    /// (<c>GracefulLifecycle.Testing</c> does): with it off, nothing in the library reacts to a signal.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool HandleSignals { get; set; } = true;
+
     /// <summary>Gets who may call the preStop endpoint.</summary>
     public PreStopOptions PreStop { get; } = new();
 

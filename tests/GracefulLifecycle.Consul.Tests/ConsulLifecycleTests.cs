@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Consul;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Consul;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

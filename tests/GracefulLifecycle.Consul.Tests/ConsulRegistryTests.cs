@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Consul;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Consul;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Consul.Tests;

@@ -1,4 +1,4 @@
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Consul.Tests;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Consul;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Consul;
 using Xunit.Abstractions;
 
 namespace GracefulLifecycle.Consul.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using GracefulLifecycle.Testing.Consul;
+using GracefulLifecycle.TestSupport.Consul;
 
 namespace GracefulLifecycle.Consul.Tests;
 

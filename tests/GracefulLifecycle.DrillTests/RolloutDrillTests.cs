@@ -1,5 +1,5 @@
 using GracefulLifecycle.Drill;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.DrillTests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 

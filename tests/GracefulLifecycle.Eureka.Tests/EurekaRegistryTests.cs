@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Eureka;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Eureka;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests;

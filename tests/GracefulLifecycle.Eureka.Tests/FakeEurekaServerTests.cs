@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Eureka;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Eureka;
 
 namespace GracefulLifecycle.Eureka.Tests;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.ProcessTests;
 
@@ -187,7 +187,7 @@ public sealed partial class FaultDrillTests(ITestOutputHelper output)
     [Fact]
     public async Task ASlowRegistry_EveryCallAnsweredAfterASecond_RegistersAndDeregistersWithinTheBudget()
     {
-        await using var eureka = await GracefulLifecycle.Testing.Eureka.FakeEurekaServer.StartAsync(TimeProvider.System, TimeSpan.FromSeconds(1));
+        await using var eureka = await GracefulLifecycle.TestSupport.Eureka.FakeEurekaServer.StartAsync(TimeProvider.System, TimeSpan.FromSeconds(1));
         eureka.OnCall = _ => Task.Delay(TimeSpan.FromSeconds(1));
         await using var app = await SampleProcess.StartAsync(
             output,

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace GracefulLifecycle.ProcessTests;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Consul;
-using GracefulLifecycle.Testing.Eureka;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Consul;
+using GracefulLifecycle.TestSupport.Eureka;
 
 namespace GracefulLifecycle.ProcessTests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.ProcessTests;
 

@@ -136,6 +136,9 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Warning, "No stop followed the preStop call within {Wait}: stopping the application (drain, exit 0) rather than staying out of rotation with liveness passing", EventName = "NoStopAfterPreStop")]
     public static partial void NoStopAfterPreStop(ILogger logger, TimeSpan wait);
 
+    [LoggerMessage(69, LogLevel.Information, "POSIX signals are not handled: GracefulLifecycle:HandleSignals is false (a test host)", EventName = "SignalsNotHandled")]
+    public static partial void SignalsNotHandled(ILogger logger);
+
     [LoggerMessage(64, LogLevel.Warning, "No stop followed the preStop call within {Wait}: rejoining (PreStop:WhenNoStopFollows is Rejoin)", EventName = "NoStopAfterPreStopRejoining")]
     public static partial void NoStopAfterPreStopRejoining(ILogger logger, TimeSpan wait);
 

@@ -47,6 +47,12 @@ internal sealed class LifecycleHostedService(
             Log.ForeignHostLifetime(logger, lifetime.GetType().FullName!);
         }
 
+        if (!o.HandleSignals)
+        {
+            Log.SignalsNotHandled(logger);
+            return Task.CompletedTask;
+        }
+
         var signals = SignalListener.TryListen(lifecycle);
         Interlocked.Exchange(ref _signals, signals)?.Dispose();
         if (signals is null)

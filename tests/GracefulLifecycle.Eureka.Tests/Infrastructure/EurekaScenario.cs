@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Eureka;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Eureka;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests.Infrastructure;

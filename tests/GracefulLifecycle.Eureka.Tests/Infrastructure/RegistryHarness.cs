@@ -1,4 +1,4 @@
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
-using GracefulLifecycle.Testing;
-using GracefulLifecycle.Testing.Eureka;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.TestSupport.Eureka;
 using Xunit.Abstractions;
 
 namespace GracefulLifecycle.Eureka.Tests.Lifecycle;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.Eureka.Tests.Lifecycle;
 

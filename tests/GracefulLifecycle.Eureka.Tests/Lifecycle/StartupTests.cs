@@ -1,5 +1,5 @@
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests.Lifecycle;

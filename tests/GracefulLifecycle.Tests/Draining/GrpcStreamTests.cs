@@ -1,7 +1,7 @@
 using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

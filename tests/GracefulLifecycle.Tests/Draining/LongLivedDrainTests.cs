@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Text;
 using GracefulLifecycle.Diagnostics;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

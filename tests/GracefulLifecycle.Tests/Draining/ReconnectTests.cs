@@ -1,5 +1,5 @@
 using System.Net;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,5 +1,5 @@
 using System.Net;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 
 namespace GracefulLifecycle.Tests.Endpoints;

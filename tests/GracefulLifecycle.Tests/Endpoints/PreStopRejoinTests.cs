@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 using GracefulLifecycle.Tests.Registration;
 using Microsoft.Extensions.DependencyInjection;

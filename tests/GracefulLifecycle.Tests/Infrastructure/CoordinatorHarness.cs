@@ -3,7 +3,7 @@ using GracefulLifecycle.Lifecycle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.Tests.Infrastructure;
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using GracefulLifecycle.Lifecycle;
 using GracefulLifecycle.Options;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,5 +1,5 @@
 using GracefulLifecycle.Options;
-using GracefulLifecycle.Testing;
+using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace GracefulLifecycle.Testing;
+namespace GracefulLifecycle.TestSupport;
 
 /// <summary>
 /// A real etcd server (Debian's <c>etcd-server</c> package) on free loopback ports with its data in a temporary

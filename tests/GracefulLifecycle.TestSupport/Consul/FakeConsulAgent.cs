@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace GracefulLifecycle.Testing.Consul;
+namespace GracefulLifecycle.TestSupport.Consul;
 
 /// <summary>
 /// An in-repo fake of a Consul agent's HTTP API. It follows the published Consul agent API (the hashicorp/consul

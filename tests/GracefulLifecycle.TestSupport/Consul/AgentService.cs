@@ -1,4 +1,4 @@
-namespace GracefulLifecycle.Testing.Consul;
+namespace GracefulLifecycle.TestSupport.Consul;
 
 /// <summary>A service registered with the fake agent, with its one check, as the agent understood it.</summary>
 public sealed class AgentService

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GracefulLifecycle.Testing;
+namespace GracefulLifecycle.TestSupport;
 
 /// <summary>
 /// Measured figures of the tests, written to the test output and appended to the file named by

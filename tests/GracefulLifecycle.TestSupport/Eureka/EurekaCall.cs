@@ -1,4 +1,4 @@
-namespace GracefulLifecycle.Testing.Eureka;
+namespace GracefulLifecycle.TestSupport.Eureka;
 
 /// <summary>One request the fake Eureka server received, recorded when it arrived.</summary>
 public sealed class EurekaCall

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace GracefulLifecycle.Testing.Consul;
+namespace GracefulLifecycle.TestSupport.Consul;
 
 /// <summary>
 /// Reads durations as a Consul agent does: Go duration strings (<c>time.ParseDuration</c>: <c>1h2m3.5s</c>,

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace GracefulLifecycle.Testing;
+namespace GracefulLifecycle.TestSupport;
 
 /// <summary>Fake-time helpers for code that arms its timers from other threads.</summary>
 public static class FakeTimeProviderExtensions

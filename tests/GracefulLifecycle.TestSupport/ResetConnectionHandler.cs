@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GracefulLifecycle.Testing;
+namespace GracefulLifecycle.TestSupport;
 
 /// <summary>
 /// Fails every request to one host and port with the bare <see cref="SocketException"/> (<c>NotConnected</c>) that

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace GracefulLifecycle.Testing.Eureka;
+namespace GracefulLifecycle.TestSupport.Eureka;
 
 /// <summary>
 /// An in-repo fake of a Eureka server, following the published Eureka REST contract (Netflix eureka-core

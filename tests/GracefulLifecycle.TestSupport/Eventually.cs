@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace GracefulLifecycle.Testing;
+namespace GracefulLifecycle.TestSupport;
 
 /// <summary>Waits for an observable condition with a deadline, never for a fixed time.</summary>
 public static class Eventually

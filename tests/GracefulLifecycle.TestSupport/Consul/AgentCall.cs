@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace GracefulLifecycle.Testing.Consul;
+namespace GracefulLifecycle.TestSupport.Consul;
 
 /// <summary>One HTTP API call the fake agent received, recorded on arrival.</summary>
 public sealed class AgentCall
