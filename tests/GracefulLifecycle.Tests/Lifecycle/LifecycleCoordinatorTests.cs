@@ -116,15 +116,19 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task Leaving_DuringPreload_CancelsItWithoutDelayAndKeepsExitCode()
     {
+        var preloadStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var preloadCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var h = new CoordinatorHarness(build: b => b.AddPreload("slow", async (_, ct) =>
         {
             using var registration = ct.Register(() => preloadCanceled.TrySetResult());
+            preloadStarted.TrySetResult();
             await Task.Delay(Timeout.Infinite, ct);
         }));
 
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
-        await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "preload running");
+
+        // The task runs on a thread of its own: on a loaded machine it may start well after its timeout was armed.
+        await Eventually.DoneAsync(preloadStarted.Task, "preload running");
 
         // Never ready means nobody routes here: no delay to serve, so no time has to pass.
         await Eventually.DoneAsync(h.Coordinator.LeaveAsync(), "leaving without a delay");
