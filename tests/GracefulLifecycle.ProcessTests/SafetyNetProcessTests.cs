@@ -13,13 +13,7 @@ public sealed class SafetyNetProcessTests(ITestOutputHelper output)
     {
         // Grace 6 s, drain 2 s, margin 1 s: with no SIGTERM by 3 s after the call, the instance stops itself.
         var grace = TimeSpan.FromSeconds(6);
-        await using var app = await SampleProcess.StartAsync(
-            output,
-            ("Sample:PreloadDuration", "00:00:00"),
-            ("GracefulLifecycle:ShutdownDelay", "00:00:01"),
-            ("GracefulLifecycle:DrainTimeout", "00:00:02"),
-            ("GracefulLifecycle:ShutdownMargin", "00:00:01"),
-            ("GracefulLifecycle:TerminationGracePeriod", "00:00:06"));
+        await using var app = await StartWithAShortGracePeriodAsync();
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         await app.WaitUntilReadyAsync(client, TimeSpan.FromSeconds(30));
 
@@ -42,14 +36,7 @@ public sealed class SafetyNetProcessTests(ITestOutputHelper output)
     public async Task PreStopWithNoSigterm_Rejoin_TheInstanceIsReadyAgain_AndASigtermLaterStillEndsIt()
     {
         // Grace 6 s, drain 2 s, margin 1 s: with no SIGTERM by 3 s after the call, the instance returns to service.
-        await using var app = await SampleProcess.StartAsync(
-            output,
-            ("Sample:PreloadDuration", "00:00:00"),
-            ("GracefulLifecycle:ShutdownDelay", "00:00:01"),
-            ("GracefulLifecycle:DrainTimeout", "00:00:02"),
-            ("GracefulLifecycle:ShutdownMargin", "00:00:01"),
-            ("GracefulLifecycle:TerminationGracePeriod", "00:00:06"),
-            ("GracefulLifecycle:PreStop:WhenNoStopFollows", "Rejoin"));
+        await using var app = await StartWithAShortGracePeriodAsync(("GracefulLifecycle:PreStop:WhenNoStopFollows", "Rejoin"));
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         await app.WaitUntilReadyAsync(client, TimeSpan.FromSeconds(30));
 
@@ -110,4 +97,17 @@ public sealed class SafetyNetProcessTests(ITestOutputHelper output)
         Assert.Contains("timed out after 00:00:01", app.Output, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"exit took {clock.Elapsed}");
     }
+
+    /// <summary>Delay 1 s, drain 2 s, margin 1 s, grace 6 s: with no SIGTERM by 3 s after a preStop call, the follow-up acts.</summary>
+    private Task<SampleProcess> StartWithAShortGracePeriodAsync(params (string Key, string Value)[] settings) =>
+        SampleProcess.StartAsync(
+            output,
+            [
+                ("Sample:PreloadDuration", "00:00:00"),
+                ("GracefulLifecycle:ShutdownDelay", "00:00:01"),
+                ("GracefulLifecycle:DrainTimeout", "00:00:02"),
+                ("GracefulLifecycle:ShutdownMargin", "00:00:01"),
+                ("GracefulLifecycle:TerminationGracePeriod", "00:00:06"),
+                .. settings,
+            ]);
 }
