@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using GracefulLifecycle.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -79,7 +80,7 @@ public sealed class EtcdGatewayFaultTests
         await using var provider = services.BuildServiceProvider();
         var registry = provider.GetServices<IServiceRegistry>().Single();
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => registry.RegisterAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<HttpRequestException>(() => registry.RegisterAsync(provider, CancellationToken.None));
 
         Assert.DoesNotContain(handler.Paths, p => p.EndsWith("kv/put", StringComparison.Ordinal));
     }
