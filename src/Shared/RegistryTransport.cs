@@ -112,7 +112,7 @@ internal sealed class RegistryTransport
             var index = (start + attempt) % servers.Count;
             var server = servers[index];
             var name = RegistryUrls.Redact(server);
-            var call = $"{method} {path}";
+            var call = $"{method} {new Uri(server, path).AbsolutePath}";
             string reason;
             using (var request = new HttpRequestMessage(method, new Uri(server, path)))
             using (var callTimeout = new CancellationTokenSource(timeout, _time))
@@ -178,7 +178,7 @@ internal sealed class RegistryTransport
             }
         }
 
-        throw Combine(failures, $"{method} {path}");
+        throw Combine(failures, $"{method} {PathOnly(path)}");
     }
 
     /// <summary>The error for an answer the caller does not accept: the status and an excerpt of the body.</summary>
@@ -186,7 +186,7 @@ internal sealed class RegistryTransport
     {
         var body = answer.Body.Trim();
         return new HttpRequestException(
-            $"{_serverKind} {RegistryUrls.Redact(answer.Server)} refused {answer.Method} {answer.Path} with {(int)answer.Status} {answer.ReasonPhrase}: " +
+            $"{_serverKind} {RegistryUrls.Redact(answer.Server)} refused {answer.Method} {new Uri(answer.Server, answer.Path).AbsolutePath} with {(int)answer.Status} {answer.ReasonPhrase}: " +
             (body.Length == 0 ? "(no body)" : Excerpt(body)),
             inner: null,
             answer.Status);

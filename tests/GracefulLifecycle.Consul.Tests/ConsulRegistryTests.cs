@@ -174,7 +174,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(1));
 
         var ex = await Assert.ThrowsAsync<TimeoutException>(() => renew.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Contains("did not answer GET /v1/agent/service/orders-1 within 00:00:03", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("gave no answer to GET /v1/agent/service/orders-1 within 00:00:03", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
         Assert.IsType<SocketException>(ex.InnerException);
         Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
         Assert.Contains(
-            $"The Consul agent {_agent.Address.ToString().TrimEnd('/')} could not be reached for PUT /v1/agent/service/register: NotConnected",
+            $"Consul agent {_agent.Address} could not be reached for PUT /v1/agent/service/register: NotConnected",
             ex.Message,
             StringComparison.Ordinal);
         Assert.Empty(_agent.Calls);

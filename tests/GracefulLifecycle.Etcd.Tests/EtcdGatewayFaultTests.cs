@@ -54,10 +54,11 @@ public sealed class EtcdGatewayFaultTests
 
         var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None));
 
-        var inner = Assert.IsType<HttpRequestException>(failure.InnerException);
-        Assert.InRange(inner.Message.Length, 1, 512 + 200); // EtcdGateway.MaxExcerptChars of the answer, and the wording around it
-        Assert.Contains("http://127.0.0.1:1/", inner.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret", inner.Message, StringComparison.Ordinal);
+        // One endpoint: its own failure is thrown, with the status kept.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failure.StatusCode);
+        Assert.InRange(failure.Message.Length, 1, GracefulLifecycle.Transport.RegistryTransport.MaxExcerptChars + 200); // the excerpt, and the wording around it
+        Assert.Contains("http://127.0.0.1:1/", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

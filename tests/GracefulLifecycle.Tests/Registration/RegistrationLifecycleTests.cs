@@ -319,8 +319,12 @@ public sealed class RegistrationLifecycleTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddGracefulLifecycle(o => o.ShutdownDelay = TimeSpan.FromSeconds(4)).AddServiceRegistry<OptionsReadingRegistry>();
-        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        services.AddGracefulLifecycle(o =>
+        {
+            o.ShutdownDelay = TimeSpan.FromSeconds(4);
+            o.TerminationGracePeriod = TimeSpan.FromMinutes(1);
+        }).AddServiceRegistry<OptionsReadingRegistry>();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
 
         var plan = provider.GetRequiredService<ShutdownPlan>();
 
@@ -333,7 +337,8 @@ public sealed class RegistrationLifecycleTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddGracefulLifecycle(o => o.ShutdownDelay = TimeSpan.FromSeconds(25)).AddServiceRegistry<OptionsReadingRegistry>();
+        // 4 s + 20 s drain + 2 s margin fit in 30 s; the registry's 7 s and the 2 s deregistration do not.
+        services.AddGracefulLifecycle(o => o.ShutdownDelay = TimeSpan.FromSeconds(4)).AddServiceRegistry<OptionsReadingRegistry>();
         using var provider = services.BuildServiceProvider();
 
         var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<ShutdownPlan>());
