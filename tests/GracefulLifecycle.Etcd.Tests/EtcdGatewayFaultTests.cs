@@ -120,7 +120,7 @@ public sealed class EtcdGatewayFaultTests
 
     private static IEnumerable<Exception> Chain(Exception e)
     {
-        for (Exception? current = e; current is not null; current = current.InnerException)
+        for (var current = e; current is not null; current = current.InnerException)
         {
             yield return current;
         }
