@@ -55,7 +55,7 @@ internal sealed class ConsulRegistry : IServiceRegistry
 
     public TimeSpan RenewalInterval => _options.Value.RenewalInterval;
 
-    /// <summary>Gets the ID of the service last sent to the agent, if any.</summary>
+    /// <summary>Gets the ID of the service last sent to the agent, until it is deregistered.</summary>
     public string? ServiceId => _serviceId;
 
     /// <summary>Resolves the service definition as it would be registered for <paramref name="instance"/>.</summary>
@@ -113,11 +113,15 @@ internal sealed class ConsulRegistry : IServiceRegistry
         // Consul answers 404 for an ID it does not know (older agents answered 200): either way it is gone.
         if (answer.Status == HttpStatusCode.NotFound)
         {
+            _serviceId = null;
             Log.DeregisterUnknown(_logger, id);
             return;
         }
 
         EnsureSuccess(answer);
+
+        // Forgotten, so nothing more is sent for it: a late renewal must not find it registered.
+        _serviceId = null;
     }
 
     private string AgentAddress => _options.Value.Address.TrimEnd('/');

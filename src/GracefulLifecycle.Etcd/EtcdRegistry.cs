@@ -96,6 +96,11 @@ internal sealed class EtcdRegistry : IServiceRegistry
     public async Task<bool> RenewAsync(CancellationToken cancellationToken)
     {
         var leaseId = Interlocked.Read(ref _leaseId);
+        if (leaseId == 0)
+        {
+            return false;
+        }
+
         var (status, answer) = await _gateway.PostAsync("v3/lease/keepalive", w => WriteLeaseId(w, leaseId), cancellationToken).ConfigureAwait(false);
         using (answer)
         {
@@ -127,11 +132,15 @@ internal sealed class EtcdRegistry : IServiceRegistry
         {
             if (status == HttpStatusCode.NotFound)
             {
+                Interlocked.CompareExchange(ref _leaseId, 0, leaseId);
                 Log.LeaseAlreadyGone(_logger, leaseId);
                 return;
             }
 
             EnsureSuccess(status, answer, "lease revoke");
+
+            // Forgotten, so nothing more is sent for it.
+            Interlocked.CompareExchange(ref _leaseId, 0, leaseId);
             Log.LeaseRevoked(_logger, leaseId, _key);
         }
     }

@@ -83,7 +83,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
     public TimeSpan RenewalInterval => TimeSpan.FromSeconds(_options.Value.LeaseRenewalIntervalInSeconds);
 
-    /// <summary>Gets the instance last composed for registration, if any.</summary>
+    /// <summary>Gets the instance last composed for registration, until it is deregistered.</summary>
     internal EurekaInstance? Instance => _instance;
 
     public async Task RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken)
@@ -141,6 +141,8 @@ internal sealed class EurekaRegistry : IServiceRegistry
             .ConfigureAwait(false);
         if (answer.IsSuccess)
         {
+            // Forgotten, so nothing more is sent for it: a late heartbeat would register it again.
+            _instance = null;
             Log.Deregistered(_logger, instance.InstanceId, instance.App, RegistryUrls.Redact(answer.Server));
             return;
         }
@@ -148,6 +150,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
         if (answer.Status == HttpStatusCode.NotFound)
         {
             // Never registered (the registration was lost on the way) or already evicted: the goal is reached.
+            _instance = null;
             Log.DeregisteredUnknownInstance(_logger, instance.InstanceId, instance.App);
             return;
         }

@@ -159,7 +159,9 @@ internal sealed class RegistryTransport
                 {
                     // SocketsHttpHandler lets a bare SocketException escape when the server resets a new connection at
                     // once (a server going down with connections still queued): a failure to reach it all the same.
-                    var error = ex is HttpRequestException http ? http.HttpRequestError : HttpRequestError.ConnectionError;
+                    // A connection the server reset (its kernel's RST) is a failure to reach it, whatever stage the
+                    // handler was at when it noticed: every adapter reports it as a connection error.
+                    var error = ex is HttpRequestException http && !HasSocketError(http) ? http.HttpRequestError : HttpRequestError.ConnectionError;
                     reason = ex is SocketException socket ? $"{socket.SocketErrorCode} ({socket.Message})" : ex.Message;
                     failures.Add(new HttpRequestException(
                         error, $"{_serverKind} {name} could not be reached for {call}: {reason}", ex, (ex as HttpRequestException)?.StatusCode));
@@ -211,6 +213,19 @@ internal sealed class RegistryTransport
 
         var errors = failures.Select(f => (f as HttpRequestException)?.HttpRequestError).Distinct().ToList();
         return errors is [{ } same] ? new HttpRequestException(same, message, all) : new HttpRequestException(message, all);
+    }
+
+    private static bool HasSocketError(Exception ex)
+    {
+        for (var current = ex.InnerException; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string PathOnly(string path)
