@@ -169,11 +169,13 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        var id = h.Registry.Instance!.InstanceId;
 
         await h.Registry.DeregisterAsync(CancellationToken.None);
 
         Assert.Equal(["POST", "DELETE"], server.Calls.Select(c => c.Method));
-        Assert.Equal($"apps/ORDERS/{h.Registry.Instance!.InstanceId}", server.Calls[1].Path);
+        Assert.Equal($"apps/ORDERS/{id}", server.Calls[1].Path);
+        Assert.Null(h.Registry.Instance);
         Assert.Equal(200, server.Calls[1].Status);
         Assert.Equal(0, server.InstanceCount);
     }
