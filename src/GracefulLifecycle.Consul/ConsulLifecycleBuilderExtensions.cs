@@ -1,8 +1,6 @@
 using GracefulLifecycle;
 using GracefulLifecycle.Consul;
-using GracefulLifecycle.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using GracefulLifecycle.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -15,7 +13,7 @@ public static class ConsulLifecycleBuilderExtensions
     /// <c>GracefulLifecycle:Consul</c> configuration section, whose values override those set in
     /// <paramref name="configure"/>. Calls go through the named <see cref="HttpClient"/> <c>GracefulLifecycle.Consul</c>,
     /// which can be configured further (TLS, proxies) with <c>AddHttpClient("GracefulLifecycle.Consul")</c>. The shutdown
-    /// delay is raised to <see cref="ConsulOptions.ConsumerRefreshInterval"/> plus one second when that is longer.
+    /// delay is raised to <see cref="ConsulOptions.ConsumerRefreshInterval"/> plus <see cref="ConsulOptions.PropagationMargin"/> when that is longer.
     /// Calling it again adds nothing but the new configure delegate.
     /// </summary>
     /// <param name="builder">The lifecycle builder.</param>
@@ -24,28 +22,12 @@ public static class ConsulLifecycleBuilderExtensions
     public static IGracefulLifecycleBuilder AddConsul(this IGracefulLifecycleBuilder builder, Action<ConsulOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-
-        SectionOptions.Add(services, ConsulOptions.SectionName, configure);
-        if (services.Any(d => d.ServiceType == typeof(IServiceRegistry) && d.ImplementationType == typeof(ConsulRegistry)))
+        if (!AdapterServices.TryAdd<ConsulRegistry, ConsulOptions, ConsulOptionsValidator>(builder, ConsulOptions.SectionName, configure))
         {
             return builder;
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsulOptions>, ConsulOptionsValidator>());
-
-        // Every call is bounded by ConsulOptions.RequestTimeout on the injected TimeProvider instead.
-        // Our own log lines cover failures; the handler would log every renewal.
-        services.AddHttpClient(ConsulRegistry.HttpClientName).ConfigureHttpClient(client =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan;
-
-                // The agent's answers to these calls are small: a larger one is not read whole.
-                client.MaxResponseContentBufferSize = 64 * 1024;
-            })
-            // Redirects are not followed: the ACL token header would go to wherever an answer points.
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
-            .RemoveAllLoggers();
+        AdapterServices.AddHttpClient(builder.Services, ConsulRegistry.HttpClientName);
         return builder.AddServiceRegistry<ConsulRegistry>();
     }
 }

@@ -13,7 +13,7 @@ namespace GracefulLifecycle.Consul;
 public sealed class ConsulOptions
 {
     /// <summary>The configuration section the options bind from.</summary>
-    public const string SectionName = "GracefulLifecycle:Consul";
+    public const string SectionName = GracefulLifecycleOptions.SectionName + ":Consul";
 
     internal const string DefaultAddress = "http://127.0.0.1:8500";
     internal static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(2);
@@ -23,8 +23,7 @@ public sealed class ConsulOptions
     internal static readonly TimeSpan DefaultRenewalInterval = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>The margin added to <see cref="ConsumerRefreshInterval"/> to make the propagation delay.</summary>
-    internal static readonly TimeSpan PropagationMargin = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan DefaultPropagationMargin = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets or sets the base address of the Consul agent's HTTP API.</summary>
     /// <value>The default value is <c>http://127.0.0.1:8500</c>, the agent running on the same host.</value>
@@ -101,7 +100,7 @@ public sealed class ConsulOptions
     /// <summary>
     /// Gets or sets how long consumers that poll the catalog or resolve the service through DNS keep a stale answer
     /// (poll interval, DNS TTL, client cache). Consumers using blocking queries see a deregistration at once.
-    /// The shutdown delay is raised to at least this value plus one second.
+    /// The shutdown delay is raised to at least this value plus <see cref="PropagationMargin"/>.
     /// </summary>
     /// <value>The default value is 2 seconds.</value>
     public TimeSpan ConsumerRefreshInterval { get; set; } = DefaultConsumerRefreshInterval;
@@ -124,4 +123,11 @@ public sealed class ConsulOptions
     /// <summary>Gets or sets how long one call to the agent may take.</summary>
     /// <value>The default value is 5 seconds.</value>
     public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>
+    /// Gets or sets the time added to <see cref="ConsumerRefreshInterval"/> to make the propagation delay, for caches
+    /// beyond the consumers' own (a client-side load balancer's server list, a DNS cache).
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    public TimeSpan PropagationMargin { get; set; } = DefaultPropagationMargin;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using GracefulLifecycle.Transport;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Consul;
@@ -16,7 +17,8 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
-        if (!IsHttpUrl(options.Address))
+        // One agent: the local one. The adapters' one parser decides what a URL is.
+        if (RegistryUrls.Parse(options.Address, out var invalid) is not [_] || invalid.Length > 0)
         {
             failures.Add($"{Prefix}{nameof(options.Address)} must be an absolute http or https URL such as {ConsulOptions.DefaultAddress} (was '{options.Address}').");
         }
@@ -61,6 +63,7 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
         }
 
         RequireAtLeastZero(failures, nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval);
+        RequireAtLeastZero(failures, nameof(options.PropagationMargin), options.PropagationMargin);
         if (options.VisibilityDelay is { } visibility)
         {
             RequireAtLeastZero(failures, nameof(options.VisibilityDelay), visibility);

@@ -1,8 +1,6 @@
 using GracefulLifecycle;
-using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Etcd;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using GracefulLifecycle.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -11,7 +9,10 @@ public static class EtcdLifecycleBuilderExtensions
 {
     /// <summary>
     /// Registers the instance in etcd under a lease once preload has succeeded, keeps the lease alive, and revokes it
-    /// first when leaving. Options bind from <c>GracefulLifecycle:Etcd</c> and override values set in code.
+    /// first when leaving. Options bind from the <c>GracefulLifecycle:Etcd</c> configuration section, which overrides
+    /// values set in <paramref name="configure"/>. Calls go through the named <see cref="HttpClient"/>
+    /// <c>GracefulLifecycle.Etcd</c>, which can be configured further (TLS, proxies). Calling it again adds nothing but
+    /// the new configure delegate.
     /// </summary>
     /// <param name="builder">The lifecycle builder.</param>
     /// <param name="configure">Sets the options; may be <see langword="null"/>.</param>
@@ -19,15 +20,12 @@ public static class EtcdLifecycleBuilderExtensions
     public static IGracefulLifecycleBuilder AddEtcd(this IGracefulLifecycleBuilder builder, Action<EtcdOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        SectionOptions.Add(services, "GracefulLifecycle:Etcd", configure);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EtcdOptions>, EtcdOptionsValidator>());
-        // Our own log lines cover failures; the handler would log every keep-alive.
-        services.AddHttpClient(EtcdRegistry.HttpClientName)
-            .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<EtcdOptions>>().Value.RequestTimeout)
-            // Redirects are not followed: the request would go, with its body, to wherever the answer points.
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
-            .RemoveAllLoggers();
+        if (!AdapterServices.TryAdd<EtcdRegistry, EtcdOptions, EtcdOptionsValidator>(builder, EtcdOptions.SectionName, configure))
+        {
+            return builder;
+        }
+
+        AdapterServices.AddHttpClient(builder.Services, EtcdRegistry.HttpClientName);
         return builder.AddServiceRegistry<EtcdRegistry>();
     }
 }

@@ -7,8 +7,15 @@ namespace GracefulLifecycle.Etcd;
 /// </summary>
 public sealed class EtcdOptions
 {
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = GracefulLifecycleOptions.SectionName + ":Etcd";
+
+    internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan DefaultPropagationMargin = TimeSpan.FromSeconds(1);
+
     /// <summary>
-    /// Gets or sets the etcd client URLs, comma-separated; calls fail over between them in order.
+    /// Gets or sets the etcd client URLs, comma-separated; each call starts at the endpoint that answered last and
+    /// fails over to the next one, in order, on a connection error, a timeout, a redirect or a 5xx answer.
     /// The JSON gateway under <c>/v3/</c> is used (etcd 3.4 and later).
     /// </summary>
     /// <value>The default value is <c>http://127.0.0.1:2379</c>.</value>
@@ -47,7 +54,7 @@ public sealed class EtcdOptions
 
     /// <summary>
     /// Gets or sets how long consumers may keep a stale view of the service keys (their polling interval; zero for
-    /// consumers that watch). The propagation delay is this plus one second.
+    /// consumers that watch). The propagation delay is this plus <see cref="PropagationMargin"/>.
     /// </summary>
     /// <value>The default value is 2 seconds.</value>
     public TimeSpan ConsumerRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -56,7 +63,14 @@ public sealed class EtcdOptions
     /// <value>The default value is <see langword="null"/>: <see cref="ConsumerRefreshInterval"/>.</value>
     public TimeSpan? VisibilityDelay { get; set; }
 
-    /// <summary>Gets or sets the timeout of each call to etcd.</summary>
+    /// <summary>Gets or sets the timeout of each HTTP call to one etcd endpoint; the next endpoint is tried when it passes.</summary>
     /// <value>The default value is 5 seconds.</value>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>
+    /// Gets or sets the time added to <see cref="ConsumerRefreshInterval"/> to make the propagation delay, for caches
+    /// beyond the consumers' own (a client-side load balancer's server list).
+    /// </summary>
+    /// <value>The default value is 1 second.</value>
+    public TimeSpan PropagationMargin { get; set; } = DefaultPropagationMargin;
 }

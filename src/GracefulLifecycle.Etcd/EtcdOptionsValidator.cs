@@ -1,18 +1,18 @@
+using GracefulLifecycle.Transport;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Etcd;
 
+/// <summary>Checks <see cref="EtcdOptions"/> at startup; every message names the configuration key at fault.</summary>
 internal sealed class EtcdOptionsValidator : IValidateOptions<EtcdOptions>
 {
-    private const string Prefix = "GracefulLifecycle:Etcd:";
+    private const string Prefix = EtcdOptions.SectionName + ":";
 
     public ValidateOptionsResult Validate(string? name, EtcdOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (EtcdGateway.ParseEndpoints(options.Endpoints).Count == 0)
-        {
-            failures.Add($"{Prefix}{nameof(options.Endpoints)} must contain at least one absolute http(s) URL (was '{options.Endpoints}').");
-        }
+        failures.AddRange(RegistryUrls.Validate(Prefix + nameof(options.Endpoints), options.Endpoints, "http://127.0.0.1:2379"));
 
         if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix[0] != '/')
         {
@@ -32,6 +32,11 @@ internal sealed class EtcdOptionsValidator : IValidateOptions<EtcdOptions>
         if (options.ConsumerRefreshInterval < TimeSpan.Zero)
         {
             failures.Add($"{Prefix}{nameof(options.ConsumerRefreshInterval)} must not be negative (was {options.ConsumerRefreshInterval}).");
+        }
+
+        if (options.PropagationMargin < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{nameof(options.PropagationMargin)} must not be negative (was {options.PropagationMargin}).");
         }
 
         if (options.VisibilityDelay is { } visibility && visibility < TimeSpan.Zero)

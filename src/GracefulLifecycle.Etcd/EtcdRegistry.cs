@@ -2,8 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using GracefulLifecycle.Hosting;
-using Microsoft.Extensions.Hosting;
+using GracefulLifecycle.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,38 +18,42 @@ internal sealed class EtcdRegistry : IServiceRegistry
     public const string HttpClientName = "GracefulLifecycle.Etcd";
 
     private readonly EtcdOptions _options;
-    private readonly IHostEnvironment _environment;
-    private readonly InstanceAddress _address;
     private readonly ILogger _logger;
     private readonly EtcdGateway _gateway;
     private long _leaseId;
     private string _key = string.Empty;
 
-    public EtcdRegistry(IHttpClientFactory httpClients, IOptions<EtcdOptions> options, IHostEnvironment environment, InstanceAddress address, ILogger<EtcdRegistry> logger)
+    public EtcdRegistry(IHttpClientFactory httpClients, IOptions<EtcdOptions> options, TimeProvider time, ILogger<EtcdRegistry> logger)
     {
         _options = options.Value;
-        _environment = environment;
-        _address = address;
         _logger = logger;
-        _gateway = new EtcdGateway(() => httpClients.CreateClient(HttpClientName), EtcdGateway.ParseEndpoints(_options.Endpoints), logger);
+        _gateway = new EtcdGateway(
+            () => httpClients.CreateClient(HttpClientName), RegistryUrls.Parse(_options.Endpoints, out _), logger, time, () => _options.RequestTimeout);
     }
 
     public string Name => "etcd";
 
     public TimeSpan VisibilityDelay => _options.VisibilityDelay ?? _options.ConsumerRefreshInterval;
 
-    public TimeSpan PropagationDelay => _options.ConsumerRefreshInterval + TimeSpan.FromSeconds(1);
+    public TimeSpan PropagationDelay => _options.ConsumerRefreshInterval + _options.PropagationMargin;
 
     public TimeSpan RenewalInterval => _options.KeepAliveInterval ?? _options.LeaseTtl / 3;
 
-    public async Task RegisterAsync(CancellationToken cancellationToken)
+    public async Task RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken)
     {
-        var port = _options.Port ?? _address.ListeningPort() ?? throw new InvalidOperationException(
-            "The server does not listen on an HTTP port yet; set GracefulLifecycle:Etcd:Port.");
-        var name = _options.ServiceName ?? _environment.ApplicationName;
-        var id = _options.InstanceId ?? $"{InstanceAddress.HostName}-{port}";
+        ArgumentNullException.ThrowIfNull(instance);
+        var port = _options.Port ?? instance.GetPort(Uri.UriSchemeHttp) ?? throw new InvalidOperationException(
+            $"The server does not listen on http, so the port to register in etcd is unknown; set {EtcdOptions.SectionName}:{nameof(EtcdOptions.Port)}.");
+        var name = _options.ServiceName ?? instance.ApplicationName;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new InvalidOperationException(
+                $"The host has no application name to register in etcd; set {EtcdOptions.SectionName}:{nameof(EtcdOptions.ServiceName)}.");
+        }
+
+        var id = _options.InstanceId ?? $"{instance.HostName}-{port}";
         var key = $"{_options.KeyPrefix.TrimEnd('/')}/{name}/{id}";
-        var value = InstanceJson(name, id, _options.Address ?? InstanceAddress.IpAddress, port);
+        var value = InstanceJson(name, id, _options.Address ?? instance.IpAddress, port);
 
         var ttl = (long)_options.LeaseTtl.TotalSeconds;
         var (status, granted) = await _gateway.PostAsync("v3/lease/grant", w => w.WriteNumber("TTL", ttl), cancellationToken).ConfigureAwait(false);
@@ -93,6 +96,11 @@ internal sealed class EtcdRegistry : IServiceRegistry
     public async Task<bool> RenewAsync(CancellationToken cancellationToken)
     {
         var leaseId = Interlocked.Read(ref _leaseId);
+        if (leaseId == 0)
+        {
+            return false;
+        }
+
         var (status, answer) = await _gateway.PostAsync("v3/lease/keepalive", w => WriteLeaseId(w, leaseId), cancellationToken).ConfigureAwait(false);
         using (answer)
         {
@@ -115,6 +123,7 @@ internal sealed class EtcdRegistry : IServiceRegistry
         var leaseId = Interlocked.Read(ref _leaseId);
         if (leaseId == 0)
         {
+            Log.NothingToDeregister(_logger);
             return;
         }
 
@@ -123,11 +132,15 @@ internal sealed class EtcdRegistry : IServiceRegistry
         {
             if (status == HttpStatusCode.NotFound)
             {
+                Interlocked.CompareExchange(ref _leaseId, 0, leaseId);
                 Log.LeaseAlreadyGone(_logger, leaseId);
                 return;
             }
 
             EnsureSuccess(status, answer, "lease revoke");
+
+            // Forgotten, so nothing more is sent for it.
+            Interlocked.CompareExchange(ref _leaseId, 0, leaseId);
             Log.LeaseRevoked(_logger, leaseId, _key);
         }
     }
@@ -140,7 +153,7 @@ internal sealed class EtcdRegistry : IServiceRegistry
         if ((int)status is < 200 or > 299)
         {
             var error = answer.RootElement.TryGetProperty("error", out var e) ? e.ToString() : answer.RootElement.ToString();
-            throw new HttpRequestException($"etcd {call} failed with {(int)status}: {error}", null, status);
+            throw new HttpRequestException($"etcd {call} failed with {(int)status}: {RegistryTransport.Excerpt(error)}", null, status);
         }
     }
 
@@ -171,11 +184,11 @@ internal sealed class EtcdRegistry : IServiceRegistry
     {
         try
         {
-            using var timeout = new CancellationTokenSource(_options.RequestTimeout);
-            var (_, answer) = await _gateway.PostAsync("v3/lease/revoke", w => WriteLeaseId(w, leaseId), timeout.Token).ConfigureAwait(false);
+            // Each attempt is bounded by the request timeout on the lifecycle's clock.
+            var (_, answer) = await _gateway.PostAsync("v3/lease/revoke", w => WriteLeaseId(w, leaseId), CancellationToken.None).ConfigureAwait(false);
             answer.Dispose();
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException)
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or OperationCanceledException or SocketException)
         {
             // Best effort: the lease expires after its TTL.
         }

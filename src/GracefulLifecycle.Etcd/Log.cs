@@ -2,13 +2,15 @@ using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.Etcd;
 
-/// <summary>The etcd adapter's log lines (event ids 140-159).</summary>
+/// <summary>Every log line of the etcd adapter, with stable event ids (140-159) and names starting with "Etcd".
+/// Registration, renewal and deregistration outcomes are logged by the lifecycle itself; the adapter's own lines are
+/// Debug, but for failover (Warning) and a change of endpoint (Information).</summary>
 internal static partial class Log
 {
     [LoggerMessage(140, LogLevel.Debug, "etcd: lease {LeaseId} granted for {Ttl} s; wrote {Key}", EventName = "EtcdRegistered")]
     public static partial void Registered(ILogger logger, long leaseId, long ttl, string key);
 
-    [LoggerMessage(141, LogLevel.Warning, "etcd: lease {LeaseId} is gone (expired or revoked); the key {Key} must be written again", EventName = "EtcdLeaseLost")]
+    [LoggerMessage(141, LogLevel.Debug, "etcd: lease {LeaseId} is gone (expired or revoked); the key {Key} must be written again", EventName = "EtcdLeaseLost")]
     public static partial void LeaseLost(ILogger logger, long leaseId, string key);
 
     [LoggerMessage(142, LogLevel.Debug, "etcd: lease {LeaseId} revoked; {Key} deleted", EventName = "EtcdLeaseRevoked")]
@@ -17,6 +19,15 @@ internal static partial class Log
     [LoggerMessage(143, LogLevel.Debug, "etcd: lease {LeaseId} was already gone when revoking it", EventName = "EtcdLeaseAlreadyGone")]
     public static partial void LeaseAlreadyGone(ILogger logger, long leaseId);
 
-    [LoggerMessage(144, LogLevel.Warning, "etcd: {Endpoint} failed ({Reason}); trying the next endpoint", EventName = "EtcdEndpointFailed")]
-    public static partial void EndpointFailed(ILogger logger, string endpoint, string reason);
+    [LoggerMessage(144, LogLevel.Warning, "etcd endpoint {Endpoint} failed {Method} {Path} ({Reason}); failing over to {NextEndpoint}", EventName = "EtcdFailingOver")]
+    public static partial void FailingOver(ILogger logger, string endpoint, string method, string path, string reason, string nextEndpoint);
+
+    [LoggerMessage(145, LogLevel.Information, "etcd endpoint {Endpoint} answered; calls start there from now on", EventName = "EtcdServerSwitched")]
+    public static partial void ServerSwitched(ILogger logger, string endpoint);
+
+    [LoggerMessage(146, LogLevel.Debug, "etcd answered {Method} {Path} with {StatusCode} in {ElapsedMs} ms", EventName = "EtcdCallCompleted")]
+    public static partial void CallCompleted(ILogger logger, string method, string path, int statusCode, long elapsedMs);
+
+    [LoggerMessage(147, LogLevel.Debug, "Not deregistering from etcd: no lease was ever granted", EventName = "EtcdNothingToDeregister")]
+    public static partial void NothingToDeregister(ILogger logger);
 }

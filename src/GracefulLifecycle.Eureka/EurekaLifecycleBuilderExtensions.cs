@@ -1,8 +1,6 @@
 using GracefulLifecycle;
-using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Eureka;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using GracefulLifecycle.Transport;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -22,29 +20,12 @@ public static class EurekaLifecycleBuilderExtensions
     public static IGracefulLifecycleBuilder AddEureka(this IGracefulLifecycleBuilder builder, Action<EurekaOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-
-        SectionOptions.Add(services, EurekaOptions.SectionName, configure);
-        if (services.Any(d => d.ServiceType == typeof(IServiceRegistry) && d.ImplementationType == typeof(EurekaRegistry)))
+        if (!AdapterServices.TryAdd<EurekaRegistry, EurekaOptions, EurekaOptionsValidator>(builder, EurekaOptions.SectionName, configure))
         {
             return builder;
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EurekaOptions>, EurekaOptionsValidator>());
-
-        // Each call is bounded by EurekaOptions.RequestTimeout on the lifecycle's clock; the client's own 100 s
-        // default would only get in the way.
-        // Our own log lines cover failures; the handler would log every heartbeat.
-        services.AddHttpClient(EurekaRegistry.HttpClientName, static client =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan;
-
-                // Eureka's answers to these calls are empty or small: a larger one is a broken server (failover).
-                client.MaxResponseContentBufferSize = 64 * 1024;
-            })
-            // Redirects are not followed: a registration would go wherever an answer points.
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false })
-            .RemoveAllLoggers();
+        AdapterServices.AddHttpClient(builder.Services, EurekaRegistry.HttpClientName);
         return builder.AddServiceRegistry<EurekaRegistry>();
     }
 }

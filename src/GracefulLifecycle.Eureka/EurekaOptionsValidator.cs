@@ -1,3 +1,4 @@
+using GracefulLifecycle.Transport;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Eureka;
@@ -12,16 +13,7 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
-        var urls = ServiceUrls.Parse(options.ServiceUrl, out var invalid);
-        foreach (var entry in invalid)
-        {
-            failures.Add($"{Prefix}{nameof(options.ServiceUrl)} contains '{entry}', which is not an absolute http(s) URL such as http://eureka:8761/eureka/.");
-        }
-
-        if (urls.Length == 0 && invalid.Length == 0)
-        {
-            failures.Add($"{Prefix}{nameof(options.ServiceUrl)} must contain at least one absolute http(s) URL, such as http://eureka:8761/eureka/ (comma-separated for several servers).");
-        }
+        failures.AddRange(RegistryUrls.Validate(Prefix + nameof(options.ServiceUrl), options.ServiceUrl, "http://eureka:8761/eureka/"));
 
         RequireTextIfSet(failures, nameof(options.AppName), options.AppName);
         RequireTextIfSet(failures, nameof(options.InstanceId), options.InstanceId);

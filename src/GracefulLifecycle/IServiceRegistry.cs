@@ -6,7 +6,24 @@ namespace GracefulLifecycle;
 /// while registered, registers again when a renewal reports the registration lost (never once leaving has begun),
 /// and after <see cref="DeregisterAsync"/> sends nothing more. Implementations only make the calls.
 /// </summary>
-/// <remarks>Register implementations with <c>AddServiceRegistry&lt;T&gt;()</c> on the lifecycle builder.</remarks>
+/// <remarks>
+/// <para>
+/// Register implementations with <c>AddServiceRegistry&lt;T&gt;()</c> on the lifecycle builder. An implementation may
+/// depend on any service, <c>IOptions&lt;GracefulLifecycleOptions&gt;</c> included: the shutdown budget, which reads the
+/// delays below, is checked once the container can build the registries, not while the options are validated.
+/// </para>
+/// <para>
+/// What the lifecycle expects of every implementation (the contract the adapters are tested against): deregistering an
+/// instance the registry does not know completes without error; the caller's cancellation ends a call with an
+/// <see cref="OperationCanceledException"/>, never with a <see cref="TimeoutException"/>; a registry that cannot be
+/// reached (refused or reset connection) throws an <see cref="HttpRequestException"/> whose
+/// <see cref="HttpRequestException.HttpRequestError"/> is <see cref="HttpRequestError.ConnectionError"/>, and one
+/// that gives no answer within the implementation's own timeout throws a <see cref="TimeoutException"/>;
+/// <see cref="RenewAsync"/> answers <see langword="false"/> once the registry has lost the instance.
+/// An <see cref="InvalidOperationException"/> from <see cref="RegisterAsync"/> means the configuration cannot work
+/// (a missing port or name): the lifecycle stops retrying and fails startup.
+/// </para>
+/// </remarks>
 public interface IServiceRegistry
 {
     /// <summary>Gets the registry's name, as it appears in logs.</summary>
@@ -31,9 +48,13 @@ public interface IServiceRegistry
     TimeSpan RenewalInterval { get; }
 
     /// <summary>Registers the instance. Throws when the registry refused it or could not be reached.</summary>
+    /// <param name="instance">
+    /// Where the instance can be reached and its application name, computed once by the lifecycle when registration
+    /// starts; the same value on every attempt and on registering again after the registration was lost.
+    /// </param>
     /// <param name="cancellationToken">Fires when shutdown starts or the call's budget is spent.</param>
     /// <returns>A task that completes when the registry has accepted the registration.</returns>
-    Task RegisterAsync(CancellationToken cancellationToken);
+    Task RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken);
 
     /// <summary>Renews the registration (heartbeat, lease keep-alive).</summary>
     /// <param name="cancellationToken">Fires when the call's budget is spent.</param>

@@ -45,7 +45,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
         using var services = Build();
         var registry = Registry(services);
 
-        await registry.RegisterAsync(CancellationToken.None);
+        await registry.RegisterAsync(services, CancellationToken.None);
         var known = await registry.RenewAsync(CancellationToken.None);
         await registry.DeregisterAsync(CancellationToken.None);
         var afterDeregister = await registry.RenewAsync(CancellationToken.None);
@@ -57,7 +57,8 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
                 "PUT /v1/agent/service/register?replace-existing-checks=true -> 200",
                 "GET /v1/agent/service/orders-1 -> 200",
                 "PUT /v1/agent/service/deregister/orders-1 -> 200",
-                "GET /v1/agent/service/orders-1 -> 404",
+
+                // Nothing after the deregistration: the renewal answers false without asking the agent.
             ],
             _agent.Calls.Select(c => $"{c.Method} {c.Path}{c.Query} -> {c.StatusCode}"));
         Assert.All(_agent.Calls, c => Assert.Equal("s3cret", c.Token));
@@ -76,7 +77,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
             o.DeregisterCriticalServiceAfter = TimeSpan.FromMinutes(2);
         });
 
-        await Registry(services).RegisterAsync(CancellationToken.None);
+        await Registry(services).RegisterAsync(services, CancellationToken.None);
 
         var body = Assert.Single(_agent.Calls).Json();
         Assert.Equal("orders-1", body.GetProperty("ID").GetString());
@@ -101,7 +102,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build(o => o.ServiceAddress = "fd00::5");
 
-        var definition = Registry(services).CreateDefinition();
+        var definition = Registry(services).CreateDefinition(ServiceInstances.Describe(services));
 
         Assert.Equal("http://[fd00::5]:8080/ifready", definition.CheckUrl);
     }
@@ -111,7 +112,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build(o => o.Token = "wrong");
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(services, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
         Assert.Contains("403", ex.Message, StringComparison.Ordinal);
@@ -124,7 +125,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build();
         var registry = Registry(services);
-        await registry.RegisterAsync(CancellationToken.None);
+        await registry.RegisterAsync(services, CancellationToken.None);
         Assert.True(_agent.Forget("orders-1"));
 
         await registry.DeregisterAsync(CancellationToken.None);
@@ -149,10 +150,10 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build();
         var registry = Registry(services);
-        await registry.RegisterAsync(CancellationToken.None);
+        await registry.RegisterAsync(services, CancellationToken.None);
         using var wrongToken = Build(o => o.Token = "expired");
         var other = Registry(wrongToken);
-        await Assert.ThrowsAsync<HttpRequestException>(() => other.RegisterAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<HttpRequestException>(() => other.RegisterAsync(wrongToken, CancellationToken.None));
 
         var ex = await Assert.ThrowsAsync<HttpRequestException>(() => other.RenewAsync(CancellationToken.None));
 
@@ -164,7 +165,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build(o => o.RequestTimeout = TimeSpan.FromSeconds(3));
         var registry = Registry(services);
-        await registry.RegisterAsync(CancellationToken.None);
+        await registry.RegisterAsync(services, CancellationToken.None);
         using var hung = _agent.Hold(c => c.IsServiceRead);
 
         var renew = registry.RenewAsync(CancellationToken.None);
@@ -174,7 +175,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(1));
 
         var ex = await Assert.ThrowsAsync<TimeoutException>(() => renew.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Contains("did not answer GET /v1/agent/service/orders-1 within 00:00:03", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("gave no answer to GET /v1/agent/service/orders-1 within 00:00:03", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -182,7 +183,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build();
         var registry = Registry(services);
-        await registry.RegisterAsync(CancellationToken.None);
+        await registry.RegisterAsync(services, CancellationToken.None);
         using var hung = _agent.Hold(c => c.IsDeregister);
         using var cancel = new CancellationTokenSource();
 
@@ -198,7 +199,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     {
         using var services = Build(o => o.Address = _agent.Address.ToString());
 
-        await Registry(services).RegisterAsync(CancellationToken.None);
+        await Registry(services).RegisterAsync(services, CancellationToken.None);
 
         Assert.Equal("/v1/agent/service/register", Assert.Single(_agent.Calls).Path);
     }
@@ -209,13 +210,13 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
         ResetConnectionHandler reset = null!;
         using var services = Build(services: s => reset = ResetConnectionHandler.AddTo(s, ConsulRegistry.HttpClientName, _agent.Address));
 
-        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => Registry(services).RegisterAsync(services, CancellationToken.None));
 
         Assert.Equal(1, reset.Resets);
         Assert.IsType<SocketException>(ex.InnerException);
         Assert.Equal(HttpRequestError.ConnectionError, ex.HttpRequestError);
         Assert.Contains(
-            $"The Consul agent {_agent.Address.ToString().TrimEnd('/')} could not be reached for PUT /v1/agent/service/register: NotConnected",
+            $"Consul agent {_agent.Address} could not be reached for PUT /v1/agent/service/register: NotConnected",
             ex.Message,
             StringComparison.Ordinal);
         Assert.Empty(_agent.Calls);

@@ -19,15 +19,17 @@ public sealed class EtcdAdapterTests
     }
 
     [Fact]
-    public void Endpoints_AreCommaSeparatedAbsoluteUrls()
+    public void Endpoints_AreCommaSeparatedAbsoluteUrls_AndAMistypedOneIsReported()
     {
-        var endpoints = EtcdGateway.ParseEndpoints(" http://a:2379, https://b:2379/ ,not a url");
+        var endpoints = GracefulLifecycle.Transport.RegistryUrls.Parse(" http://a:2379, https://b:2379/ ,not a url", out var invalid);
 
         Assert.Equal(["http://a:2379/", "https://b:2379/"], endpoints.Select(e => e.ToString()));
+        Assert.Equal(["not a url"], invalid);
     }
 
     [Theory]
     [InlineData("Endpoints", "", "GracefulLifecycle:Etcd:Endpoints must contain at least one absolute http(s) URL")]
+    [InlineData("Endpoints", "http://127.0.0.1:2379,etcd2:2379", "GracefulLifecycle:Etcd:Endpoints contains 'etcd2:2379', which is not an absolute http(s) URL")]
     [InlineData("KeyPrefix", "services", "GracefulLifecycle:Etcd:KeyPrefix must start with '/'")]
     [InlineData("LeaseTtl", "00:00:01", "GracefulLifecycle:Etcd:LeaseTtl must be a whole number of seconds, at least 2")]
     [InlineData("LeaseTtl", "00:00:02.500", "GracefulLifecycle:Etcd:LeaseTtl must be a whole number of seconds, at least 2")]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -53,10 +54,11 @@ public sealed class EtcdGatewayFaultTests
 
         var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None));
 
-        var inner = Assert.IsType<HttpRequestException>(failure.InnerException);
-        Assert.InRange(inner.Message.Length, 1, 512 + 200); // EtcdGateway.MaxExcerptChars of the answer, and the wording around it
-        Assert.Contains("http://127.0.0.1:1/", inner.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret", inner.Message, StringComparison.Ordinal);
+        // One endpoint: its own failure is thrown, with the status kept.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failure.StatusCode);
+        Assert.InRange(failure.Message.Length, 1, GracefulLifecycle.Transport.RegistryTransport.MaxExcerptChars + 200); // the excerpt, and the wording around it
+        Assert.Contains("http://127.0.0.1:1/", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,7 +81,7 @@ public sealed class EtcdGatewayFaultTests
         await using var provider = services.BuildServiceProvider();
         var registry = provider.GetServices<IServiceRegistry>().Single();
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => registry.RegisterAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<HttpRequestException>(() => registry.RegisterAsync(provider, CancellationToken.None));
 
         Assert.DoesNotContain(handler.Paths, p => p.EndsWith("kv/put", StringComparison.Ordinal));
     }
@@ -118,7 +120,7 @@ public sealed class EtcdGatewayFaultTests
 
     private static IEnumerable<Exception> Chain(Exception e)
     {
-        for (Exception? current = e; current is not null; current = current.InnerException)
+        for (var current = e; current is not null; current = current.InnerException)
         {
             yield return current;
         }

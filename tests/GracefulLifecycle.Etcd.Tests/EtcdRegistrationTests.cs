@@ -149,7 +149,7 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
         await using var host = await StartReadyAsync(endpoints: $"http://127.0.0.1:1,{_etcd.ClientUrl}");
 
         Assert.Single(await _etcd.RangeAsync(Prefix));
-        Assert.True(host.Logs.Contains("trying the next endpoint"));
+        Assert.True(host.Logs.Contains("failing over to"));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLife
 
         Assert.Single(await _etcd.RangeAsync(Prefix));
         Assert.Equal(1, reset.Resets);
-        Assert.True(host.Logs.Contains("trying the next endpoint"));
+        Assert.True(host.Logs.Contains("failing over to"));
         Assert.False(host.Logs.Contains("Registration with etcd failed"));
     }
 

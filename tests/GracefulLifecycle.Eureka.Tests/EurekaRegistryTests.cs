@@ -74,7 +74,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
             o.Metadata["zone"] = "eu-1";
         });
 
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
         var post = Assert.Single(server.Calls);
         Assert.Equal("POST apps/ORDERS -> 204", post.ToString());
@@ -122,7 +122,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
             },
             applicationName: "Billing.Api");
 
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
         var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body!)!["instance"]!;
         Assert.Equal("POST", server.Calls[0].Method);
@@ -138,7 +138,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     {
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         var registered = h.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
         h.Time.Advance(TimeSpan.FromSeconds(5));
@@ -156,7 +156,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     {
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(server.Drop("ORDERS", h.Registry.Instance!.InstanceId));
 
         Assert.False(await h.Registry.RenewAsync(CancellationToken.None));
@@ -168,12 +168,14 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     {
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        var id = h.Registry.Instance!.InstanceId;
 
         await h.Registry.DeregisterAsync(CancellationToken.None);
 
         Assert.Equal(["POST", "DELETE"], server.Calls.Select(c => c.Method));
-        Assert.Equal($"apps/ORDERS/{h.Registry.Instance!.InstanceId}", server.Calls[1].Path);
+        Assert.Equal($"apps/ORDERS/{id}", server.Calls[1].Path);
+        Assert.Null(h.Registry.Instance);
         Assert.Equal(200, server.Calls[1].Status);
         Assert.Equal(0, server.InstanceCount);
     }
@@ -183,7 +185,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     {
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         server.Drop("ORDERS", h.Registry.Instance!.InstanceId);
 
         await h.Registry.DeregisterAsync(CancellationToken.None);
@@ -210,7 +212,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = $"{closed},{server.ServiceUrl}");
 
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
         await h.Registry.DeregisterAsync(CancellationToken.None);
 
@@ -229,7 +231,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
             o => o.ServiceUrl = $"{resetting.ServiceUrl},{server.ServiceUrl}",
             services: s => reset = ResetConnectionHandler.AddTo(s, EurekaRegistry.HttpClientName, new Uri(resetting.ServiceUrl)));
 
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal(1, reset.Resets);
         Assert.Empty(resetting.Calls);
@@ -246,7 +248,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = $"{failing.ServiceUrl},{server.ServiceUrl}");
 
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal("POST apps/ORDERS -> 503", Assert.Single(failing.Calls).ToString());
         Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
@@ -267,7 +269,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
             },
             time: time);
 
-        var register = registry.Registry.RegisterAsync(CancellationToken.None);
+        var register = registry.Registry.RegisterAsync(registry.Services, CancellationToken.None);
         await Eventually.TrueAsync(() => stalled.Calls.Count == 1, "the first server received the registration");
         registry.Time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
         Assert.Empty(server.Calls);
@@ -288,7 +290,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = $"{refusing.ServiceUrl},{server.ServiceUrl}");
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains("400", error.Message, StringComparison.Ordinal);
@@ -304,7 +306,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         failing.FailWith(500);
         var h = Harness(o => o.ServiceUrl = $"{first},{failing.ServiceUrl}");
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
 
         Assert.Contains(first, error.Message, StringComparison.Ordinal);
         Assert.Contains(failing.ServiceUrl, error.Message, StringComparison.Ordinal);
@@ -320,7 +322,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var h = Harness(o => o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}");
         using var cancel = new CancellationTokenSource();
 
-        var register = h.Registry.RegisterAsync(cancel.Token);
+        var register = h.Registry.RegisterAsync(h.Services, cancel.Token);
         await Eventually.TrueAsync(() => stalled.Calls.Count == 1, "the first server received the registration");
         await cancel.CancelAsync();
 
@@ -334,7 +336,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl.TrimEnd('/'));
 
-        await h.Registry.RegisterAsync(CancellationToken.None);
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
     }

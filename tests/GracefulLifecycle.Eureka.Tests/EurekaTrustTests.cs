@@ -16,7 +16,7 @@ public sealed class EurekaTrustTests
         var (a, b) = (ClosedPort(), ClosedPort());
         using var h = new RegistryHarness(o => o.ServiceUrl = $"http://admin:s3cret@127.0.0.1:{a}/eureka/,http://eu:hunter2@127.0.0.1:{b}/eureka/");
 
-        var failure = await Assert.ThrowsAnyAsync<Exception>(() => h.Registry.RegisterAsync(CancellationToken.None));
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
 
         var messages = string.Join(" | ", Chain(failure).Select(e => e.Message));
         Assert.Contains($"127.0.0.1:{a}", messages, StringComparison.Ordinal);

@@ -1,10 +1,12 @@
 using GracefulLifecycle;
+using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Preload;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Adds preload tasks to the graceful lifecycle.</summary>
+/// <summary>Adds preload tasks, service registries and their options to the graceful lifecycle.</summary>
 public static class GracefulLifecycleBuilderExtensions
 {
     /// <summary>
@@ -59,5 +61,26 @@ public static class GracefulLifecycleBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceRegistry, TRegistry>());
         return builder;
+    }
+
+    /// <summary>
+    /// Adds options for an add-on (a registry adapter, for example) the way the lifecycle's own are added: values set
+    /// in <paramref name="configure"/>, then overridden by the configuration section <paramref name="sectionName"/>
+    /// (appsettings, or environment variables such as <c>GracefulLifecycle__Eureka__ServiceUrl</c>) whatever the order
+    /// of the calls, so operators can tune a deployment without a rebuild; validated at startup. Calling it again adds
+    /// only the new configure delegate.
+    /// </summary>
+    /// <typeparam name="TOptions">The options.</typeparam>
+    /// <param name="builder">The lifecycle builder.</param>
+    /// <param name="sectionName">The configuration section, such as <c>GracefulLifecycle:Eureka</c>.</param>
+    /// <param name="configure">Sets the options in code; may be <see langword="null"/>.</param>
+    /// <returns>The options builder, to add validation to.</returns>
+    public static OptionsBuilder<TOptions> AddSectionOptions<TOptions>(
+        this IGracefulLifecycleBuilder builder, string sectionName, Action<TOptions>? configure = null)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(sectionName);
+        return SectionOptions.Add(builder.Services, sectionName, configure);
     }
 }

@@ -56,8 +56,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
             return new GracefulLifecycleBuilder(services);
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>(
-            sp => new GracefulLifecycleOptionsValidator(sp.GetServices<IServiceRegistry>)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
 
         services.AddHealthChecks();
@@ -70,7 +69,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<PreloadRunner>();
         services.TryAddSingleton<RegistrySet>();
         services.TryAddSingleton<InstanceAddress>();
-        services.TryAddSingleton(sp => new ShutdownPlan(
+        services.TryAddSingleton(sp => ShutdownBudget.Plan(
             sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();

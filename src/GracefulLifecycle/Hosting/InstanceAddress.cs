@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Hosting;
@@ -15,6 +16,29 @@ namespace GracefulLifecycle.Hosting;
 /// </summary>
 internal sealed class InstanceAddress(IServiceProvider services)
 {
+    /// <summary>Describes the instance for the registries; called once, when registration starts.</summary>
+    public ServiceInstance Describe()
+    {
+        var options = services.GetService<IOptions<GracefulLifecycleOptions>>()?.Value ?? new GracefulLifecycleOptions();
+        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var ports = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var scheme in new[] { Uri.UriSchemeHttp, Uri.UriSchemeHttps })
+        {
+            if (ChoosePort(addresses, scheme, options.PreStop.ManagementPort) is { } port)
+            {
+                ports[scheme] = port;
+            }
+        }
+
+        return new ServiceInstance(
+            services.GetService<IHostEnvironment>()?.ApplicationName ?? string.Empty,
+            HostName,
+            IpAddress,
+            ports,
+            options.ReadinessPath,
+            options.LivenessPath);
+    }
+
     public static string HostName => Dns.GetHostName();
 
     /// <summary>
@@ -47,17 +71,6 @@ internal sealed class InstanceAddress(IServiceProvider services)
         return candidates.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
             ?? candidates.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6 && !a.IsIPv6LinkLocal && !a.IsIPv6Multicast)
             ?? IPAddress.Loopback;
-    }
-
-    /// <summary>
-    /// Gets the port to register: the first address the server listens on with the given scheme, skipping
-    /// <c>PreStop:ManagementPort</c> (an admin port that is not to be exposed); <see langword="null"/> if none.
-    /// With several application ports, each adapter's <c>Port</c> option chooses one.
-    /// </summary>
-    public int? ListeningPort(string scheme = "http")
-    {
-        var addresses = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
-        return addresses is null ? null : ChoosePort(addresses, scheme, services.GetService<IOptions<GracefulLifecycleOptions>>()?.Value.PreStop.ManagementPort);
     }
 
     internal static int? ChoosePort(IEnumerable<string> addresses, string scheme, int? managementPort)

@@ -4,8 +4,12 @@ using Microsoft.Extensions.Options;
 namespace GracefulLifecycle.Options;
 
 /// <summary>Checks the options at startup; every message names the configuration key at fault.</summary>
-// Registries are read when validating, not injected: a registry may depend on these very options.
-internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServiceRegistry>> registries) : IValidateOptions<GracefulLifecycleOptions>
+/// <remarks>
+/// The budget is checked here on the options alone (the registries can only raise it); with the registries' delays
+/// it is checked again by <see cref="ShutdownBudget"/>, where the container builds them like any other service, so a
+/// registry may depend on these very options.
+/// </remarks>
+internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<GracefulLifecycleOptions>
 {
     private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
 
@@ -60,23 +64,9 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         CheckTimerRange(failures, "Registration:" + nameof(registration.RetryInitialDelay), registration.RetryInitialDelay);
         CheckTimerRange(failures, "Registration:" + nameof(registration.RetryMaxDelay), registration.RetryMaxDelay);
 
-        if (failures.Count == 0)
+        if (failures.Count == 0 && ShutdownBudget.Check(new ShutdownPlan(options, [])) is { } budget)
         {
-            try
-            {
-                CheckBudget(failures, new ShutdownPlan(options, registries()));
-            }
-            catch (OptionsValidationException)
-            {
-                // A registry whose own options are invalid reports that itself; its delays mean nothing yet.
-            }
-            catch (OverflowException)
-            {
-                // Only a registry's propagation delay can still be out of range here: each option is checked above.
-                failures.Add(
-                    $"The shutdown budget ({Prefix}Registration:{nameof(registration.DeregistrationTimeout)} + the shutdown delay raised to the registries' propagation delays + " +
-                    $"{Prefix}{nameof(options.DrainTimeout)} + {Prefix}{nameof(options.ShutdownMargin)}) is too large to compute; lower the registries' cache intervals.");
-            }
+            failures.Add(budget);
         }
 
         var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -116,28 +106,6 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static void CheckBudget(List<string> failures, ShutdownPlan plan)
-    {
-        var options = plan.Options;
-        if (plan.Total <= options.TerminationGracePeriod)
-        {
-            return;
-        }
-
-        var delay = plan.DelaySetBy is null
-            ? $"{Prefix}{nameof(options.ShutdownDelay)} ({plan.ShutdownDelay})"
-            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} by the propagation delay of {plan.DelaySetBy})";
-        var deregistration = plan.HasRegistries
-            ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
-            : string.Empty;
-        failures.Add(
-            $"{deregistration}{delay} + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
-            $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.Total} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
-            $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
-            "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)" +
-            (plan.DelaySetBy is null ? "." : $", or lower the cache intervals of {plan.DelaySetBy}."));
     }
 
     private static void CheckTimerRange(List<string> failures, string option, TimeSpan value)

@@ -19,6 +19,7 @@ internal sealed class RegistrySession : IDisposable
     private readonly CancellationTokenSource _abortCalls = new();
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
+    private ServiceInstance? _instance;
     private Task? _leave;
     private bool _attempted;
 
@@ -47,7 +48,11 @@ internal sealed class RegistrySession : IDisposable
         }
     }
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    public void Start(ServiceInstance instance)
+    {
+        _instance = instance;
+        _loop = Task.Run(RunAsync);
+    }
 
     /// <summary>
     /// Leaves the registry within <paramref name="timeout"/>: a call already in flight gets at most
@@ -155,7 +160,7 @@ internal sealed class RegistrySession : IDisposable
 
             try
             {
-                await _registry.RegisterAsync(_abortCalls.Token).ConfigureAwait(false);
+                await _registry.RegisterAsync(_instance!, _abortCalls.Token).ConfigureAwait(false);
                 Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
                 return true;
             }

@@ -1,4 +1,5 @@
 using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,12 +11,15 @@ internal sealed class RegistrySet : IDisposable
     private readonly TimeProvider _time;
     private readonly RegistrationOptions _options;
     private readonly ILogger _logger;
+    private readonly InstanceAddress _address;
 
     // Replaced, never changed in place, when the instance registers again after a leave (a rejoin).
     private RegistrySession[] _sessions;
 
-    public RegistrySet(IEnumerable<IServiceRegistry> registries, TimeProvider time, IOptions<GracefulLifecycleOptions> options, ILogger<RegistrySet> logger)
+    public RegistrySet(
+        IEnumerable<IServiceRegistry> registries, TimeProvider time, IOptions<GracefulLifecycleOptions> options, InstanceAddress address, ILogger<RegistrySet> logger)
     {
+        _address = address;
         _time = time;
         _options = options.Value.Registration;
         _logger = logger;
@@ -35,9 +39,12 @@ internal sealed class RegistrySet : IDisposable
     public async Task RegisterAsync(CancellationToken cancellationToken)
     {
         Log.RegisteringStarted(_logger, _sessions.Length);
+
+        // Once, for every registry and every attempt: they all register the same address.
+        var instance = _address.Describe();
         foreach (var session in _sessions)
         {
-            session.Start();
+            session.Start(instance);
         }
 
         var all = Task.WhenAll(_sessions.Select(s => s.Registered));

@@ -40,20 +40,16 @@ namespace GracefulLifecycle.TestSupport.Consul;
 /// critical. <c>GET /_fake/status/{code}</c> answers that status code, a check target for contract tests; it is not
 /// part of Consul's API.</para>
 /// </remarks>
-public sealed class FakeConsulAgent : IAsyncDisposable
+public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
 {
     private const string TokenHeader = "X-Consul-Token";
     private const string AddressField = "Address";
     private static readonly TimeSpan MinimumDeregisterCriticalServiceAfter = TimeSpan.FromMinutes(1);
 
-    private readonly Lock _gate = new();
-    private readonly List<AgentCall> _calls = [];
     private readonly Dictionary<string, AgentService> _services = new(StringComparer.Ordinal);
     private readonly List<(Func<AgentCall, bool> Match, TaskCompletionSource Release)> _holds = [];
     private readonly HttpClient _checks = new(new SocketsHttpHandler { UseProxy = false });
     private readonly string? _aclToken;
-    private WebApplication? _app;
-    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _refused;
 
     private FakeConsulAgent(string? aclToken)
@@ -73,24 +69,12 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     /// <summary>Gets how many calls were dropped while <see cref="Unavailable"/>.</summary>
     public int RefusedCount => Volatile.Read(ref _refused);
 
-    /// <summary>Gets every call received, in arrival order.</summary>
-    public IReadOnlyList<AgentCall> Calls
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _calls.ToArray();
-            }
-        }
-    }
-
     /// <summary>Gets the services registered now.</summary>
     public IReadOnlyList<AgentService> Services
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return _services.Values.ToArray();
             }
@@ -102,20 +86,14 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     public static async Task<FakeConsulAgent> StartAsync(string? aclToken = null)
     {
         var agent = new FakeConsulAgent(aclToken);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        agent.Map(app);
-        await app.StartAsync();
-        agent._app = app;
-        agent.Address = new Uri(app.Urls.First() + "/");
+        await agent.StartServerAsync();
+        agent.Address = agent.RootUrl;
         return agent;
     }
 
     public AgentService? Service(string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             return _services.GetValueOrDefault(id);
         }
@@ -124,7 +102,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     /// <summary>Drops a service without a call, as an agent restarted without persistence would have.</summary>
     public bool Forget(string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             return _services.Remove(id);
         }
@@ -137,40 +115,12 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     public IDisposable Hold(Func<AgentCall, bool> match)
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
+        lock (Gate)
         {
             _holds.Add((match, release));
         }
 
         return new Releaser(this, release);
-    }
-
-    /// <summary>Waits until the calls received satisfy <paramref name="condition"/>; false when the deadline passes first.</summary>
-    public async Task<bool> WaitForCallsAsync(Func<IReadOnlyList<AgentCall>, bool> condition, TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            Task changed;
-            lock (_gate)
-            {
-                if (condition(_calls))
-                {
-                    return true;
-                }
-
-                changed = _changed.Task;
-            }
-
-            var left = timeout - deadline.Elapsed;
-            if (left <= TimeSpan.Zero || await Task.WhenAny(changed, Task.Delay(left)) != changed)
-            {
-                lock (_gate)
-                {
-                    return condition(_calls);
-                }
-            }
-        }
     }
 
     /// <summary>Waits until a call satisfying <paramref name="match"/> has been answered, and returns it.</summary>
@@ -191,7 +141,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, string>> RunChecksAsync()
     {
         AgentService[] services;
-        lock (_gate)
+        lock (Gate)
         {
             services = _services.Values.Where(s => s.CheckHttp is not null).ToArray();
         }
@@ -199,7 +149,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
         var results = await Task.WhenAll(services.Select(async service =>
         {
             var (status, output) = await CheckAsync(service);
-            lock (_gate)
+            lock (Gate)
             {
                 service.CheckStatus = status;
                 service.CheckOutput = output;
@@ -210,24 +160,17 @@ public sealed class FakeConsulAgent : IAsyncDisposable
         return results.ToDictionary(r => r.Id, r => r.status, StringComparer.Ordinal);
     }
 
-    /// <summary>Stops the agent, as a crashed or stopped agent: its port refuses connections from then on.</summary>
-    public async Task StopAsync()
+    // Stopping is a crashed or stopped agent: its port refuses connections from then on.
+    protected override Task OnStoppingAsync()
     {
-        if (_app is not { } app)
-        {
-            return;
-        }
-
-        _app = null;
         ReleaseAll();
-        await app.StopAsync();
-        await app.DisposeAsync();
+        return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    protected override ValueTask OnDisposedAsync()
     {
-        await StopAsync();
         _checks.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private async Task<(string Status, string Output)> CheckAsync(AgentService service)
@@ -254,7 +197,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
         }
     }
 
-    private void Map(WebApplication app)
+    protected override void Map(WebApplication app)
     {
         app.Use(RecordAsync);
         app.MapPut("/v1/agent/service/register", Register);
@@ -294,21 +237,19 @@ public sealed class FakeConsulAgent : IAsyncDisposable
 
         AgentCall call;
         Task[] holds;
-        lock (_gate)
+        lock (Gate)
         {
-            call = new AgentCall
+            call = RecordLocked(n => new AgentCall
             {
-                Sequence = _calls.Count + 1,
+                Sequence = n + 1,
                 Method = context.Request.Method,
                 Path = context.Request.Path.Value!,
                 Query = context.Request.QueryString.Value ?? string.Empty,
                 Token = token,
                 Body = body,
                 ArrivedAt = arrived,
-            };
-            _calls.Add(call);
+            });
             holds = _holds.Where(h => h.Match(call)).Select(h => h.Release.Task).ToArray();
-            NotifyLocked();
         }
 
         try
@@ -326,7 +267,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
         }
         finally
         {
-            lock (_gate)
+            lock (Gate)
             {
                 call.StatusCode = context.RequestAborted.IsCancellationRequested ? -1 : context.Response.StatusCode;
                 NotifyLocked();
@@ -426,7 +367,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
             DeregisterCriticalServiceAfter = deregisterAfter,
         };
 
-        lock (_gate)
+        lock (Gate)
         {
             _services[service.Id] = service;
         }
@@ -436,7 +377,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
 
     private IResult Deregister(string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             return _services.Remove(id) ? Results.Ok() : UnknownService(id);
         }
@@ -444,7 +385,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
 
     private IResult ReadService(string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (!_services.TryGetValue(id, out var service))
             {
@@ -479,7 +420,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
             return Text(400, $"Invalid value for enable: \"{raw}\"");
         }
 
-        lock (_gate)
+        lock (Gate)
         {
             if (!_services.TryGetValue(id, out var service))
             {
@@ -499,7 +440,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     {
         var passingOnly = context.Request.Query.TryGetValue("passing", out var passing) &&
             (string.IsNullOrEmpty(passing.ToString()) || !bool.TryParse(passing.ToString(), out var value) || value);
-        lock (_gate)
+        lock (Gate)
         {
             var entries = _services.Values
                 .Where(s => s.Name == name)
@@ -615,15 +556,9 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     private static string? String(JsonElement element, string name) =>
         Property(element, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
 
-    private void NotifyLocked()
-    {
-        _changed.TrySetResult();
-        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     private void ReleaseAll()
     {
-        lock (_gate)
+        lock (Gate)
         {
             foreach (var (_, release) in _holds)
             {
@@ -638,7 +573,7 @@ public sealed class FakeConsulAgent : IAsyncDisposable
     {
         public void Dispose()
         {
-            lock (owner._gate)
+            lock (owner.Gate)
             {
                 owner._holds.RemoveAll(h => h.Release == release);
             }

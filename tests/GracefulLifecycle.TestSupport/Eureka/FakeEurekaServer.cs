@@ -36,19 +36,16 @@ namespace GracefulLifecycle.TestSupport.Eureka;
 /// Every call is recorded in arrival order. Test helpers drop an instance (eviction), fail or hold calls, and stop
 /// the server.
 /// </remarks>
-public sealed class FakeEurekaServer : IAsyncDisposable
+public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 {
     public const string BasePath = "/eureka/";
 
     private static readonly string[] Statuses = ["UP", "DOWN", "STARTING", "OUT_OF_SERVICE", "UNKNOWN"];
 
-    private readonly Lock _gate = new();
-    private readonly List<EurekaCall> _calls = [];
     private readonly Dictionary<(string App, string Id), Registration> _registry = [];
     private readonly Dictionary<string, string?> _readOnlyCache = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
-    private WebApplication? _app;
     private ITimer? _cacheTimer;
     private TaskCompletionSource? _hold;
     private int? _failWith;
@@ -69,31 +66,12 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     /// <summary>Gets or sets a hook run when a call arrives, before it is answered.</summary>
     public Func<EurekaCall, Task>? OnCall { get; set; }
 
-    /// <summary>Gets every call received so far, in arrival order.</summary>
-    public IReadOnlyList<EurekaCall> Calls
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return [.. _calls];
-            }
-        }
-    }
-
     /// <summary>Starts a server on 127.0.0.1 with a port the OS picks, or <paramref name="port"/>.</summary>
     public static async Task<FakeEurekaServer> StartAsync(TimeProvider time, TimeSpan? responseCacheUpdateInterval = null, int port = 0)
     {
         var server = new FakeEurekaServer(time, responseCacheUpdateInterval ?? TimeSpan.FromSeconds(30));
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        var app = builder.Build();
-        server.Map(app);
-        await app.StartAsync();
-        server._app = app;
-        server.Port = new Uri(app.Urls.First()).Port;
+        await server.StartServerAsync(port);
+        server.Port = server.RootUrl.Port;
         server._cacheTimer = time.CreateTimer(
             static s => ((FakeEurekaServer)s!).RefreshResponseCache(), server, server.ResponseCacheUpdateInterval, server.ResponseCacheUpdateInterval);
         return server;
@@ -106,7 +84,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     /// <summary>Gets a copy of the registered instance (as registered, without the served status), or null.</summary>
     public JsonObject? Instance(string app, string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             return _registry.TryGetValue((app.ToUpperInvariant(), id), out var r) ? (JsonObject)r.Instance.DeepClone() : null;
         }
@@ -116,7 +94,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return _registry.Count;
             }
@@ -126,7 +104,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     /// <summary>Removes an instance as Eureka's eviction does when its lease expires. Records no call.</summary>
     public bool Drop(string app, string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             return _registry.Remove((app.ToUpperInvariant(), id));
         }
@@ -135,7 +113,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     /// <summary>Answers every call from now on with <paramref name="statusCode"/>, or normally again when null.</summary>
     public void FailWith(int? statusCode)
     {
-        lock (_gate)
+        lock (Gate)
         {
             _failWith = statusCode;
         }
@@ -144,7 +122,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     /// <summary>Holds every call from now on without answering, until <see cref="ReleaseCalls"/> or the caller gives up.</summary>
     public void HoldCalls()
     {
-        lock (_gate)
+        lock (Gate)
         {
             _hold ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -153,7 +131,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     public void ReleaseCalls()
     {
         TaskCompletionSource? hold;
-        lock (_gate)
+        lock (Gate)
         {
             hold = _hold;
             _hold = null;
@@ -162,25 +140,16 @@ public sealed class FakeEurekaServer : IAsyncDisposable
         hold?.TrySetResult();
     }
 
-    /// <summary>Stops listening: the port refuses connections from now on. Idempotent.</summary>
-    public async Task StopAsync()
+    protected override async Task OnStoppingAsync()
     {
-        if (_app is not { } app)
-        {
-            return;
-        }
-
-        _app = null;
         await _stopping.CancelAsync();
         _cacheTimer?.Dispose();
-        await app.StopAsync();
-        await app.DisposeAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    protected override ValueTask OnDisposedAsync()
     {
-        await StopAsync();
         _stopping.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private static string? Text(JsonNode? node, string name) =>
@@ -215,7 +184,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
         return context.Response.WriteAsync(json);
     }
 
-    private void Map(WebApplication app)
+    protected override void Map(WebApplication app)
     {
         app.Use(RecordAsync);
         app.MapPost("/eureka/apps/{app}", Register);
@@ -243,10 +212,9 @@ public sealed class FakeEurekaServer : IAsyncDisposable
         EurekaCall call;
         TaskCompletionSource? hold;
         int? failWith;
-        lock (_gate)
+        lock (Gate)
         {
-            call = new EurekaCall(_calls.Count, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), Stopwatch.GetTimestamp(), body);
-            _calls.Add(call);
+            call = RecordLocked(n => new EurekaCall(n, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), Stopwatch.GetTimestamp(), body));
             hold = _hold;
             failWith = _failWith;
         }
@@ -320,7 +288,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
         }
 
         var now = _time.GetUtcNow();
-        lock (_gate)
+        lock (Gate)
         {
             _registry[(appName, id!)] = new Registration(
                 (JsonObject)instance.DeepClone(),
@@ -335,7 +303,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     private Task Renew(HttpContext context, string app, string id)
     {
         var lastDirty = Number(context.Request.Query["lastDirtyTimestamp"]);
-        lock (_gate)
+        lock (Gate)
         {
             if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
             {
@@ -356,7 +324,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
 
     private Task Cancel(HttpContext context, string app, string id)
     {
-        lock (_gate)
+        lock (Gate)
         {
             return Answer(context, _registry.Remove((app.ToUpperInvariant(), id)) ? 200 : 404);
         }
@@ -365,7 +333,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     private Task UpdateStatus(HttpContext context, string app, string id)
     {
         string? value = context.Request.Query["value"];
-        lock (_gate)
+        lock (Gate)
         {
             if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
             {
@@ -387,7 +355,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     private Task DeleteStatusOverride(HttpContext context, string app, string id)
     {
         string? value = context.Request.Query["value"];
-        lock (_gate)
+        lock (Gate)
         {
             if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
             {
@@ -409,7 +377,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     private Task GetInstance(HttpContext context, string app, string id)
     {
         string json;
-        lock (_gate)
+        lock (Gate)
         {
             if (!_registry.TryGetValue((app.ToUpperInvariant(), id), out var registration))
             {
@@ -425,7 +393,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
     /// <summary>The read-only response cache: filled on first request, then only by the periodic refresh.</summary>
     private string? Cached(string key)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (!_readOnlyCache.TryGetValue(key, out var payload))
             {
@@ -439,7 +407,7 @@ public sealed class FakeEurekaServer : IAsyncDisposable
 
     private void RefreshResponseCache()
     {
-        lock (_gate)
+        lock (Gate)
         {
             foreach (var key in _readOnlyCache.Keys.ToArray())
             {

@@ -302,7 +302,7 @@ public sealed class LongLivedDrainTests
 
     private sealed class SteppedJobProbe
     {
-        private TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _inStep = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public int Runs;

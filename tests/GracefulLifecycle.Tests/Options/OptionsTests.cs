@@ -18,7 +18,7 @@ public sealed class OptionsTests
     {
         var options = new GracefulLifecycleOptions();
 
-        Assert.True(new GracefulLifecycleOptionsValidator(() => []).Validate(null, options).Succeeded);
+        Assert.True(new GracefulLifecycleOptionsValidator().Validate(null, options).Succeeded);
         Assert.Equal(TimeSpan.FromSeconds(5), options.ShutdownDelay);
         Assert.Equal(TimeSpan.FromSeconds(20), options.DrainTimeout);
         Assert.Equal(TimeSpan.FromSeconds(30), options.TerminationGracePeriod);
@@ -68,7 +68,7 @@ public sealed class OptionsTests
     {
         var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.MaxValue, DrainTimeout = TimeSpan.MaxValue };
 
-        var result = new GracefulLifecycleOptionsValidator(() => []).Validate(null, options);
+        var result = new GracefulLifecycleOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Contains("GracefulLifecycle:ShutdownDelay must be at most", result.FailureMessage, StringComparison.Ordinal);

@@ -34,7 +34,7 @@ internal sealed class RecordingRegistry(string name = "Recording") : IServiceReg
     /// <summary>Gets or sets what every registration throws (a configuration error such as a missing port).</summary>
     public Exception? RegisterFailure { get; set; }
 
-    public Task RegisterAsync(CancellationToken cancellationToken)
+    public Task RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken)
     {
         _calls.Enqueue("register");
         if (RegisterFailure is { } failure)

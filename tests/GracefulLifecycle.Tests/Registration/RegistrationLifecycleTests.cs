@@ -142,7 +142,7 @@ public sealed class RegistrationLifecycleTests
     {
         var options = new GracefulLifecycleOptions();
         options.Registration.InFlightCallTimeout = TimeSpan.FromSeconds(2);
-        var result = new GracefulLifecycleOptionsValidator(() => []).Validate(null, options);
+        var result = new GracefulLifecycleOptionsValidator().Validate(null, options);
 
         Assert.True(result.Failed);
         Assert.Contains("GracefulLifecycle:Registration:InFlightCallTimeout (00:00:02) must be shorter than GracefulLifecycle:Registration:DeregistrationTimeout (00:00:02)", result.FailureMessage, StringComparison.Ordinal);
@@ -307,10 +307,60 @@ public sealed class RegistrationLifecycleTests
     public void ABudgetRaisedPastTheGracePeriodByARegistry_FailsNamingTheRegistry()
     {
         var registry = new RecordingRegistry("Eureka") { PropagationDelay = TimeSpan.FromSeconds(61) };
-        var result = new GracefulLifecycle.Options.GracefulLifecycleOptionsValidator(() => [registry]).Validate(null, new GracefulLifecycleOptions());
+        var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => GracefulLifecycle.Options.ShutdownBudget.Plan(new GracefulLifecycleOptions(), [registry]));
 
-        Assert.True(result.Failed);
-        Assert.Contains("raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the propagation delay of Eureka", result.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30)", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the propagation delay of Eureka", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30)", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ARegistryMayDependOnTheLifecycleOptions_ItsDelayStillRaisesTheShutdownDelay()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddGracefulLifecycle(o =>
+        {
+            o.ShutdownDelay = TimeSpan.FromSeconds(4);
+            o.TerminationGracePeriod = TimeSpan.FromMinutes(1);
+        }).AddServiceRegistry<OptionsReadingRegistry>();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+
+        var plan = provider.GetRequiredService<ShutdownPlan>();
+
+        Assert.Equal(TimeSpan.FromSeconds(4 + 3), plan.ShutdownDelay);
+        Assert.Equal(nameof(OptionsReadingRegistry), plan.DelaySetBy);
+    }
+
+    [Fact]
+    public void ARegistryThatDependsOnTheLifecycleOptions_AndRaisesTheBudgetPastTheGracePeriod_FailsWhenThePlanIsBuilt()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        // 4 s + 20 s drain + 2 s margin fit in 30 s; the registry's 7 s and the 2 s deregistration do not.
+        services.AddGracefulLifecycle(o => o.ShutdownDelay = TimeSpan.FromSeconds(4)).AddServiceRegistry<OptionsReadingRegistry>();
+        using var provider = services.BuildServiceProvider();
+
+        var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<ShutdownPlan>());
+
+        Assert.Contains($"by the propagation delay of {nameof(OptionsReadingRegistry)}", failure.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A registry whose delay follows the lifecycle's own options: the dependency the old validator forbade.</summary>
+    private sealed class OptionsReadingRegistry(Microsoft.Extensions.Options.IOptions<GracefulLifecycleOptions> options) : IServiceRegistry
+    {
+        public string Name => nameof(OptionsReadingRegistry);
+
+        public TimeSpan VisibilityDelay => TimeSpan.Zero;
+
+        public TimeSpan PropagationDelay => options.Value.ShutdownDelay + TimeSpan.FromSeconds(3);
+
+        public TimeSpan RenewalInterval => Timeout.InfiniteTimeSpan;
+
+        public Task RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<bool> RenewAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+        public Task DeregisterAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -8,7 +8,7 @@ namespace GracefulLifecycle.TestSupport;
 
 /// <summary>
 /// A real etcd server (Debian's <c>etcd-server</c> package) on free loopback ports with its data in a temporary
-/// folder, for tests that check registration through etcd itself.
+/// folder, for tests that check registration through etcd itself and for the rollout drill (source-shared, eng/shared).
 /// </summary>
 public sealed class EtcdServer : IAsyncDisposable
 {

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Options;
+
+/// <summary>
+/// Builds the <see cref="ShutdownPlan"/> with the registries' delays and fails startup when it does not fit in the
+/// termination grace period. It runs when the plan is first resolved (host configuration, at startup), after the
+/// options were validated, so the registries are built by the container as usual and may depend on the options.
+/// </summary>
+internal static class ShutdownBudget
+{
+    private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
+
+    /// <exception cref="OptionsValidationException">The budget exceeds the grace period, or cannot be computed.</exception>
+    public static ShutdownPlan Plan(GracefulLifecycleOptions options, IEnumerable<IServiceRegistry> registries)
+    {
+        string? failure;
+        ShutdownPlan? plan = null;
+        try
+        {
+            plan = new ShutdownPlan(options, registries);
+            failure = Check(plan);
+        }
+        catch (OverflowException)
+        {
+            // Only a registry's propagation delay can still be out of range here: each option is validated already.
+            failure =
+                $"The shutdown budget ({Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} + the shutdown delay raised to the registries' propagation delays + " +
+                $"{Prefix}{nameof(options.DrainTimeout)} + {Prefix}{nameof(options.ShutdownMargin)}) is too large to compute; lower the registries' cache intervals.";
+        }
+
+        return failure is null
+            ? plan!
+            : throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(GracefulLifecycleOptions), [failure]);
+    }
+
+    /// <summary>Returns the failure message naming every option involved, or <see langword="null"/> when the plan fits.</summary>
+    public static string? Check(ShutdownPlan plan)
+    {
+        var options = plan.Options;
+        if (plan.Total <= options.TerminationGracePeriod)
+        {
+            return null;
+        }
+
+        var delay = plan.DelaySetBy is null
+            ? $"{Prefix}{nameof(options.ShutdownDelay)} ({plan.ShutdownDelay})"
+            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} by the propagation delay of {plan.DelaySetBy})";
+        var deregistration = plan.HasRegistries
+            ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
+            : string.Empty;
+        return
+            $"{deregistration}{delay} + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
+            $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.Total} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
+            $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
+            "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)" +
+            (plan.DelaySetBy is null ? "." : $", or lower the cache intervals of {plan.DelaySetBy}.");
+    }
+}
