@@ -260,8 +260,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private void StopHost()
     {
         // The host's timeout is counted from the start of its stop sequence, which now begins after the delay: what
-        // is left of the budget is the drain and the margin. A larger value the application set stays.
-        if (_hostOptions.ShutdownTimeout == _plan.Total)
+        // is left of the budget is the drain and the margin. Only a value the library raised is shortened: one the
+        // application set (or the host's default above the budget) stays.
+        if (_plan.RaisedHostShutdownTimeout && _hostOptions.ShutdownTimeout == _plan.Total)
         {
             _hostOptions.ShutdownTimeout = _options.DrainTimeout + _options.ShutdownMargin;
         }

@@ -39,4 +39,11 @@ internal sealed class ShutdownPlan
 
     /// <summary>Gets the longest a shutdown may take from its start to the process exit.</summary>
     public TimeSpan Total { get; }
+
+    /// <summary>
+    /// Gets or sets whether <c>HostOptions.ShutdownTimeout</c> was raised to <see cref="Total"/> by the library, so that
+    /// the coordinator may shorten it to what is left of the budget once the delay is served (a value the application
+    /// set is never touched).
+    /// </summary>
+    public bool RaisedHostShutdownTimeout { get; set; }
 }
