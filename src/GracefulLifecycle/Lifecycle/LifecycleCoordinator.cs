@@ -81,6 +81,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _exitCode = exitCode;
         _hostOptions = hostOptions.Value;
         _phaseStarted = time.GetTimestamp();
+        _metrics.ObservePhaseOf(() => Phase);
     }
 
     public event EventHandler<LifecyclePhaseChangedEventArgs>? PhaseChanged;
@@ -119,6 +120,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_leaving.Token, hostStopping);
+        var preloadStarted = _time.GetTimestamp();
         PreloadOutcome outcome;
         try
         {
@@ -129,6 +131,13 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             Log.PreloadTaskFailed(_logger, "(preload runner)", 0, ex);
             outcome = PreloadOutcome.Failed;
         }
+
+        _metrics.PreloadEnded(_time.GetElapsedTime(preloadStarted), outcome switch
+        {
+            PreloadOutcome.Succeeded => "succeeded",
+            PreloadOutcome.Canceled => "canceled",
+            _ => "failed",
+        });
 
         switch (outcome)
         {
@@ -180,18 +189,22 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             return false;
         }
 
+        var started = _time.GetTimestamp();
         try
         {
             await _registries.RegisterAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.RegistrationEnded(_time.GetElapsedTime(started), "succeeded");
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            _metrics.RegistrationEnded(_time.GetElapsedTime(started), "canceled");
             _ready.TrySetCanceled(cancellationToken);
             return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            _metrics.RegistrationEnded(_time.GetElapsedTime(started), "failed");
             // A registry misconfigured (logged by its session): fail fast like a failed preload.
             _exitCode.Set(1);
             _ready.TrySetException(new InvalidOperationException("A service registry cannot work as configured; the instance never became ready.", ex));
@@ -384,10 +397,14 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     internal void OnHostStopped()
     {
         DisposeTimers();
-        var drained = _drainStarted == 0 ? 0 : (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds;
+        var drained = _drainStarted == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_drainStarted);
         if (Advance(LifecyclePhase.Stopped))
         {
-            Log.DrainCompleted(_logger, drained, Interlocked.Read(ref _aborted));
+            Log.DrainCompleted(_logger, (long)drained.TotalMilliseconds, Interlocked.Read(ref _aborted));
+            if (_drainStarted != 0)
+            {
+                _metrics.DrainEnded(drained, timedOut: Volatile.Read(ref _deadlinePassed) != 0);
+            }
         }
     }
 
@@ -445,10 +462,12 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 {
                     await Task.Delay(delay, _time, _skipDelay.Token).ConfigureAwait(false);
                     Log.ShutdownDelayElapsed(_logger, delay);
+                    _metrics.ShutdownDelayServed(_time.GetElapsedTime(started), skipped: false);
                 }
                 catch (OperationCanceledException)
                 {
                     Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                    _metrics.ShutdownDelayServed(_time.GetElapsedTime(started), skipped: true);
                 }
             }
         }

@@ -12,12 +12,13 @@ internal sealed class RegistrySet : IDisposable
     private readonly RegistrationOptions _options;
     private readonly ILogger _logger;
 
-    public RegistrySet(IEnumerable<IServiceRegistry> registries, TimeProvider time, IOptions<GracefulLifecycleOptions> options, ILogger<RegistrySet> logger)
+    public RegistrySet(
+        IEnumerable<IServiceRegistry> registries, TimeProvider time, IOptions<GracefulLifecycleOptions> options, ILogger<RegistrySet> logger, LifecycleMetrics? metrics = null)
     {
         _time = time;
         _options = options.Value.Registration;
         _logger = logger;
-        _sessions = registries.Select(r => new RegistrySession(r, time, _options, logger)).ToArray();
+        _sessions = registries.Select(r => new RegistrySession(r, time, _options, logger, metrics)).ToArray();
     }
 
     public bool IsEmpty => _sessions.Length == 0;
