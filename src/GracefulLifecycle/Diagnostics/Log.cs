@@ -14,6 +14,11 @@ internal static partial class Log
         EventName = "ShutdownBudget")]
     public static partial void ShutdownBudget(ILogger logger, TimeSpan deregistrationTimeout, TimeSpan shutdownDelay, TimeSpan drainTimeout, TimeSpan shutdownMargin, TimeSpan budget, TimeSpan terminationGracePeriod, TimeSpan hostShutdownTimeout);
 
+    [LoggerMessage(70, LogLevel.Information,
+        "preStop sleep of {PreStopSleep} counted: after SIGTERM the shutdown delay is {DelayAfterSleep} (of {ShutdownDelay}); termination budget {Budget} of the {TerminationGracePeriod} grace period",
+        EventName = "PreStopSleepCounted")]
+    public static partial void PreStopSleepCounted(ILogger logger, TimeSpan preStopSleep, TimeSpan delayAfterSleep, TimeSpan shutdownDelay, TimeSpan budget, TimeSpan terminationGracePeriod);
+
     [LoggerMessage(3, LogLevel.Information, "Leaving ({Trigger}): readiness fails from now on; serving for {Delay} while load balancers and registries catch up", EventName = "LeavingStarted")]
     public static partial void LeavingStarted(ILogger logger, string trigger, TimeSpan delay);
 

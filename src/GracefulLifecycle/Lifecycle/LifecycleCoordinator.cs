@@ -220,7 +220,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         Log.SignalReceived(_logger, signal, count);
         if (count == 1)
         {
-            StopAfterLeaving(signal.ToString());
+            // Only SIGTERM comes from the kubelet, after its preStop sleep (if any); Ctrl+C does not.
+            StopAfterLeaving(signal.ToString(), afterPreStopSleep: signal == PosixSignal.SIGTERM);
             return;
         }
 
@@ -244,10 +245,10 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// <c>ApplicationStopping</c>, on which SignalR and other libraries close their connections) begins when the
     /// drain does, not while load balancers still route here.
     /// </summary>
-    internal void StopAfterLeaving(string trigger)
+    internal void StopAfterLeaving(string trigger, bool afterPreStopSleep = false)
     {
         // The phase changes here; its handlers run on the thread pool, so a slow one cannot delay the stop.
-        var leave = StartLeaving(trigger, publishHere: false);
+        var leave = StartLeaving(trigger, publishHere: false, afterPreStopSleep);
 
         // Leaving is bounded by the deregistration timeout and the delay; this bound only guards against a fault in
         // it, so that a signal always ends in a stop within the budget.
@@ -418,7 +419,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _webSocketAbortTimer?.Dispose();
     }
 
-    private Task StartLeaving(string trigger, bool publishHere = true)
+    private Task StartLeaving(string trigger, bool publishHere = true, bool afterPreStopSleep = false)
     {
         TaskCompletionSource done;
         bool wasReady;
@@ -438,7 +439,10 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         // Nobody has been sent here before ready or before a registry heard of it, so nobody needs time to stop coming.
-        var delay = wasReady || _registries.AnyAttempted ? _plan.ShutdownDelay : TimeSpan.Zero;
+        // After the kubelet's preStop sleep, load balancers have had that time already: only the rest is served.
+        var delay = !wasReady && !_registries.AnyAttempted ? TimeSpan.Zero
+            : afterPreStopSleep ? _plan.DelayAfterPreStopSleep
+            : _plan.ShutdownDelay;
         Log.LeavingStarted(_logger, trigger, delay);
 
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.

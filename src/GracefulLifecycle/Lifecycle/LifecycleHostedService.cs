@@ -37,6 +37,11 @@ internal sealed class LifecycleHostedService(
         Log.ShutdownBudget(
             logger, plan.DeregistrationTimeout, plan.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, plan.Total, o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
 
+        if (plan.PreStopSleep > TimeSpan.Zero)
+        {
+            Log.PreStopSleepCounted(logger, plan.PreStopSleep, plan.DelayAfterPreStopSleep, plan.ShutdownDelay, plan.TerminationBudget, o.TerminationGracePeriod);
+        }
+
         if (o.PreStop.ManagementPort is { } port && o.PreStop.Token is null && o.PreStop.AllowedNetworks.Count == 0)
         {
             Log.PreStopPortOnly(logger, port);

@@ -54,6 +54,8 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
         CheckTimerRange(failures, nameof(options.TerminationGracePeriod), options.TerminationGracePeriod);
         CheckTimerRange(failures, nameof(options.ShutdownMargin), options.ShutdownMargin);
         CheckTimerRange(failures, nameof(options.PreloadTimeout), options.PreloadTimeout);
+        RequireAtLeast(failures, "PreStop:" + nameof(options.PreStop.Sleep), options.PreStop.Sleep, TimeSpan.Zero);
+        CheckTimerRange(failures, "PreStop:" + nameof(options.PreStop.Sleep), options.PreStop.Sleep);
         CheckTimerRange(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);
         CheckTimerRange(failures, "Registration:" + nameof(registration.DeregistrationTimeout), registration.DeregistrationTimeout);
         CheckTimerRange(failures, "Registration:" + nameof(registration.InFlightCallTimeout), registration.InFlightCallTimeout);
@@ -115,8 +117,22 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
     private static void CheckBudget(List<string> failures, ShutdownPlan plan)
     {
         var options = plan.Options;
-        if (plan.Total <= options.TerminationGracePeriod)
+        if (plan.TerminationBudget <= options.TerminationGracePeriod)
         {
+            return;
+        }
+
+        if (plan.PreStopSleep > TimeSpan.Zero)
+        {
+            var deregistrationTerm = plan.HasRegistries
+                ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
+                : string.Empty;
+            failures.Add(
+                $"{Prefix}PreStop:{nameof(options.PreStop.Sleep)} ({plan.PreStopSleep}) + {deregistrationTerm}the delay left after SIGTERM ({plan.DelayAfterPreStopSleep}: " +
+                $"{Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} less the sleep" + (plan.HasRegistries ? ", at least the registries' propagation delay" : string.Empty) +
+                $") + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) + {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.TerminationBudget} " +
+                $"exceeds {Prefix}{nameof(options.TerminationGracePeriod)} ({options.TerminationGracePeriod}): the kubelet counts the grace period from the start of the preStop sleep " +
+                "and would kill the process before the drain ends. Shorten the sleep or the drain, or raise the grace period (and terminationGracePeriodSeconds with it).");
             return;
         }
 
