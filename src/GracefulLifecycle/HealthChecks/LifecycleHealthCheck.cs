@@ -13,7 +13,7 @@ namespace GracefulLifecycle.HealthChecks;
 internal sealed class LifecycleHealthCheck(LifecycleCoordinator lifecycle) : IHealthCheck
 {
     /// <summary>The registration name, also the key of its entry in a health report.</summary>
-    public const string Name = "GracefulLifecycle";
+    public const string Name = GracefulLifecycleOptions.HealthCheckName;
 
     /// <summary>The key of the phase in the check's data.</summary>
     public const string PhaseKey = "phase";
