@@ -1,7 +1,9 @@
 using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Endpoints;
 using GracefulLifecycle.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -67,6 +69,12 @@ internal sealed class LifecycleHostedService(
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         WarnIfManagementPortIsNotServed();
+
+        // The endpoints are known once the server has built its pipeline, which it does when it starts.
+        if (services.GetService<EndpointDataSource>() is { } endpoints)
+        {
+            EndpointCollisions.WarnAbout(endpoints, logger);
+        }
 
         // Preload runs in the background: the host finishes starting, and liveness answers while it runs.
         _startup = Task.Run(() => lifecycle.RunStartupAsync(hostLifetime.ApplicationStopping), CancellationToken.None);

@@ -83,6 +83,34 @@ public sealed class ComposedEndpointsTests
         Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(app.AppClient, "/ifready"));
     }
 
+    [Fact]
+    public async Task MapHealthChecksAtTheLivenessPath_AndMapGracefulLifecycle_IsWarnedAboutAtStartup()
+    {
+        await using var host = await LifecycleTestHost.StartAsync(map: app => app.MapHealthChecks("/health"));
+
+        Assert.True(
+            host.Logs.Contains("GracefulLifecycle liveness at /health shares its path with"),
+            string.Join(Environment.NewLine, host.Logs.Lines));
+    }
+
+    [Fact]
+    public async Task TheAspireRecipe_IsNotWarnedAbout()
+    {
+        await using var host = await LifecycleTestHost.StartAsync(
+            services: s => s.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]),
+            map: app =>
+            {
+                app.MapHealthChecks("/health");
+                app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+                app.MapGracefulReadiness();
+                app.MapGracefulPreStop();
+                app.MapGracefulLiveness().RequireLocalPort(9);
+            },
+            mapLifecycle: false);
+
+        Assert.False(host.Logs.Contains("shares its path"), string.Join(Environment.NewLine, host.Logs.Lines));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(65536)]

@@ -42,6 +42,23 @@ internal sealed class TwoPortApp : IAsyncDisposable
     public static async Task<TwoPortApp> StartAsync(
         Action<WebApplicationBuilder> configure, Action<WebApplication, int> map, Action<GracefulLifecycleOptions>? options = null)
     {
+        // The management port must be known when mapping, before the server starts: the OS picks a free one, which
+        // another test may take before the server binds it. Then try again with another.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryStartAsync(configure, map, options);
+            }
+            catch (IOException ex) when (attempt < 5 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+            }
+        }
+    }
+
+    private static async Task<TwoPortApp> TryStartAsync(
+        Action<WebApplicationBuilder> configure, Action<WebApplication, int> map, Action<GracefulLifecycleOptions>? options)
+    {
         var time = new FakeTimeProvider();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -54,7 +71,6 @@ internal sealed class TwoPortApp : IAsyncDisposable
         });
         configure(builder);
 
-        // The management port must be known before mapping: bind it first on its own, then hand it to the app.
         var management = FreePort();
         builder.WebHost.UseUrls("http://127.0.0.1:0", $"http://127.0.0.1:{management}");
         var app = builder.Build();
