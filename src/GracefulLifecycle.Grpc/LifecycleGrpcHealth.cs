@@ -13,8 +13,8 @@ namespace GracefulLifecycle.Grpc;
 /// Pushes the lifecycle into the statuses <c>grpc.health.v1.Health</c> serves from <see cref="HealthServiceImpl"/>, which
 /// <c>Watch</c> streams and a cached <c>Check</c> answers. Grpc.AspNetCore.HealthChecks refreshes them only when the
 /// health check publisher runs (every 30 s by default), far too late for a load balancer to stop sending calls during
-/// the shutdown delay: here every service is set to NOT_SERVING in the callback of the <c>Leaving</c> token, before
-/// anything else of leaving happens, and evaluated once when the instance becomes ready.
+/// the shutdown delay: here every service is set to NOT_SERVING as the phase leaves Ready (leaving, or a rejoin that
+/// registers again), and evaluated once each time the instance becomes Ready.
 /// </summary>
 internal sealed class LifecycleGrpcHealth(
     IGracefulLifecycle lifecycle,
@@ -24,13 +24,14 @@ internal sealed class LifecycleGrpcHealth(
     ILogger<LifecycleGrpcHealth> logger) : IHostedService, IDisposable
 {
     private readonly Lock _gate = new();
-    private CancellationTokenRegistration _leaving;
-    private bool _left;
+
+    // Changes with every phase change: an evaluation started while Ready applies only if nothing changed meanwhile.
+    private long _generation;
+    private int _subscribed;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var services = options.Value.Services.ToList();
-        foreach (var mapping in services)
+        foreach (var mapping in options.Value.Services)
         {
 #pragma warning disable CS0618 // The obsolete predicate is only detected, to tell the application.
             if (mapping.HealthCheckPredicate is null && mapping.Predicate is not null)
@@ -40,35 +41,56 @@ internal sealed class LifecycleGrpcHealth(
             }
         }
 
+        if (Interlocked.Exchange(ref _subscribed, 1) == 0)
+        {
+            lifecycle.PhaseChanged += OnPhaseChanged;
+        }
+
         // Until ready, nobody should send calls here: Watch and a cached Check say so from the start.
-        SetAll(services, ServingStatus.NotServing);
-        _leaving = lifecycle.Leaving.UnsafeRegister(static state => ((LifecycleGrpcHealth)state!).OnLeaving(), this);
-        _ = lifecycle.Ready.ContinueWith(
-            static (ready, state) => ((LifecycleGrpcHealth)state!).OnReadyAsync(),
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnRanToCompletion,
-            TaskScheduler.Default).Unwrap();
+        OnPhase(lifecycle.Phase);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => _leaving.Dispose();
-
-    private void OnLeaving()
+    public void Dispose()
     {
-        var services = options.Value.Services.ToList();
-        lock (_gate)
+        if (Interlocked.Exchange(ref _subscribed, 0) == 1)
         {
-            _left = true;
-            SetAll(services, ServingStatus.NotServing);
+            lifecycle.PhaseChanged -= OnPhaseChanged;
         }
-
-        Log.NotServing(logger, services.Count);
     }
 
-    private async Task OnReadyAsync()
+    private void OnPhaseChanged(object? sender, LifecyclePhaseChangedEventArgs e) => OnPhase(e.Current);
+
+    private void OnPhase(LifecyclePhase phase)
+    {
+        long generation;
+        lock (_gate)
+        {
+            generation = ++_generation;
+            if (phase != LifecyclePhase.Ready)
+            {
+                // Set here, on the thread that publishes the phase change: no health check runs before it.
+                var services = options.Value.Services.ToList();
+                foreach (var mapping in services)
+                {
+                    health.SetStatus(mapping.Name, ServingStatus.NotServing);
+                }
+
+                if (phase > LifecyclePhase.Ready)
+                {
+                    Log.NotServing(logger, services.Count);
+                }
+
+                return;
+            }
+        }
+
+        _ = Task.Run(() => OnReadyAsync(generation));
+    }
+
+    private async Task OnReadyAsync(long generation)
     {
         foreach (var mapping in options.Value.Services)
         {
@@ -91,10 +113,10 @@ internal sealed class LifecycleGrpcHealth(
                 continue;
             }
 
-            // Leaving may have started while the checks ran: NOT_SERVING set then must stay.
+            // Leaving may have started while the checks ran: the NOT_SERVING it set must stay.
             lock (_gate)
             {
-                if (_left)
+                if (_generation != generation)
                 {
                     return;
                 }
@@ -103,14 +125,6 @@ internal sealed class LifecycleGrpcHealth(
             }
 
             Log.Ready(logger, mapping.Name, status.ToString());
-        }
-    }
-
-    private void SetAll(List<ServiceMapping> services, ServingStatus status)
-    {
-        foreach (var mapping in services)
-        {
-            health.SetStatus(mapping.Name, status);
         }
     }
 }

@@ -79,23 +79,40 @@ public abstract class GracefulBackgroundService : IHostedService, IDisposable
     /// Does the service's work. Stop taking new work when <paramref name="leaving"/> fires and return once the work
     /// in hand is done; long jobs split into short steps check it before each step, save their progress and return.
     /// </summary>
-    /// <param name="leaving">Fires when the instance starts leaving (<see cref="IGracefulLifecycle.Leaving"/>).</param>
+    /// <param name="leaving">
+    /// Fires when the instance starts leaving (<see cref="IGracefulLifecycle.Leaving"/>). If the instance later
+    /// rejoins instead of stopping (<see cref="PreStopOptions.WhenNoStopFollows"/>), this method is called again with
+    /// the new token.
+    /// </param>
     /// <returns>A task that completes when the service has no more work to do.</returns>
     protected abstract Task ExecuteAsync(CancellationToken leaving);
 
     private async Task RunAsync()
     {
-        try
+        var coordinator = Lifecycle as LifecycleCoordinator;
+        while (true)
         {
-            await ExecuteAsync(Lifecycle.Leaving).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (ex.CancellationToken == Lifecycle.Leaving)
-        {
-            // Stopped taking work, as asked. Any other cancellation (a timeout in an item) is a failure like any other.
-        }
-        catch (Exception ex) when (Lifecycle is LifecycleCoordinator coordinator)
-        {
-            coordinator.OnWorkerFailed(GetType().Name, ex);
+            var (leaving, leaveEnds) = coordinator?.CurrentLeave() ?? (Lifecycle.Leaving, Task.FromResult(false));
+            try
+            {
+                await ExecuteAsync(leaving).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (ex.CancellationToken == leaving)
+            {
+                // Stopped taking work, as asked. Any other cancellation (a timeout in an item) is a failure like any other.
+            }
+            catch (Exception ex) when (coordinator is not null)
+            {
+                coordinator.OnWorkerFailed(GetType().Name, ex);
+                return;
+            }
+
+            // A service that returned on its own is done. One that stopped for a leave runs again if the instance
+            // rejoins (PreStop:WhenNoStopFollows = Rejoin) rather than draining.
+            if (!leaving.IsCancellationRequested || !await leaveEnds.ConfigureAwait(false))
+            {
+                return;
+            }
         }
     }
 }

@@ -18,6 +18,9 @@ public interface IGracefulLifecycle
     /// <summary>
     /// Gets a token that fires the moment leaving starts (readiness has just turned to failing).
     /// Background jobs should stop taking new work when it fires; work already taken may finish during the drain.
+    /// Each leave has its own token: if the instance rejoins instead of stopping
+    /// (<see cref="PreStopOptions.WhenNoStopFollows"/>), this property returns a new, uncancelled token, so read it
+    /// again rather than keep the old one.
     /// </summary>
     CancellationToken Leaving { get; }
 

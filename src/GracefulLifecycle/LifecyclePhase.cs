@@ -1,7 +1,10 @@
 namespace GracefulLifecycle;
 
 /// <summary>
-/// The phases an instance goes through, in order. A phase never goes back to an earlier one.
+/// The phases an instance goes through, in order. A phase never goes back to an earlier one, with one exception
+/// that is off by default: with <see cref="PreStopOptions.WhenNoStopFollows"/> set to
+/// <see cref="PreStopFollowUpAction.Rejoin"/>, a leave that no stop followed goes back from <see cref="Leaving"/> to
+/// <see cref="Registering"/> (or straight to <see cref="Ready"/> without registries).
 /// </summary>
 public enum LifecyclePhase
 {

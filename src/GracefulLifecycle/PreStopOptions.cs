@@ -33,6 +33,13 @@ public sealed class PreStopOptions
     public IList<string> AllowedNetworks { get; } = new List<string>();
 
     /// <summary>
+    /// Gets or sets what the instance does when no stop follows an accepted preStop call within the termination grace
+    /// period less the drain timeout and the shutdown margin (configuration: <c>Stop</c> or <c>Rejoin</c>).
+    /// </summary>
+    /// <value>The default value is <see cref="PreStopFollowUpAction.Stop"/>.</value>
+    public PreStopFollowUpAction WhenNoStopFollows { get; set; } = PreStopFollowUpAction.Stop;
+
+    /// <summary>
     /// Gets or sets how long the kubelet already waits before it sends SIGTERM, when the pod's preStop hook is
     /// Kubernetes' native <c>preStop: sleep: {seconds: N}</c> (KEP-3960, on by default since 1.30) instead of a call to
     /// the preStop endpoint. Set it to N seconds: the sleep counts in the budget checked against

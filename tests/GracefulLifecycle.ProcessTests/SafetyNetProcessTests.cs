@@ -39,6 +39,44 @@ public sealed class SafetyNetProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task PreStopWithNoSigterm_Rejoin_TheInstanceIsReadyAgain_AndASigtermLaterStillEndsIt()
+    {
+        // Grace 6 s, drain 2 s, margin 1 s: with no SIGTERM by 3 s after the call, the instance returns to service.
+        await using var app = await SampleProcess.StartAsync(
+            output,
+            ("Sample:PreloadDuration", "00:00:00"),
+            ("GracefulLifecycle:ShutdownDelay", "00:00:01"),
+            ("GracefulLifecycle:DrainTimeout", "00:00:02"),
+            ("GracefulLifecycle:ShutdownMargin", "00:00:01"),
+            ("GracefulLifecycle:TerminationGracePeriod", "00:00:06"),
+            ("GracefulLifecycle:PreStop:WhenNoStopFollows", "Rejoin"));
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await app.WaitUntilReadyAsync(client, TimeSpan.FromSeconds(30));
+
+        var clock = Stopwatch.StartNew();
+        using (var preStop = await client.PostAsync(new Uri(app.BaseAddress, "/prestop"), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, preStop.StatusCode);
+        }
+
+        using (var leaving = await client.GetAsync(new Uri(app.BaseAddress, "/ifready")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, leaving.StatusCode);
+        }
+
+        await app.WaitUntilReadyAsync(client, TimeSpan.FromSeconds(30));
+        var rejoined = clock.Elapsed;
+        Measurements.Record(output.WriteLine, "/prestop with no SIGTERM -> ready again (grace 6 s, Rejoin)", rejoined.TotalMilliseconds);
+        Assert.False(app.HasExited, "the instance exited instead of rejoining");
+        Assert.Contains("Rejoined: ready again", app.Output, StringComparison.Ordinal);
+        Assert.True(rejoined >= TimeSpan.FromSeconds(3), $"ready again {rejoined} after the call, before SIGTERM was due");
+
+        // It leaves again as any instance does: SIGTERM, the delay, the drain, exit 0.
+        app.Signal(SampleProcess.SIGTERM);
+        Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task APreloadTaskThatBlocksItsThread_TimesOut_AndTheProcessExits1()
     {
         await using var app = await SampleProcess.StartAsync(

@@ -146,6 +146,21 @@ internal static partial class Log
     [LoggerMessage(61, LogLevel.Warning, "No stop followed the preStop call within {Wait}: stopping the application (drain, exit 0) rather than staying out of rotation with liveness passing", EventName = "NoStopAfterPreStop")]
     public static partial void NoStopAfterPreStop(ILogger logger, TimeSpan wait);
 
+    [LoggerMessage(64, LogLevel.Warning, "No stop followed the preStop call within {Wait}: rejoining (PreStop:WhenNoStopFollows is Rejoin)", EventName = "NoStopAfterPreStopRejoining")]
+    public static partial void NoStopAfterPreStopRejoining(ILogger logger, TimeSpan wait);
+
+    [LoggerMessage(65, LogLevel.Information, "Rejoining: a new Leaving token, background services start again, registering again before readiness passes", EventName = "Rejoining")]
+    public static partial void Rejoining(ILogger logger);
+
+    [LoggerMessage(66, LogLevel.Information, "Rejoined: ready again after {ElapsedMs} ms", EventName = "Rejoined")]
+    public static partial void Rejoined(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(67, LogLevel.Warning, "Cannot rejoin: {Reason}; stopping instead", EventName = "RejoinRefused")]
+    public static partial void RejoinRefused(ILogger logger, string reason);
+
+    [LoggerMessage(68, LogLevel.Error, "Registering again after the rejoin failed; the application stops", EventName = "RejoinFailed")]
+    public static partial void RejoinFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(62, LogLevel.Warning, "A call to {Registry} still in flight after {InFlightCallTimeout} was canceled so the deregistration can be sent", EventName = "RegistryCallInFlightCanceled")]
     public static partial void RegistryCallInFlightCanceled(ILogger logger, string registry, TimeSpan inFlightCallTimeout);
 

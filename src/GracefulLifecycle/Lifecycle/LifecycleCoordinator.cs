@@ -36,11 +36,17 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly ProcessExitCode _exitCode;
     private readonly HostOptions _hostOptions;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _leaving = new();
     private readonly CancellationTokenSource _skipDelay = new();
     private readonly CancellationTokenSource _draining = new();
     private readonly CancellationTokenSource _drainDeadline = new();
 
+    // A new source for each leave: a rejoin (PreStop:WhenNoStopFollows = Rejoin) hands out a fresh Leaving token.
+    private CancellationTokenSource _leaving = new();
+
+    // Completed with true when the instance rejoins after a leave, with false when the drain begins.
+    private TaskCompletionSource<bool> _leaveOutcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _leftReady;
+    private bool _stopRequested;
     private int _phase;
     private long _phaseStarted;
     private Task? _leave;
@@ -90,7 +96,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
     public Task Ready => _ready.Task;
 
-    public CancellationToken Leaving => _leaving.Token;
+    public CancellationToken Leaving => Volatile.Read(ref _leaving).Token;
 
     public CancellationToken Draining => _draining.Token;
 
@@ -119,7 +125,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             return;
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_leaving.Token, hostStopping);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Leaving, hostStopping);
         var preloadStarted = _time.GetTimestamp();
         PreloadOutcome outcome;
         try
@@ -247,6 +253,12 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// </summary>
     internal void StopAfterLeaving(string trigger, bool afterPreStopSleep = false)
     {
+        lock (_gate)
+        {
+            // From here on the instance cannot rejoin: this leave ends in a stop.
+            _stopRequested = true;
+        }
+
         // The phase changes here; its handlers run on the thread pool, so a slow one cannot delay the stop.
         var leave = StartLeaving(trigger, publishHere: false, afterPreStopSleep);
 
@@ -284,6 +296,97 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _hostLifetime.StopApplication();
     }
 
+    /// <summary>
+    /// Returns to service after a leave that no stop followed: a new Leaving token, registration again, then ready.
+    /// Refused (the caller then stops) unless the instance was ready when it started leaving, the leave is over and no
+    /// stop has been asked for: a drain that began, or work told to stop for good, cannot be taken back.
+    /// </summary>
+    /// <returns><see langword="true"/> if the instance is rejoining.</returns>
+    internal bool TryRejoin()
+    {
+        string? refusal;
+        TaskCompletionSource<bool> outcome;
+        var started = _time.GetTimestamp();
+        lock (_gate)
+        {
+            refusal = Phase != LifecyclePhase.Leaving ? $"the phase is {Phase}"
+                : _stopRequested || _hostLifetime.ApplicationStopping.IsCancellationRequested ? "a stop was requested"
+                : !_leftReady ? "it was not ready when it started leaving"
+                : _leave is not { IsCompleted: true } ? "leaving has not finished"
+                : null;
+            if (refusal is not null)
+            {
+                outcome = _leaveOutcome;
+            }
+            else
+            {
+                Volatile.Write(ref _leaving, new CancellationTokenSource());
+                _leave = null;
+                _leftReady = false;
+                outcome = _leaveOutcome;
+                Volatile.Write(ref _leaveOutcome, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+                MoveLocked(_registries.IsEmpty ? LifecyclePhase.Ready : LifecyclePhase.Registering);
+            }
+        }
+
+        if (refusal is not null)
+        {
+            Log.RejoinRefused(_logger, refusal);
+            return false;
+        }
+
+        Log.Rejoining(_logger);
+        Publish(here: false);
+
+        // Background services that stopped taking work start again, on the new token.
+        outcome.TrySetResult(true);
+        if (!_registries.IsEmpty)
+        {
+            _ = RegisterAgainAsync(started);
+        }
+        else
+        {
+            Log.Rejoined(_logger, 0);
+        }
+
+        return true;
+    }
+
+    private async Task RegisterAgainAsync(long started)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Leaving, _hostLifetime.ApplicationStopping);
+        try
+        {
+            await _registries.RegisterAgainAsync(stop.Token).ConfigureAwait(false);
+            BecomeReady();
+            Log.Rejoined(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // A new leave or a stop came first; it runs its own sequence.
+        }
+        catch (Exception ex)
+        {
+            // It registered before with the same settings, so this is unexpected: stop rather than stay unready.
+            Log.RejoinFailed(_logger, ex);
+            _exitCode.Set(1);
+            StopAfterLeaving("rejoin failed");
+        }
+    }
+
+    /// <summary>
+    /// Gets the current Leaving token together with the task that tells how that leave ends: <see langword="true"/>
+    /// when the instance rejoins, <see langword="false"/> once the drain has begun. Read together, so a rejoin between
+    /// the two reads cannot pair a token with the next leave's outcome.
+    /// </summary>
+    internal (CancellationToken Leaving, Task<bool> Ends) CurrentLeave()
+    {
+        lock (_gate)
+        {
+            return (_leaving.Token, _leaveOutcome.Task);
+        }
+    }
+
     /// <summary>A background service failed: like the host does for a <c>BackgroundService</c>, stop, but gracefully.</summary>
     internal void OnWorkerFailed(string service, Exception exception)
     {
@@ -295,6 +398,11 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// <summary>The host's stop sequence has begun: finish leaving (unless already done), then start the drain.</summary>
     internal async Task OnHostStoppingAsync(CancellationToken cancellationToken)
     {
+        lock (_gate)
+        {
+            _stopRequested = true;
+        }
+
         try
         {
             await StartLeaving("host stopping").WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -322,6 +430,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         _drainStarted = _time.GetTimestamp();
+        Volatile.Read(ref _leaveOutcome).TrySetResult(false);
         Log.DrainStarted(_logger, _requests.InFlight, _options.DrainTimeout);
         Log.DrainingWork(_logger, _requests.InFlight, _work.Count, _webSockets.Count);
         _drainTimer = _time.CreateTimer(
@@ -422,6 +531,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private Task StartLeaving(string trigger, bool publishHere = true, bool afterPreStopSleep = false)
     {
         TaskCompletionSource done;
+        CancellationTokenSource leaving;
         bool wasReady;
         lock (_gate)
         {
@@ -432,8 +542,10 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
             // Readiness reads the phase: changing it is the first thing leaving does.
             wasReady = Phase == LifecyclePhase.Ready;
+            _leftReady = wasReady;
             AdvanceLocked(LifecyclePhase.Leaving);
-            _ready.TrySetCanceled(_leaving.Token);
+            leaving = _leaving;
+            _ready.TrySetCanceled(leaving.Token);
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _leave = done.Task;
         }
@@ -447,7 +559,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
         _ = ServeDelayAsync(delay, done);
-        Fire(_leaving, Log.LeavingCallbackFailed);
+        Fire(leaving, Log.LeavingCallbackFailed);
         Publish(publishHere);
         return done.Task;
     }
@@ -569,18 +681,24 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
     private bool AdvanceLocked(LifecyclePhase to)
     {
-        var from = Phase;
-        if (to <= from)
+        if (to <= Phase)
         {
             return false;
         }
 
+        MoveLocked(to);
+        return true;
+    }
+
+    /// <summary>Sets the phase, forward or (only to rejoin) back, and queues the change for publication.</summary>
+    private void MoveLocked(LifecyclePhase to)
+    {
+        var from = Phase;
         var now = _time.GetTimestamp();
         var duration = _time.GetElapsedTime(_phaseStarted, now);
         _phaseStarted = now;
         Volatile.Write(ref _phase, (int)to);
         _pendingChanges.Enqueue(new PhaseChange(from, to, duration));
-        return true;
     }
 
     /// <summary>Logs and raises the phase changes in the order they happened, one publisher at a time.</summary>

@@ -10,7 +10,9 @@ namespace GracefulLifecycle.Lifecycle;
 /// script or a stray call may not, and the instance would then stay out of rotation for good while liveness keeps
 /// passing, so nothing would ever restart it. Once a preStop call is accepted, if the host has not begun stopping by
 /// the time the orchestrator would have had to send SIGTERM (the grace period less the drain and the margin, counted
-/// from the call), the instance stops itself: the delay is already served, so it drains and exits 0.
+/// from the call), the instance stops itself: the delay is already served, so it drains and exits 0. With
+/// <see cref="PreStopOptions.WhenNoStopFollows"/> set to <see cref="PreStopFollowUpAction.Rejoin"/> it returns to service
+/// instead, and a later preStop call arms the wait again.
 /// </summary>
 internal sealed class PreStopFollowUp : IDisposable
 {
@@ -19,6 +21,7 @@ internal sealed class PreStopFollowUp : IDisposable
     private readonly LifecycleCoordinator _lifecycle;
     private readonly ILogger _logger;
     private readonly TimeSpan _wait;
+    private readonly PreStopFollowUpAction _action;
     private ITimer? _timer;
     private CancellationTokenRegistration _stopping;
 
@@ -30,6 +33,7 @@ internal sealed class PreStopFollowUp : IDisposable
         _lifecycle = lifecycle;
         _logger = logger;
         var o = options.Value;
+        _action = o.PreStop.WhenNoStopFollows;
 
         // Validation keeps delay + drain + margin within the grace period, so this is never shorter than the delay.
         _wait = o.TerminationGracePeriod - o.DrainTimeout - o.ShutdownMargin;
@@ -42,7 +46,10 @@ internal sealed class PreStopFollowUp : IDisposable
     /// <summary>Gets how long after an accepted preStop call the instance waits for the host to start stopping.</summary>
     public TimeSpan Wait => _wait;
 
-    /// <summary>Starts the wait at the first accepted preStop call; later calls (the hook runs at least once) change nothing.</summary>
+    /// <summary>
+    /// Starts the wait at the first accepted preStop call of a leave; later calls (the hook runs at least once) change
+    /// nothing until the instance rejoins.
+    /// </summary>
     public void Arm()
     {
         var timer = _time.CreateTimer(static s => ((PreStopFollowUp)s!).OnNoStop(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -53,6 +60,7 @@ internal sealed class PreStopFollowUp : IDisposable
         }
 
         // A stop that comes (SIGTERM, StopApplication) ends the wait; registering first means no timer fires after it.
+        _stopping.Dispose();
         _stopping = _hostLifetime.ApplicationStopping.UnsafeRegister(static s => ((PreStopFollowUp)s!)._timer?.Dispose(), this);
         if (!_hostLifetime.ApplicationStopping.IsCancellationRequested)
         {
@@ -73,7 +81,20 @@ internal sealed class PreStopFollowUp : IDisposable
             return;
         }
 
-        Log.NoStopAfterPreStop(_logger, _wait);
+        if (_action == PreStopFollowUpAction.Rejoin)
+        {
+            Log.NoStopAfterPreStopRejoining(_logger, _wait);
+            if (_lifecycle.TryRejoin())
+            {
+                // The next leave's preStop call arms a new wait.
+                Interlocked.Exchange(ref _timer, null)?.Dispose();
+                return;
+            }
+        }
+        else
+        {
+            Log.NoStopAfterPreStop(_logger, _wait);
+        }
 
         // The same path SIGTERM takes to stop the host: leaving is done, so this drains (SignalR and WebSockets closed
         // before ApplicationStopping) and exits.

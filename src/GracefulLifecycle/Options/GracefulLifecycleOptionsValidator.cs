@@ -111,6 +111,12 @@ internal sealed class GracefulLifecycleOptionsValidator(Func<IEnumerable<IServic
             }
         }
 
+        if (!Enum.IsDefined(preStop.WhenNoStopFollows))
+        {
+            failures.Add(
+                $"{Prefix}PreStop:{nameof(preStop.WhenNoStopFollows)} must be Stop or Rejoin (was {(int)preStop.WhenNoStopFollows}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

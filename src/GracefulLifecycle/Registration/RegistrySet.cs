@@ -7,10 +7,14 @@ namespace GracefulLifecycle.Registration;
 /// <summary>Every configured registry, registered and left together.</summary>
 internal sealed class RegistrySet : IDisposable
 {
-    private readonly RegistrySession[] _sessions;
     private readonly TimeProvider _time;
     private readonly RegistrationOptions _options;
     private readonly ILogger _logger;
+
+    private readonly LifecycleMetrics? _metrics;
+
+    // Replaced, never changed in place, when the instance registers again after a leave (a rejoin).
+    private RegistrySession[] _sessions;
 
     public RegistrySet(
         IEnumerable<IServiceRegistry> registries, TimeProvider time, IOptions<GracefulLifecycleOptions> options, ILogger<RegistrySet> logger, LifecycleMetrics? metrics = null)
@@ -18,6 +22,7 @@ internal sealed class RegistrySet : IDisposable
         _time = time;
         _options = options.Value.Registration;
         _logger = logger;
+        _metrics = metrics;
         _sessions = registries.Select(r => new RegistrySession(r, time, _options, logger, metrics)).ToArray();
     }
 
@@ -70,6 +75,18 @@ internal sealed class RegistrySet : IDisposable
         {
             await Task.Delay(visibility, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Registers again after a leave that ended in a rejoin: the sessions that left are done for good (nothing is sent
+    /// after a deregistration), so each registry gets a new one.
+    /// </summary>
+    public Task RegisterAgainAsync(CancellationToken cancellationToken)
+    {
+        // The old sessions are not disposed: a renewal loop of theirs may still be winding down on their tokens, and
+        // their sources hold no timer, so dropping them is enough.
+        Volatile.Write(ref _sessions, _sessions.Select(s => new RegistrySession(s.Registry, _time, _options, _logger, _metrics)).ToArray());
+        return RegisterAsync(cancellationToken);
     }
 
     /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>

@@ -60,7 +60,7 @@ public sealed class PreStopEndpointTests
         Assert.Equal(LifecyclePhase.Ready, app.Lifecycle.Phase);
 
         var call = ProbeResponse.GetAsync(client, "/prestop", From("10.0.0.9", "correct-horse-battery-staple"));
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
 
         var answer = await Eventually.ResultAsync(call, "the preStop answer");
@@ -94,7 +94,7 @@ public sealed class PreStopEndpointTests
         Assert.Equal(LifecyclePhase.Ready, app.Lifecycle.Phase);
 
         var call = ProbeResponse.GetAsync(client, "/prestop", From("::ffff:10.20.30.40"));
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(HttpStatusCode.OK, (await Eventually.ResultAsync(call, "the preStop answer")).Code);
     }
@@ -130,7 +130,7 @@ public sealed class PreStopEndpointTests
         var calls = Enumerable.Range(0, 50)
             .Select(i => ProbeResponse.GetAsync(client, "/prestop", From("127.0.0.1"), i % 2 == 0 ? HttpMethod.Get : HttpMethod.Post))
             .ToArray();
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(4.9));
         Assert.All(calls, c => Assert.False(c.IsCompleted));
 
@@ -157,7 +157,7 @@ public sealed class PreStopEndpointTests
         await app.WaitUntilReadyAsync();
 
         var call = ProbeResponse.GetAsync(client, "/prestop");
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(HttpStatusCode.OK, (await Eventually.ResultAsync(call, "the preStop answer")).Code);

@@ -21,7 +21,7 @@ public sealed class PreStopFollowUpTests
         var host = app.Services.GetRequiredService<IHostApplicationLifetime>();
 
         var call = ProbeResponse.GetAsync(client, "/prestop", FromLoopback);
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(HttpStatusCode.OK, (await Eventually.ResultAsync(call, "the preStop answer")).Code);
 
@@ -44,7 +44,7 @@ public sealed class PreStopFollowUpTests
         host.ApplicationStopping.Register(() => Interlocked.Increment(ref stops));
 
         var call = ProbeResponse.GetAsync(client, "/prestop", FromLoopback);
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
         await Eventually.ResultAsync(call, "the preStop answer");
 

@@ -65,7 +65,7 @@ public sealed class PreStopTrustTests
 
         // The header claims a foreign caller; the decision follows Kestrel's transport endpoints, which are loopback.
         var call = ProbeResponse.GetAsync(client, "/prestop", request => request.Headers.Add("X-Forwarded-For", "203.0.113.9"));
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(HttpStatusCode.OK, (await Eventually.ResultAsync(call, "the preStop answer")).Code);
@@ -99,7 +99,7 @@ public sealed class PreStopTrustTests
         await app.WaitUntilReadyAsync();
 
         var call = ProbeResponse.GetAsync(client, "/prestop", From("127.0.0.1", (header, value)));
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await app.WaitUntilServingTheDelayAsync();
         app.Time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Equal(HttpStatusCode.OK, (await Eventually.ResultAsync(call, "the preStop answer")).Code);

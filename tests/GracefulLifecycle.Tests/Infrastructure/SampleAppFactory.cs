@@ -61,6 +61,17 @@ public sealed class SampleAppFactory : WebApplicationFactory<Program>
         Assert.Equal(LifecyclePhase.Ready, Lifecycle.Phase);
     }
 
+    /// <summary>
+    /// Waits until leaving has started and its shutdown delay is on the clock. The delay's timer only exists once the
+    /// registries have been left, a moment after the phase changes: time moved before that would not serve it.
+    /// </summary>
+    public Task WaitUntilServingTheDelayAsync(TimeSpan? delay = null)
+    {
+        var due = delay ?? TimeSpan.FromSeconds(5);
+        return Eventually.TrueAsync(
+            () => Lifecycle.Phase == LifecyclePhase.Leaving && Time.HasTimerDueIn(due), "leaving, with the shutdown delay on the clock");
+    }
+
     public override async ValueTask DisposeAsync()
     {
         // Stopping serves the shutdown delay on fake time: keep the clock moving until the host has stopped.

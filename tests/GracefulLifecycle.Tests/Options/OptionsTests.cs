@@ -39,6 +39,7 @@ public sealed class OptionsTests
     [InlineData("PreStop:ManagementPort", "70000", "GracefulLifecycle:PreStop:ManagementPort must be a TCP port")]
     [InlineData("PreStop:Token", " ", "GracefulLifecycle:PreStop:Token must not be blank")]
     [InlineData("PreStop:AllowedNetworks:0", "10.0.0.0/33", "GracefulLifecycle:PreStop:AllowedNetworks:0 ('10.0.0.0/33') is not a network")]
+    [InlineData("PreStop:WhenNoStopFollows", "7", "GracefulLifecycle:PreStop:WhenNoStopFollows must be Stop or Rejoin (was 7)")]
     public void InvalidOption_FailsWithAMessageNamingIt(string key, string value, string expected)
     {
         var failure = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
