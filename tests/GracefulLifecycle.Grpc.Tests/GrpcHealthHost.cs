@@ -22,6 +22,7 @@ internal sealed class GrpcHealthHost : IAsyncDisposable
         Time = time;
         Lifecycle = app.Services.GetRequiredService<IGracefulLifecycle>();
         Channel = GrpcChannel.ForAddress(app.Urls.First());
+        BaseAddress = new Uri(app.Urls.First());
         Client = new global::Grpc.Health.V1.Health.HealthClient(Channel);
     }
 
@@ -31,12 +32,14 @@ internal sealed class GrpcHealthHost : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
 
+    public Uri BaseAddress { get; }
+
     public global::Grpc.Health.V1.Health.HealthClient Client { get; }
 
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GrpcHealthHost> StartAsync(
-        Action<IGracefulLifecycleBuilder>? lifecycle = null, Action<IServiceCollection>? services = null)
+        Action<IGracefulLifecycleBuilder>? lifecycle = null, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
         var time = new FakeTimeProvider();
         var builder = WebApplication.CreateSlimBuilder();
@@ -64,6 +67,7 @@ internal sealed class GrpcHealthHost : IAsyncDisposable
         try
         {
             app.MapGrpcHealthChecksService();
+            map?.Invoke(app);
             await app.StartAsync();
             return new GrpcHealthHost(app, time);
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
 using GracefulLifecycle.Testing;
 using Grpc.AspNetCore.HealthChecks;
 using Grpc.Core;
@@ -89,6 +90,34 @@ public sealed class GrpcHealthTests
 
         Assert.Equal(ServingStatus.NotServing, await CheckAsync(host, "catalog"));
         Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => CheckAsync(host, "unmapped"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Watch_FollowsARejoin_ServingAgainWhenReady_AndNotServingAtTheNextLeave()
+    {
+        await using var host = await GrpcHealthHost.StartAsync(
+            services: s => s.Configure<GracefulLifecycleOptions>(o => o.PreStop.WhenNoStopFollows = PreStopFollowUpAction.Rejoin),
+            map: app => app.MapGracefulLifecycle());
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "ready");
+        using var watch = host.Client.Watch(new HealthCheckRequest(), deadline: DateTime.UtcNow + TimeSpan.FromSeconds(30));
+        await ReadUntilAsync(watch, ServingStatus.Serving);
+
+        // HTTP/2 without TLS, as the server speaks only that: prior knowledge.
+        using var http = new HttpClient { BaseAddress = host.BaseAddress, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        var preStop = http.GetAsync("/prestop");
+        await ReadUntilAsync(watch, ServingStatus.NotServing);
+
+        // No SIGTERM follows: once the grace period less the drain and the margin has passed, the instance rejoins.
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "the rejoin", TimeSpan.FromSeconds(1));
+        using (var answer = await preStop)
+        {
+            Assert.True(answer.IsSuccessStatusCode);
+        }
+
+        await ReadUntilAsync(watch, ServingStatus.Serving);
+
+        _ = host.Lifecycle.LeaveAsync();
+        await ReadUntilAsync(watch, ServingStatus.NotServing);
     }
 
     [Fact]
