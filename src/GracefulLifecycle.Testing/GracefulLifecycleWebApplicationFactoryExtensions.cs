@@ -51,7 +51,17 @@ public static class GracefulLifecycleWebApplicationFactoryExtensions
     public static async Task WaitUntilReadyAsync<TEntryPoint>(this WebApplicationFactory<TEntryPoint> factory, TimeSpan? timeout = null)
         where TEntryPoint : class
     {
-        var lifecycle = factory.GetGracefulLifecycle();
+        IGracefulLifecycle lifecycle;
+        try
+        {
+            lifecycle = factory.GetGracefulLifecycle();
+        }
+        catch (ObjectDisposedException ex)
+        {
+            // A preload task that fails at once stops the host before the test gets here.
+            throw new InvalidOperationException("The application stopped before it became ready (a preload task failed, or the host was stopped).", ex);
+        }
+
         var wait = timeout ?? DefaultTimeout;
         try
         {

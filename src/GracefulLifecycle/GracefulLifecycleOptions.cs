@@ -10,6 +10,12 @@ public sealed class GracefulLifecycleOptions
     /// <summary>The configuration section the options bind from.</summary>
     public const string SectionName = "GracefulLifecycle";
 
+    /// <summary>
+    /// The name under which <c>AddGracefulLifecycle</c> registers the lifecycle's health check (Healthy only while
+    /// Ready, the phase in its data), and the key of its entry in a health report.
+    /// </summary>
+    public const string HealthCheckName = "GracefulLifecycle";
+
     internal static readonly TimeSpan DefaultShutdownDelay = TimeSpan.FromSeconds(5);
     internal static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(20);
     internal static readonly TimeSpan DefaultTerminationGracePeriod = TimeSpan.FromSeconds(30);

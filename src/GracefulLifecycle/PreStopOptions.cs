@@ -38,4 +38,17 @@ public sealed class PreStopOptions
     /// </summary>
     /// <value>The default value is <see cref="PreStopFollowUpAction.Stop"/>.</value>
     public PreStopFollowUpAction WhenNoStopFollows { get; set; } = PreStopFollowUpAction.Stop;
+
+    /// <summary>
+    /// Gets or sets how long the kubelet already waits before it sends SIGTERM, when the pod's preStop hook is
+    /// Kubernetes' native <c>preStop: sleep: {seconds: N}</c> (KEP-3960, on by default since 1.30) instead of a call to
+    /// the preStop endpoint. Set it to N seconds: the sleep counts in the budget checked against
+    /// <see cref="GracefulLifecycleOptions.TerminationGracePeriod"/>, and after SIGTERM only what is left of
+    /// <see cref="GracefulLifecycleOptions.ShutdownDelay"/> is served, since load balancers had the sleep to catch up.
+    /// A registry's propagation delay is still served in full after SIGTERM: the instance can only deregister once it
+    /// is told, and registry caches start forgetting it from then on. Leaving any other way (SIGINT,
+    /// <see cref="IGracefulLifecycle.LeaveAsync"/>, the preStop endpoint) serves the whole delay.
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/>: no preStop sleep.</value>
+    public TimeSpan Sleep { get; set; }
 }

@@ -43,7 +43,8 @@ public sealed class LifecycleTestHost : IAsyncDisposable
         IDictionary<string, string?>? settings = null,
         FakeTimeProvider? time = null,
         Action<WebApplication>? map = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        bool mapLifecycle = true)
     {
         time ??= new FakeTimeProvider();
         var logs = new CapturingLoggerProvider();
@@ -68,7 +69,11 @@ public sealed class LifecycleTestHost : IAsyncDisposable
         var app = builder.Build();
         try
         {
-            app.MapGracefulLifecycle();
+            if (mapLifecycle)
+            {
+                app.MapGracefulLifecycle();
+            }
+
             app.MapGet("/", () => "ok");
             map?.Invoke(app);
             await app.StartAsync();

@@ -4,6 +4,7 @@ using GracefulLifecycle.Lifecycle;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
@@ -12,7 +13,7 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the liveness, readiness and preStop endpoints.</summary>
+/// <summary>Maps the liveness, readiness and preStop endpoints, together or one by one.</summary>
 public static class GracefulLifecycleEndpointRouteBuilderExtensions
 {
     private static readonly string[] ProbeMethods = [HttpMethods.Get, HttpMethods.Head];
@@ -22,7 +23,9 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     /// Maps <c>GET|HEAD /health</c> (liveness), <c>GET|HEAD /ifready</c> (readiness) and <c>GET|POST /prestop</c>
     /// at the paths set in <see cref="GracefulLifecycleOptions"/>. The endpoints short-circuit the rest of the
     /// middleware pipeline (authentication, rate limiting), so probes are cheap and always answered; the preStop
-    /// endpoint applies its own access checks.
+    /// endpoint applies its own access checks. To map them one by one (to move them to a management port, or to
+    /// leave <c>/health</c> to Aspire's <c>MapDefaultEndpoints</c>), use <see cref="MapGracefulLiveness"/>,
+    /// <see cref="MapGracefulReadiness"/> and <see cref="MapGracefulPreStop"/>.
     /// </summary>
     /// <remarks>
     /// Conventions on the returned builder apply to all three endpoints, except security: the probes always answer
@@ -37,29 +40,128 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
     public static IEndpointConventionBuilder MapGracefulLifecycle(this IEndpointRouteBuilder endpoints)
     {
+        var (options, handlers) = Resolve(endpoints, nameof(MapGracefulLifecycle));
+        var group = endpoints.MapGroup(string.Empty);
+        MapLiveness(group, options, handlers);
+        MapReadiness(group, options, handlers, null);
+        MapPreStop(group, endpoints, options, handlers);
+        group.ExcludeFromDescription();
+        return group;
+    }
+
+    /// <summary>
+    /// Maps <c>GET|HEAD</c> <see cref="GracefulLifecycleOptions.LivenessPath"/> alone: 200 unless a health check tagged
+    /// <see cref="GracefulLifecycleOptions.LivenessTag"/> is Unhealthy, whatever the phase (an instance that is leaving
+    /// is not broken). Short-circuits the pipeline and always answers anonymously.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulLiveness(this IEndpointRouteBuilder endpoints)
+    {
+        var (options, handlers) = Resolve(endpoints, nameof(MapGracefulLiveness));
+        return MapLiveness(endpoints, options, handlers).ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Maps <c>GET|HEAD</c> <see cref="GracefulLifecycleOptions.ReadinessPath"/> alone: 503 unless the instance is
+    /// Ready and its health checks pass. Without <paramref name="healthCheckOptions"/> the checks are those tagged
+    /// <see cref="GracefulLifecycleOptions.ReadinessTag"/> and the answer is <c>{"status":…,"phase":…}</c>. With them,
+    /// the checks are those its <see cref="HealthCheckOptions.Predicate"/> selects (all of them when it is
+    /// <see langword="null"/>, as for <c>MapHealthChecks</c>), and the answer is written by its
+    /// <see cref="HealthCheckOptions.ResponseWriter"/> with its <see cref="HealthCheckOptions.ResultStatusCodes"/>; the
+    /// report then holds an entry named <c>GracefulLifecycle</c> with the phase in its data.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <param name="healthCheckOptions">Which checks to run and how to answer; may be <see langword="null"/>.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulReadiness(this IEndpointRouteBuilder endpoints, HealthCheckOptions? healthCheckOptions = null)
+    {
+        var (options, handlers) = Resolve(endpoints, nameof(MapGracefulReadiness));
+        return MapReadiness(endpoints, options, handlers, healthCheckOptions).ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Maps <c>GET|POST</c> <see cref="GracefulLifecycleOptions.PreStopPath"/> alone: starts leaving and answers once
+    /// the shutdown delay is served, for a Kubernetes <c>preStop.httpGet</c> hook; guarded by <see cref="PreStopOptions"/>.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulPreStop(this IEndpointRouteBuilder endpoints)
+    {
+        var (options, handlers) = Resolve(endpoints, nameof(MapGracefulPreStop));
+        return MapPreStop(endpoints, endpoints, options, handlers).ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Lets the endpoints match only on connections the server accepted on one of <paramref name="ports"/> (a management
+    /// port that the Service does not expose). The port is the server's own, not the one in the Host header, and another
+    /// endpoint may use the same path on another port. The server must listen on the port too, for example through
+    /// <c>ASPNETCORE_URLS</c> or <c>ASPNETCORE_HTTP_PORTS</c>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The type of the convention builder.</typeparam>
+    /// <param name="builder">The convention builder, for example from <see cref="MapGracefulReadiness"/>.</param>
+    /// <param name="ports">The local ports, from 1 to 65535.</param>
+    /// <returns>The builder, for chaining.</returns>
+    public static TBuilder RequireLocalPort<TBuilder>(this TBuilder builder, params int[] ports)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(ports);
+        if (ports.Length == 0)
+        {
+            throw new ArgumentException("At least one port is required.", nameof(ports));
+        }
+
+        foreach (var port in ports)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(port, 1, nameof(ports));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535, nameof(ports));
+        }
+
+        var metadata = new LocalPortMetadata([.. ports]);
+        builder.Add(b => b.Metadata.Add(metadata));
+        return builder;
+    }
+
+    private static (GracefulLifecycleOptions Options, ProbeEndpoints Handlers) Resolve(IEndpointRouteBuilder endpoints, string method)
+    {
         ArgumentNullException.ThrowIfNull(endpoints);
 
         if (endpoints.ServiceProvider.GetService<LifecycleCoordinator>() is null)
         {
             throw new InvalidOperationException(
                 "Unable to find the required services. Add them by calling 'IServiceCollection.AddGracefulLifecycle()' " +
-                "in the application startup code before calling 'MapGracefulLifecycle()'.");
+                $"in the application startup code before calling '{method}()'.");
         }
 
-        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value;
-        var handlers = endpoints.ServiceProvider.GetRequiredService<ProbeEndpoints>();
-        endpoints.ServiceProvider.GetRequiredService<PreStopGate>().WarnIfWeaklyGuarded();
+        return (endpoints.ServiceProvider.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value,
+            endpoints.ServiceProvider.GetRequiredService<ProbeEndpoints>());
+    }
 
-        var group = endpoints.MapGroup(string.Empty);
-        group.MapMethods(options.LivenessPath, ProbeMethods, handlers.LivenessAsync).WithDisplayName("GracefulLifecycle liveness")
-            .Finally(static b => RemoveSecurityMetadata(b.Metadata));
-        group.MapMethods(options.ReadinessPath, ProbeMethods, handlers.ReadinessAsync).WithDisplayName("GracefulLifecycle readiness")
-            .Finally(static b => RemoveSecurityMetadata(b.Metadata));
-        group.MapMethods(options.PreStopPath, PreStopMethods, handlers.PreStopAsync).WithDisplayName("GracefulLifecycle preStop")
-            .Finally(static b => JoinPipelineIfSecured(b.Metadata));
-        group.ShortCircuit();
-        group.ExcludeFromDescription();
-        return group;
+    private static IEndpointConventionBuilder MapLiveness(IEndpointRouteBuilder endpoints, GracefulLifecycleOptions options, ProbeEndpoints handlers)
+    {
+        var builder = endpoints.MapMethods(options.LivenessPath, ProbeMethods, handlers.LivenessAsync).WithDisplayName("GracefulLifecycle liveness").ShortCircuit();
+        builder.Finally(static b => RemoveSecurityMetadata(b.Metadata));
+        return builder;
+    }
+
+    private static IEndpointConventionBuilder MapReadiness(IEndpointRouteBuilder endpoints, GracefulLifecycleOptions options, ProbeEndpoints handlers, HealthCheckOptions? custom)
+    {
+        var handler = custom is null ? handlers.ReadinessAsync : handlers.Readiness(custom);
+        var builder = endpoints.MapMethods(options.ReadinessPath, ProbeMethods, handler).WithDisplayName("GracefulLifecycle readiness").ShortCircuit();
+        builder.Finally(static b => RemoveSecurityMetadata(b.Metadata));
+        return builder;
+    }
+
+    private static IEndpointConventionBuilder MapPreStop(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder root, GracefulLifecycleOptions options, ProbeEndpoints handlers)
+    {
+        root.ServiceProvider.GetRequiredService<PreStopGate>().WarnIfWeaklyGuarded();
+        var builder = endpoints.MapMethods(options.PreStopPath, PreStopMethods, handlers.PreStopAsync).WithDisplayName("GracefulLifecycle preStop").ShortCircuit();
+        builder.Finally(static b => JoinPipelineIfSecured(b.Metadata));
+        return builder;
     }
 
     // Routing refuses to short-circuit an endpoint that carries any of these (it would skip the middleware that

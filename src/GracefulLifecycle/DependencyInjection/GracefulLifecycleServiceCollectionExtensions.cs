@@ -3,6 +3,7 @@ using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Endpoints;
+using GracefulLifecycle.HealthChecks;
 using GracefulLifecycle.Hosting;
 using GracefulLifecycle.Lifecycle;
 using GracefulLifecycle.Options;
@@ -10,8 +11,10 @@ using GracefulLifecycle.Preload;
 using GracefulLifecycle.Registration;
 using GracefulLifecycle.Work;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -60,6 +63,8 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
 
         services.AddHealthChecks();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, ConfigureLifecycleHealthCheck>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, LocalPortMatcherPolicy>());
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RequestTracker>();

@@ -14,6 +14,16 @@ internal static partial class Log
         EventName = "ShutdownBudget")]
     public static partial void ShutdownBudget(ILogger logger, TimeSpan deregistrationTimeout, TimeSpan shutdownDelay, TimeSpan drainTimeout, TimeSpan shutdownMargin, TimeSpan budget, TimeSpan terminationGracePeriod, TimeSpan hostShutdownTimeout);
 
+    [LoggerMessage(70, LogLevel.Information,
+        "preStop sleep of {PreStopSleep} counted: after SIGTERM the shutdown delay is {DelayAfterSleep} (of {ShutdownDelay}); termination budget {Budget} of the {TerminationGracePeriod} grace period",
+        EventName = "PreStopSleepCounted")]
+    public static partial void PreStopSleepCounted(ILogger logger, TimeSpan preStopSleep, TimeSpan delayAfterSleep, TimeSpan shutdownDelay, TimeSpan budget, TimeSpan terminationGracePeriod);
+
+    [LoggerMessage(71, LogLevel.Warning,
+        "{Endpoint} at {Path} shares its path with {Other}: routing answers with one of them only. Map the lifecycle's endpoints one by one (MapGracefulReadiness, MapGracefulPreStop), give it another path, or keep one to a management port with RequireLocalPort (see docs/health-checks.md)",
+        EventName = "EndpointPathShared")]
+    public static partial void EndpointPathShared(ILogger logger, string endpoint, string path, string other);
+
     [LoggerMessage(3, LogLevel.Information, "Leaving ({Trigger}): readiness fails from now on; serving for {Delay} while load balancers and registries catch up", EventName = "LeavingStarted")]
     public static partial void LeavingStarted(ILogger logger, string trigger, TimeSpan delay);
 

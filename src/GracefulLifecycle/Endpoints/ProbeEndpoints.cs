@@ -1,5 +1,7 @@
 using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.HealthChecks;
 using GracefulLifecycle.Lifecycle;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -43,8 +45,9 @@ internal sealed class ProbeEndpoints
 
         var liveTag = options.Value.LivenessTag;
         var readyTag = options.Value.ReadinessTag;
-        _isLivenessCheck = r => r.Tags.Contains(liveTag);
-        _isReadinessCheck = r => r.Tags.Contains(readyTag);
+        // The lifecycle's own check says what the phase says, which readiness reads directly.
+        _isLivenessCheck = r => r.Tags.Contains(liveTag) && r.Name != LifecycleHealthCheck.Name;
+        _isReadinessCheck = r => r.Tags.Contains(readyTag) && r.Name != LifecycleHealthCheck.Name;
 
         // Probes run often: skip the health check service entirely when no check carries the tag.
         var registrations = healthCheckOptions.Value.Registrations;
@@ -79,6 +82,53 @@ internal sealed class ProbeEndpoints
         }
 
         await WriteAsync(context, status == HealthStatus.Unhealthy ? 503 : 200, StatusText(status), phase).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A readiness handler that runs the checks <paramref name="custom"/> selects (all of them when its predicate is
+    /// <see langword="null"/>, as <c>MapHealthChecks</c> does) and answers through its writer and status codes. The
+    /// report always holds the lifecycle's own entry, and is Unhealthy unless the instance is Ready.
+    /// </summary>
+    public RequestDelegate Readiness(HealthCheckOptions custom)
+    {
+        var predicate = custom.Predicate;
+        Func<HealthCheckRegistration, bool> selected = predicate is null
+            ? static r => r.Name != LifecycleHealthCheck.Name
+            : r => r.Name != LifecycleHealthCheck.Name && predicate(r);
+        return async context =>
+        {
+            var report = await _healthChecks.CheckHealthAsync(selected, context.RequestAborted).ConfigureAwait(false);
+
+            // Leaving may have started while the checks ran: the phase is read after them, and it wins.
+            var phase = _lifecycle.Phase;
+            var lifecycle = LifecycleHealthCheck.Evaluate(phase);
+            var entries = new Dictionary<string, HealthReportEntry>(report.Entries, StringComparer.OrdinalIgnoreCase)
+            {
+                [LifecycleHealthCheck.Name] = new(lifecycle.Status, lifecycle.Description, TimeSpan.Zero, null, lifecycle.Data),
+            };
+            var status = phase == LifecyclePhase.Ready ? report.Status : HealthStatus.Unhealthy;
+            var full = new HealthReport(entries, status, report.TotalDuration);
+
+            if (!custom.ResultStatusCodes.TryGetValue(status, out var statusCode))
+            {
+                throw new InvalidOperationException(
+                    $"No status code mapping found for {nameof(HealthStatus)} value: {status}. " +
+                    $"{nameof(HealthCheckOptions)}.{nameof(HealthCheckOptions.ResultStatusCodes)} must contain an entry for {status}.");
+            }
+
+            context.Response.StatusCode = statusCode;
+            if (!custom.AllowCachingResponses)
+            {
+                context.Response.Headers.CacheControl = "no-store, no-cache";
+                context.Response.Headers.Pragma = "no-cache";
+                context.Response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+            }
+
+            if (custom.ResponseWriter is { } writer && !HttpMethods.IsHead(context.Request.Method))
+            {
+                await writer(context, full).ConfigureAwait(false);
+            }
+        };
     }
 
     public async Task PreStopAsync(HttpContext context)

@@ -87,6 +87,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _exitCode = exitCode;
         _hostOptions = hostOptions.Value;
         _phaseStarted = time.GetTimestamp();
+        _metrics.ObservePhaseOf(() => Phase);
     }
 
     public event EventHandler<LifecyclePhaseChangedEventArgs>? PhaseChanged;
@@ -125,6 +126,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Leaving, hostStopping);
+        var preloadStarted = _time.GetTimestamp();
         PreloadOutcome outcome;
         try
         {
@@ -135,6 +137,13 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             Log.PreloadTaskFailed(_logger, "(preload runner)", 0, ex);
             outcome = PreloadOutcome.Failed;
         }
+
+        _metrics.PreloadEnded(_time.GetElapsedTime(preloadStarted), outcome switch
+        {
+            PreloadOutcome.Succeeded => "succeeded",
+            PreloadOutcome.Canceled => "canceled",
+            _ => "failed",
+        });
 
         switch (outcome)
         {
@@ -186,18 +195,22 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             return false;
         }
 
+        var started = _time.GetTimestamp();
         try
         {
             await _registries.RegisterAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.RegistrationEnded(_time.GetElapsedTime(started), "succeeded");
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            _metrics.RegistrationEnded(_time.GetElapsedTime(started), "canceled");
             _ready.TrySetCanceled(cancellationToken);
             return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            _metrics.RegistrationEnded(_time.GetElapsedTime(started), "failed");
             // A registry misconfigured (logged by its session): fail fast like a failed preload.
             _exitCode.Set(1);
             _ready.TrySetException(new InvalidOperationException("A service registry cannot work as configured; the instance never became ready.", ex));
@@ -213,7 +226,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         Log.SignalReceived(_logger, signal, count);
         if (count == 1)
         {
-            StopAfterLeaving(signal.ToString());
+            // Only SIGTERM comes from the kubelet, after its preStop sleep (if any); Ctrl+C does not.
+            StopAfterLeaving(signal.ToString(), afterPreStopSleep: signal == PosixSignal.SIGTERM);
             return;
         }
 
@@ -237,7 +251,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     /// <c>ApplicationStopping</c>, on which SignalR and other libraries close their connections) begins when the
     /// drain does, not while load balancers still route here.
     /// </summary>
-    internal void StopAfterLeaving(string trigger)
+    internal void StopAfterLeaving(string trigger, bool afterPreStopSleep = false)
     {
         lock (_gate)
         {
@@ -246,7 +260,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         // The phase changes here; its handlers run on the thread pool, so a slow one cannot delay the stop.
-        var leave = StartLeaving(trigger, publishHere: false);
+        var leave = StartLeaving(trigger, publishHere: false, afterPreStopSleep);
 
         // Leaving is bounded by the deregistration timeout and the delay; this bound only guards against a fault in
         // it, so that a signal always ends in a stop within the budget.
@@ -272,8 +286,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private void StopHost()
     {
         // The host's timeout is counted from the start of its stop sequence, which now begins after the delay: what
-        // is left of the budget is the drain and the margin. A larger value the application set stays.
-        if (_hostOptions.ShutdownTimeout == _plan.Total)
+        // is left of the budget is the drain and the margin. Only a value the library raised is shortened: one the
+        // application set (or the host's default above the budget) stays.
+        if (_plan.RaisedHostShutdownTimeout && _hostOptions.ShutdownTimeout == _plan.Total)
         {
             _hostOptions.ShutdownTimeout = _options.DrainTimeout + _options.ShutdownMargin;
         }
@@ -492,10 +507,14 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     internal void OnHostStopped()
     {
         DisposeTimers();
-        var drained = _drainStarted == 0 ? 0 : (long)_time.GetElapsedTime(_drainStarted).TotalMilliseconds;
+        var drained = _drainStarted == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_drainStarted);
         if (Advance(LifecyclePhase.Stopped))
         {
-            Log.DrainCompleted(_logger, drained, Interlocked.Read(ref _aborted));
+            Log.DrainCompleted(_logger, (long)drained.TotalMilliseconds, Interlocked.Read(ref _aborted));
+            if (_drainStarted != 0)
+            {
+                _metrics.DrainEnded(drained, timedOut: Volatile.Read(ref _deadlinePassed) != 0);
+            }
         }
     }
 
@@ -509,7 +528,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _webSocketAbortTimer?.Dispose();
     }
 
-    private Task StartLeaving(string trigger, bool publishHere = true)
+    private Task StartLeaving(string trigger, bool publishHere = true, bool afterPreStopSleep = false)
     {
         TaskCompletionSource done;
         CancellationTokenSource leaving;
@@ -532,7 +551,10 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         // Nobody has been sent here before ready or before a registry heard of it, so nobody needs time to stop coming.
-        var delay = wasReady || _registries.AnyAttempted ? _plan.ShutdownDelay : TimeSpan.Zero;
+        // After the kubelet's preStop sleep, load balancers have had that time already: only the rest is served.
+        var delay = !wasReady && !_registries.AnyAttempted ? TimeSpan.Zero
+            : afterPreStopSleep ? _plan.DelayAfterPreStopSleep
+            : _plan.ShutdownDelay;
         Log.LeavingStarted(_logger, trigger, delay);
 
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
@@ -556,10 +578,12 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 {
                     await Task.Delay(delay, _time, _skipDelay.Token).ConfigureAwait(false);
                     Log.ShutdownDelayElapsed(_logger, delay);
+                    _metrics.ShutdownDelayServed(_time.GetElapsedTime(started), skipped: false);
                 }
                 catch (OperationCanceledException)
                 {
                     Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                    _metrics.ShutdownDelayServed(_time.GetElapsedTime(started), skipped: true);
                 }
             }
         }

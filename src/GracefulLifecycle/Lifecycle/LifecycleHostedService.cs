@@ -1,7 +1,9 @@
 using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Endpoints;
 using GracefulLifecycle.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -37,6 +39,11 @@ internal sealed class LifecycleHostedService(
         Log.ShutdownBudget(
             logger, plan.DeregistrationTimeout, plan.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, plan.Total, o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
 
+        if (plan.PreStopSleep > TimeSpan.Zero)
+        {
+            Log.PreStopSleepCounted(logger, plan.PreStopSleep, plan.DelayAfterPreStopSleep, plan.ShutdownDelay, plan.TerminationBudget, o.TerminationGracePeriod);
+        }
+
         if (o.PreStop.ManagementPort is { } port && o.PreStop.Token is null && o.PreStop.AllowedNetworks.Count == 0)
         {
             Log.PreStopPortOnly(logger, port);
@@ -68,6 +75,12 @@ internal sealed class LifecycleHostedService(
     public Task StartedAsync(CancellationToken cancellationToken)
     {
         WarnIfManagementPortIsNotServed();
+
+        // The endpoints are known once the server has built its pipeline, which it does when it starts.
+        if (services.GetService<EndpointDataSource>() is { } endpoints)
+        {
+            EndpointCollisions.WarnAbout(endpoints, logger);
+        }
 
         // Preload runs in the background: the host finishes starting, and liveness answers while it runs.
         _startup = Task.Run(() => lifecycle.RunStartupAsync(hostLifetime.ApplicationStopping), CancellationToken.None);

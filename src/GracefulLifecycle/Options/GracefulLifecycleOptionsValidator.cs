@@ -58,6 +58,8 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
         CheckTimerRange(failures, nameof(options.TerminationGracePeriod), options.TerminationGracePeriod);
         CheckTimerRange(failures, nameof(options.ShutdownMargin), options.ShutdownMargin);
         CheckTimerRange(failures, nameof(options.PreloadTimeout), options.PreloadTimeout);
+        RequireAtLeast(failures, "PreStop:" + nameof(options.PreStop.Sleep), options.PreStop.Sleep, TimeSpan.Zero);
+        CheckTimerRange(failures, "PreStop:" + nameof(options.PreStop.Sleep), options.PreStop.Sleep);
         CheckTimerRange(failures, "Registration:" + nameof(registration.StartupTimeout), registration.StartupTimeout);
         CheckTimerRange(failures, "Registration:" + nameof(registration.DeregistrationTimeout), registration.DeregistrationTimeout);
         CheckTimerRange(failures, "Registration:" + nameof(registration.InFlightCallTimeout), registration.InFlightCallTimeout);

@@ -38,9 +38,22 @@ internal static class ShutdownBudget
     public static string? Check(ShutdownPlan plan)
     {
         var options = plan.Options;
-        if (plan.Total <= options.TerminationGracePeriod)
+        if (plan.TerminationBudget <= options.TerminationGracePeriod)
         {
             return null;
+        }
+
+        if (plan.PreStopSleep > TimeSpan.Zero)
+        {
+            var deregistrationTerm = plan.HasRegistries
+                ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
+                : string.Empty;
+            return
+                $"{Prefix}PreStop:{nameof(options.PreStop.Sleep)} ({plan.PreStopSleep}) + {deregistrationTerm}the delay left after SIGTERM ({plan.DelayAfterPreStopSleep}: " +
+                $"{Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} less the sleep" + (plan.HasRegistries ? ", at least the registries' propagation delay" : string.Empty) +
+                $") + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) + {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.TerminationBudget} " +
+                $"exceeds {Prefix}{nameof(options.TerminationGracePeriod)} ({options.TerminationGracePeriod}): the kubelet counts the grace period from the start of the preStop sleep " +
+                "and would kill the process before the drain ends. Shorten the sleep or the drain, or raise the grace period (and terminationGracePeriodSeconds with it).";
         }
 
         var delay = plan.DelaySetBy is null

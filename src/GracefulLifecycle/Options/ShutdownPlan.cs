@@ -11,9 +11,11 @@ internal sealed class ShutdownPlan
     {
         Options = options;
         ShutdownDelay = options.ShutdownDelay;
+        var propagation = TimeSpan.Zero;
         foreach (var registry in registries)
         {
             HasRegistries = true;
+            propagation = registry.PropagationDelay > propagation ? registry.PropagationDelay : propagation;
             if (registry.PropagationDelay > ShutdownDelay)
             {
                 ShutdownDelay = registry.PropagationDelay;
@@ -23,6 +25,13 @@ internal sealed class ShutdownPlan
 
         DeregistrationTimeout = HasRegistries ? options.Registration.DeregistrationTimeout : TimeSpan.Zero;
         Total = DeregistrationTimeout + ShutdownDelay + options.DrainTimeout + options.ShutdownMargin;
+
+        // The kubelet's preStop sleep happened before SIGTERM: load balancers had that time already, registries had
+        // none of it (nobody told them yet).
+        PreStopSleep = options.PreStop.Sleep;
+        var rest = options.ShutdownDelay > PreStopSleep ? options.ShutdownDelay - PreStopSleep : TimeSpan.Zero;
+        DelayAfterPreStopSleep = propagation > rest ? propagation : rest;
+        TerminationBudget = PreStopSleep + DeregistrationTimeout + DelayAfterPreStopSleep + options.DrainTimeout + options.ShutdownMargin;
     }
 
     public GracefulLifecycleOptions Options { get; }
@@ -37,6 +46,29 @@ internal sealed class ShutdownPlan
 
     public TimeSpan DeregistrationTimeout { get; }
 
-    /// <summary>Gets the longest a shutdown may take from its start to the process exit.</summary>
+    /// <summary>Gets the longest a shutdown may take from its start in the process to the process exit.</summary>
     public TimeSpan Total { get; }
+
+    /// <summary>Gets the kubelet's preStop sleep before SIGTERM (<see cref="PreStopOptions.Sleep"/>).</summary>
+    public TimeSpan PreStopSleep { get; }
+
+    /// <summary>
+    /// Gets the delay served after SIGTERM: what the preStop sleep left of the configured delay, raised to the
+    /// registries' propagation delay. <see cref="ShutdownDelay"/> when there is no preStop sleep.
+    /// </summary>
+    public TimeSpan DelayAfterPreStopSleep { get; }
+
+    /// <summary>
+    /// Gets the longest time from the start of termination (the start of the preStop hook) to the process exit, the
+    /// figure that must fit in the grace period: the preStop sleep, then the shutdown after SIGTERM. Equal to
+    /// <see cref="Total"/> without a preStop sleep.
+    /// </summary>
+    public TimeSpan TerminationBudget { get; }
+
+    /// <summary>
+    /// Gets or sets whether <c>HostOptions.ShutdownTimeout</c> was raised to <see cref="Total"/> by the library, so that
+    /// the coordinator may shorten it to what is left of the budget once the delay is served (a value the application
+    /// set is never touched).
+    /// </summary>
+    public bool RaisedHostShutdownTimeout { get; set; }
 }

@@ -14,6 +14,7 @@ internal sealed class RegistrySession : IDisposable
     private readonly TimeProvider _time;
     private readonly RegistrationOptions _options;
     private readonly ILogger _logger;
+    private readonly LifecycleMetrics? _metrics;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abortCalls = new();
@@ -23,8 +24,9 @@ internal sealed class RegistrySession : IDisposable
     private Task? _leave;
     private bool _attempted;
 
-    public RegistrySession(IServiceRegistry registry, TimeProvider time, RegistrationOptions options, ILogger logger)
+    public RegistrySession(IServiceRegistry registry, TimeProvider time, RegistrationOptions options, ILogger logger, LifecycleMetrics? metrics = null)
     {
+        _metrics = metrics;
         _registry = registry;
         _time = time;
         _options = options;
@@ -93,15 +95,18 @@ internal sealed class RegistrySession : IDisposable
             {
                 await _registry.DeregisterAsync(deadline.Token).ConfigureAwait(false);
                 Log.Deregistered(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                Count("deregister", "success");
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             Log.DeregistrationTimedOut(_logger, _registry.Name, timeout);
+            Count("deregister", "timeout");
         }
         catch (Exception ex)
         {
             Log.DeregistrationFailed(_logger, _registry.Name, ex);
+            Count("deregister", "failure");
         }
     }
 
@@ -162,16 +167,24 @@ internal sealed class RegistrySession : IDisposable
             {
                 await _registry.RegisterAsync(_instance!, _abortCalls.Token).ConfigureAwait(false);
                 Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
+                Count("register", "success");
                 return true;
             }
-            catch (Exception ex) when (!_stop.IsCancellationRequested && IsConfigurationError(ex))
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
+                Count("register", "canceled");
+                throw;
+            }
+            catch (Exception ex) when (IsConfigurationError(ex))
+            {
+                Count("register", "failure");
                 Log.RegistrationMisconfigured(_logger, _registry.Name, ex);
                 _registered.TrySetException(ex);
                 return false;
             }
-            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            catch (Exception ex)
             {
+                Count("register", "failure");
                 Log.RegistrationFailed(_logger, _registry.Name, attempt, retryDelay, ex);
             }
 
@@ -179,6 +192,8 @@ internal sealed class RegistrySession : IDisposable
             retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _options.RetryMaxDelay.Ticks));
         }
     }
+
+    private void Count(string operation, string outcome) => _metrics?.RegistryOperation(_registry.Name, operation, outcome);
 
     // What adapters throw for a missing port, app name or server list (and HttpClient for an invalid URI): the same
     // on every attempt. A disposed object is a shutdown race, not a configuration error.
@@ -201,11 +216,20 @@ internal sealed class RegistrySession : IDisposable
             {
                 if (!await _registry.RenewAsync(_abortCalls.Token).ConfigureAwait(false))
                 {
+                    Count("renew", "lost");
                     return;
                 }
+
+                Count("renew", "success");
             }
-            catch (Exception ex) when (!_stop.IsCancellationRequested)
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
+                Count("renew", "canceled");
+                throw;
+            }
+            catch (Exception ex)
+            {
+                Count("renew", "failure");
                 Log.RenewalFailed(_logger, _registry.Name, interval, ex);
             }
         }

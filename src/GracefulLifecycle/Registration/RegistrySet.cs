@@ -12,18 +12,25 @@ internal sealed class RegistrySet : IDisposable
     private readonly RegistrationOptions _options;
     private readonly ILogger _logger;
     private readonly InstanceAddress _address;
+    private readonly LifecycleMetrics? _metrics;
 
     // Replaced, never changed in place, when the instance registers again after a leave (a rejoin).
     private RegistrySession[] _sessions;
 
     public RegistrySet(
-        IEnumerable<IServiceRegistry> registries, TimeProvider time, IOptions<GracefulLifecycleOptions> options, InstanceAddress address, ILogger<RegistrySet> logger)
+        IEnumerable<IServiceRegistry> registries,
+        TimeProvider time,
+        IOptions<GracefulLifecycleOptions> options,
+        InstanceAddress address,
+        ILogger<RegistrySet> logger,
+        LifecycleMetrics? metrics = null)
     {
         _address = address;
         _time = time;
         _options = options.Value.Registration;
         _logger = logger;
-        _sessions = registries.Select(r => new RegistrySession(r, time, _options, logger)).ToArray();
+        _metrics = metrics;
+        _sessions = registries.Select(r => new RegistrySession(r, time, _options, logger, metrics)).ToArray();
     }
 
     public bool IsEmpty => _sessions.Length == 0;
@@ -88,7 +95,7 @@ internal sealed class RegistrySet : IDisposable
     {
         // The old sessions are not disposed: a renewal loop of theirs may still be winding down on their tokens, and
         // their sources hold no timer, so dropping them is enough.
-        Volatile.Write(ref _sessions, _sessions.Select(s => new RegistrySession(s.Registry, _time, _options, _logger)).ToArray());
+        Volatile.Write(ref _sessions, _sessions.Select(s => new RegistrySession(s.Registry, _time, _options, _logger, _metrics)).ToArray());
         return RegisterAsync(cancellationToken);
     }
 

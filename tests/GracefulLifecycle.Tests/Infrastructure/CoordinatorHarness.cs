@@ -47,6 +47,8 @@ internal sealed class CoordinatorHarness : IDisposable
 
     public LifecycleCoordinator Coordinator { get; }
 
+    public IServiceProvider Services => _provider;
+
     public RequestTracker Requests { get; }
 
     public LifecyclePhase[] Phases

@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Tests.Lifecycle;
 
@@ -188,6 +190,42 @@ public sealed class LifecycleCoordinatorTests
         await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the delay");
         await Eventually.DoneAsync(h.Coordinator.OnHostStoppingAsync(CancellationToken.None), "stopping without a second delay");
         Assert.Equal(LifecyclePhase.Draining, h.Coordinator.Phase);
+    }
+
+    [Fact]
+    public async Task Signal_HostTimeoutTheLibraryRaised_IsShortenedToWhatIsLeftOfTheBudgetAtTheStop()
+    {
+        using var h = new CoordinatorHarness(o =>
+        {
+            o.DrainTimeout = TimeSpan.FromSeconds(40);
+            o.TerminationGracePeriod = TimeSpan.FromSeconds(60);
+        });
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+        var host = h.Services.GetRequiredService<IOptions<HostOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(47), host.ShutdownTimeout);
+
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 2, "the delay timer and the bound on leaving");
+        h.Time.Advance(Delay);
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the delay");
+
+        // The host counts its timeout from StopApplication, after the delay: drain 40 s + margin 2 s are left.
+        Assert.Equal(TimeSpan.FromSeconds(42), host.ShutdownTimeout);
+    }
+
+    [Fact]
+    public async Task Signal_HostTimeoutTheApplicationSet_IsNeverLowered_EvenWhenItEqualsTheBudget()
+    {
+        using var h = new CoordinatorHarness(build: b => b.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(17)));
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+        var host = h.Services.GetRequiredService<IOptions<HostOptions>>().Value;
+
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        await Eventually.TrueAsync(() => h.Time.PendingTimers == 2, "the delay timer and the bound on leaving");
+        h.Time.Advance(Delay);
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the delay");
+
+        Assert.Equal(TimeSpan.FromSeconds(17), host.ShutdownTimeout);
     }
 
     [Fact]

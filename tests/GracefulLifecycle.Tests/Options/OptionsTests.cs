@@ -120,12 +120,44 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void HostShutdownTimeout_IsSetToTheWholeBudget()
+    public void HostShutdownTimeout_ShorterThanTheBudget_IsRaisedToTheWholeBudget()
+    {
+        var services = Services(null, ("ShutdownDelay", "00:00:10"), ("DrainTimeout", "00:00:25"), ("ShutdownMargin", "00:00:03"), ("TerminationGracePeriod", "00:01:00"));
+        using var provider = services.BuildServiceProvider();
+
+        // 10 + 25 + 3 = 38 s, above the host's 30 s default.
+        Assert.Equal(TimeSpan.FromSeconds(38), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+        Assert.True(provider.GetRequiredService<ShutdownPlan>().RaisedHostShutdownTimeout);
+    }
+
+    [Fact]
+    public void HostShutdownTimeout_SetShorterByTheApplication_IsRaisedToTheWholeBudget()
+    {
+        var services = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(TimeSpan.FromSeconds(14), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+    }
+
+    [Fact]
+    public void HostShutdownTimeout_SetLongerByTheApplication_IsNeverLowered()
+    {
+        var services = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(2));
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(TimeSpan.FromMinutes(2), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+        Assert.False(provider.GetRequiredService<ShutdownPlan>().RaisedHostShutdownTimeout);
+    }
+
+    [Fact]
+    public void HostShutdownTimeout_TheHostDefaultAboveTheBudget_IsKept()
     {
         using var provider = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"))
             .BuildServiceProvider();
 
-        Assert.Equal(TimeSpan.FromSeconds(14), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+        Assert.Equal(new HostOptions().ShutdownTimeout, provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
     }
 
     [Fact]

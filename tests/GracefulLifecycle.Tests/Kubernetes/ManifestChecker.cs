@@ -1,0 +1,239 @@
+using GracefulLifecycle.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using YamlDotNet.RepresentationModel;
+
+namespace GracefulLifecycle.Tests.Kubernetes;
+
+/// <summary>
+/// Checks a Deployment against the options its container's environment sets: the budget fits
+/// <c>terminationGracePeriodSeconds</c>, the probe and hook paths are the endpoints' paths, every probe port is a
+/// container port the server listens on (HTTP/2 for <c>grpc:</c>), the probes use the management port the Service
+/// does not expose, and a preStop sleep is the one the options count.
+/// </summary>
+internal static class ManifestChecker
+{
+    public static YamlStream Load(string file)
+    {
+        var yaml = new YamlStream();
+        using var reader = new StreamReader(Path.Combine(AppContext.BaseDirectory, "kubernetes", file));
+        yaml.Load(reader);
+        return yaml;
+    }
+
+    public static YamlMappingNode Deployment(YamlStream yaml) => Kind(yaml, "Deployment");
+
+    public static YamlMappingNode Container(YamlStream yaml) => (YamlMappingNode)((YamlSequenceNode)Map(Map(Map(Deployment(yaml), "spec"), "template"), "spec")["containers"]).Children[0];
+
+    public static List<string> Check(YamlStream yaml)
+    {
+        var problems = new List<string>();
+        var podSpec = Map(Map(Map(Deployment(yaml), "spec"), "template"), "spec");
+        var container = Container(yaml);
+        var grace = TimeSpan.FromSeconds(podSpec.Children.TryGetValue("terminationGracePeriodSeconds", out var g) ? int.Parse(Text(g), null) : 30);
+
+        var env = ((YamlSequenceNode)container["env"]).Children.Cast<YamlMappingNode>().ToDictionary(e => Text(e["name"]), e => e);
+        var settings = env.ToDictionary(
+            e => e.Key.Replace("__", ":", StringComparison.Ordinal),
+            e => e.Value.Children.TryGetValue("value", out var v) ? Text(v) : "from-a-secret");
+
+        GracefulLifecycleOptions options;
+        ShutdownPlan plan;
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings!).Build());
+            services.AddGracefulLifecycle();
+            using var provider = services.BuildServiceProvider();
+            options = provider.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value;
+            plan = provider.GetRequiredService<ShutdownPlan>();
+        }
+        catch (OptionsValidationException ex)
+        {
+            problems.Add("the options fail validation: " + ex.Message);
+            return problems;
+        }
+
+        if (options.TerminationGracePeriod != grace)
+        {
+            problems.Add($"GracefulLifecycle__TerminationGracePeriod ({options.TerminationGracePeriod}) is not terminationGracePeriodSeconds ({grace.TotalSeconds})");
+        }
+
+        if (plan.TerminationBudget > grace)
+        {
+            problems.Add($"the budget {plan.TerminationBudget} exceeds terminationGracePeriodSeconds ({grace.TotalSeconds})");
+        }
+
+        var containerPorts = ((YamlSequenceNode)container["ports"]).Children.Cast<YamlMappingNode>()
+            .ToDictionary(p => p.Children.TryGetValue("name", out var n) ? Text(n) : Text(p["containerPort"]), p => int.Parse(Text(p["containerPort"]), null));
+        var listening = ListeningPorts(settings);
+        foreach (var (name, port) in containerPorts)
+        {
+            if (!listening.ContainsKey(port))
+            {
+                problems.Add($"container port {name} ({port}) is not one the server listens on");
+            }
+        }
+
+        var exposed = Kind(yaml, "Service") is { } service
+            ? ((YamlSequenceNode)Map(service, "spec")["ports"]).Children.Cast<YamlMappingNode>().Select(p => Resolve(Text(p["targetPort"]), containerPorts)).ToHashSet()
+            : [];
+
+        int? Port(string what, YamlNode node, bool http2)
+        {
+            var port = Resolve(Text(node), containerPorts);
+            if (port is null)
+            {
+                problems.Add($"{what}: port {Text(node)} is not a container port");
+            }
+            else if (!listening.TryGetValue(port.Value, out var protocols))
+            {
+                problems.Add($"{what}: the server does not listen on port {port}");
+            }
+            else if (http2 ? protocols != "Http2" && protocols != "Http1AndHttp2" : protocols == "Http2")
+            {
+                problems.Add($"{what}: port {port} speaks {protocols}, the probe needs {(http2 ? "HTTP/2 (h2c)" : "HTTP/1.1")}");
+            }
+
+            return port;
+        }
+
+        void Probe(string probeName, string expectedPath, bool requireManagementPort)
+        {
+            if (!container.Children.TryGetValue(probeName, out var p))
+            {
+                problems.Add($"no {probeName}");
+                return;
+            }
+
+            var probe = (YamlMappingNode)p;
+            int? port;
+            if (probe.Children.TryGetValue("httpGet", out var h))
+            {
+                var httpGet = (YamlMappingNode)h;
+                if (Text(httpGet["path"]) != expectedPath)
+                {
+                    problems.Add($"{probeName}: path {Text(httpGet["path"])} is not the endpoint's path {expectedPath}");
+                }
+
+                port = Port(probeName, httpGet["port"], http2: false);
+            }
+            else if (probe.Children.TryGetValue("grpc", out var gr))
+            {
+                var portNode = ((YamlMappingNode)gr)["port"];
+                if (!int.TryParse(Text(portNode), out _))
+                {
+                    problems.Add($"{probeName}: a grpc probe takes a port number, not a name ({Text(portNode)})");
+                }
+
+                port = Port(probeName, portNode, http2: true);
+                requireManagementPort = false;
+            }
+            else
+            {
+                problems.Add($"{probeName}: neither httpGet nor grpc");
+                return;
+            }
+
+            if (requireManagementPort && port is { } number && exposed.Contains(number))
+            {
+                problems.Add($"{probeName}: port {number} is exposed by the Service; probes belong on the management port");
+            }
+        }
+
+        Probe("readinessProbe", options.ReadinessPath, requireManagementPort: true);
+        Probe("livenessProbe", options.LivenessPath, requireManagementPort: true);
+
+        // Readiness must fail over before the delay ends, or traffic is still sent when the server stops listening.
+        var readiness = Map(container, "readinessProbe");
+        var detection = TimeSpan.FromSeconds(int.Parse(Text(readiness["periodSeconds"]), null) * int.Parse(Text(readiness["failureThreshold"]), null));
+        if (detection >= options.ShutdownDelay)
+        {
+            problems.Add($"readinessProbe: periodSeconds x failureThreshold ({detection.TotalSeconds} s) is not shorter than the shutdown delay ({options.ShutdownDelay})");
+        }
+
+        var preStop = Map(Map(container, "lifecycle"), "preStop");
+        if (preStop.Children.TryGetValue("sleep", out var s))
+        {
+            var seconds = TimeSpan.FromSeconds(int.Parse(Text(((YamlMappingNode)s)["seconds"]), null));
+            if (seconds != options.PreStop.Sleep)
+            {
+                problems.Add($"preStop sleeps {seconds.TotalSeconds} s but GracefulLifecycle__PreStop__Sleep is {options.PreStop.Sleep}: the delay would be served twice or the budget miss the sleep");
+            }
+        }
+        else if (preStop.Children.TryGetValue("httpGet", out var h))
+        {
+            var httpGet = (YamlMappingNode)h;
+            if (Text(httpGet["path"]) != options.PreStopPath)
+            {
+                problems.Add($"preStop: path {Text(httpGet["path"])} is not the endpoint's path {options.PreStopPath}");
+            }
+
+            var port = Port("preStop", httpGet["port"], http2: false);
+            if (options.PreStop.ManagementPort is { } management && port != management)
+            {
+                problems.Add($"preStop: port {port} is not GracefulLifecycle__PreStop__ManagementPort ({management}): the call would be refused with 404");
+            }
+
+            var headers = httpGet.Children.TryGetValue("httpHeaders", out var hh) ? ((YamlSequenceNode)hh).Children.Cast<YamlMappingNode>().Select(x => Text(x["name"])).ToList() : [];
+            if (options.PreStop.Token is not null && !headers.Contains(options.PreStop.TokenHeaderName))
+            {
+                problems.Add($"preStop: no {options.PreStop.TokenHeaderName} header although a token is set: the call would be refused with 403");
+            }
+
+            if (options.PreStop.Sleep != TimeSpan.Zero)
+            {
+                problems.Add("preStop calls the endpoint, yet GracefulLifecycle__PreStop__Sleep is set");
+            }
+        }
+        else
+        {
+            problems.Add("preStop: neither sleep nor httpGet");
+        }
+
+        return problems;
+    }
+
+    /// <summary>The ports the server listens on, from ASPNETCORE_HTTP_PORTS, ASPNETCORE_URLS or Kestrel endpoints, with their protocols.</summary>
+    private static Dictionary<int, string> ListeningPorts(Dictionary<string, string> settings)
+    {
+        var ports = new Dictionary<int, string>();
+        if (settings.TryGetValue("ASPNETCORE_HTTP_PORTS", out var httpPorts))
+        {
+            foreach (var port in httpPorts.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                ports[int.Parse(port, null)] = "Http1AndHttp2";
+            }
+        }
+
+        if (settings.TryGetValue("ASPNETCORE_URLS", out var urls))
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                ports[new Uri(url.Replace("+", "localhost", StringComparison.Ordinal)).Port] = "Http1AndHttp2";
+            }
+        }
+
+        foreach (var (key, url) in settings.Where(s => s.Key.StartsWith("Kestrel:Endpoints:", StringComparison.Ordinal) && s.Key.EndsWith(":Url", StringComparison.Ordinal)))
+        {
+            var endpoint = key[..^":Url".Length];
+            ports[new Uri(url.Replace("+", "localhost", StringComparison.Ordinal)).Port] =
+                settings.TryGetValue(endpoint + ":Protocols", out var protocols) ? protocols : "Http1AndHttp2";
+        }
+
+        // Without TLS, Kestrel's Http1AndHttp2 speaks HTTP/1.1 only (no h2c upgrade): what a cleartext probe gets.
+        return ports.ToDictionary(p => p.Key, p => p.Value == "Http1AndHttp2" ? "Http1" : p.Value);
+    }
+
+    private static int? Resolve(string port, Dictionary<string, int> containerPorts) =>
+        int.TryParse(port, out var number) ? (containerPorts.ContainsValue(number) ? number : null)
+        : containerPorts.TryGetValue(port, out var named) ? named : null;
+
+    private static YamlMappingNode Kind(YamlStream yaml, string kind) =>
+        yaml.Documents.Select(d => (YamlMappingNode)d.RootNode).FirstOrDefault(d => Text(d["kind"]) == kind)!;
+
+    private static YamlMappingNode Map(YamlMappingNode node, string key) => (YamlMappingNode)node[key];
+
+    private static string Text(YamlNode node) => ((YamlScalarNode)node).Value!;
+}
