@@ -53,5 +53,5 @@ public class MiddlewareBenchmarks
 
     private static LifecycleMiddleware Middleware(IServiceProvider services) => new(
         Completed, services.GetRequiredService<LifecycleCoordinator>(), services.GetRequiredService<RequestTracker>(),
-        services.GetRequiredService<WebSocketTracker>());
+        services.GetRequiredService<WebSocketTracker>(), services.GetRequiredService<Adaptive.TrafficMonitor>());
 }

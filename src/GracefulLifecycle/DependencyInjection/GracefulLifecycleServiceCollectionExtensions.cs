@@ -1,4 +1,5 @@
 using GracefulLifecycle;
+using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
@@ -50,6 +51,11 @@ public static class GracefulLifecycleServiceCollectionExtensions
             {
                 o.PreStop.AllowedNetworks.Clear();
             }
+
+            if (section.GetSection("AdaptiveDelay:ExcludedPaths").Exists())
+            {
+                o.AdaptiveDelay.ExcludedPaths.Clear();
+            }
         });
         if (services.Any(d => d.ServiceType == typeof(LifecycleCoordinator)))
         {
@@ -59,6 +65,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>(
             sp => new GracefulLifecycleOptionsValidator(sp.GetServices<IServiceRegistry>)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, AdaptiveDelayOptionsValidator>());
 
         services.AddHealthChecks();
         services.AddMetrics();
@@ -67,6 +74,9 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<WebSocketTracker>();
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<LifecycleMetrics>();
+        services.TryAddSingleton<TrafficMonitor>();
+        services.TryAddSingleton<AdaptiveDelay>();
+        services.TryAddSingleton<ShutdownTimeline>();
         services.TryAddSingleton<PreloadRunner>();
         services.TryAddSingleton<RegistrySet>();
         services.TryAddSingleton<InstanceAddress>();

@@ -31,6 +31,7 @@ internal sealed class LifecycleMetrics
             "gracefullifecycle.drain.abandoned_work", "{work}", "Units of tracked work still running at the drain deadline.");
         _closedWebSockets = meter.CreateCounter<long>(
             "gracefullifecycle.drain.closed_websockets", "{connection}", "WebSockets the library closed with 1001 (Going Away) during the drain.");
+        CreateTimelineInstruments(meter);
     }
 
     public void RequestsAborted(long count) => _abortedRequests.Add(count);
@@ -49,4 +50,31 @@ internal sealed class LifecycleMetrics
     public void WorkAbandoned(long count) => _abandonedWork.Add(count);
 
     public void WebSocketsClosed(long count) => _closedWebSockets.Add(count);
+
+    // The shutdown timeline: how the delay after leaving ended, and the traffic that still arrived after leaving.
+    private Histogram<double>? _delayDuration;
+    private Counter<long>? _requestsAfterLeaving;
+    private Histogram<double>? _lastRequestAfterLeaving;
+
+    public void ShutdownDelayEnded(Adaptive.DelayEnd reason, TimeSpan sinceLeaving) =>
+        _delayDuration?.Record(sinceLeaving.TotalSeconds, new KeyValuePair<string, object?>("gracefullifecycle.delay.end", reason.ToString().ToLowerInvariant()));
+
+    public void RequestsAfterLeaving(long count, TimeSpan? lastSinceLeaving)
+    {
+        _requestsAfterLeaving?.Add(count);
+        if (lastSinceLeaving is { } last)
+        {
+            _lastRequestAfterLeaving?.Record(last.TotalSeconds);
+        }
+    }
+
+    private void CreateTimelineInstruments(Meter meter)
+    {
+        _delayDuration = meter.CreateHistogram<double>(
+            "gracefullifecycle.shutdown.delay", "s", "From leaving to the end of the delay after it, by why it ended (elapsed, quiet, maximum, signal, none).");
+        _requestsAfterLeaving = meter.CreateCounter<long>(
+            "gracefullifecycle.shutdown.requests_after_leaving", "{request}", "Requests (probes excepted) that arrived after leaving started.");
+        _lastRequestAfterLeaving = meter.CreateHistogram<double>(
+            "gracefullifecycle.shutdown.last_request_after_leaving", "s", "From leaving to the last request (probes excepted) that still arrived: the shortest fixed delay that would have lost nothing.");
+    }
 }
