@@ -15,7 +15,7 @@ public sealed class AdaptiveDelayOptions
     /// <summary>The configuration section, under <see cref="GracefulLifecycleOptions.SectionName"/>.</summary>
     public const string SectionName = "AdaptiveDelay";
 
-    internal static readonly TimeSpan DefaultMinimumDelay = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan DefaultMinimumDelay = TimeSpan.FromMilliseconds(500);
     internal static readonly TimeSpan DefaultMinimumQuietPeriod = TimeSpan.FromMilliseconds(500);
     internal static readonly TimeSpan DefaultTrafficWindow = TimeSpan.FromSeconds(30);
     internal const double DefaultQuietPeriodFactor = 10;
@@ -30,11 +30,12 @@ public sealed class AdaptiveDelayOptions
     public bool Enabled { get; set; }
 
     /// <summary>
-    /// Gets or sets the shortest delay, counted like the shutdown delay from the end of deregistration. Keeps a pause
-    /// in the traffic that happens to coincide with leaving from ending the delay before any load balancer could have
-    /// seen readiness fail. Must not exceed <see cref="GracefulLifecycleOptions.ShutdownDelay"/>.
+    /// Gets or sets the shortest delay, counted like the shutdown delay from the end of deregistration: at least one
+    /// quiet period (<see cref="MinimumQuietPeriod"/>) by default, so that traffic that stopped just before leaving still
+    /// has to stay stopped that long. Raise it to cover a peer that may route here yet stay silent for a while (a client
+    /// with its own cache of addresses). Must not exceed <see cref="GracefulLifecycleOptions.ShutdownDelay"/>.
     /// </summary>
-    /// <value>The default value is 1 second.</value>
+    /// <value>The default value is 500 milliseconds.</value>
     public TimeSpan MinimumDelay { get; set; } = DefaultMinimumDelay;
 
     /// <summary>

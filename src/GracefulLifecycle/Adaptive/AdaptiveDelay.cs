@@ -86,8 +86,20 @@ internal sealed class AdaptiveDelay
 
     private long Elapsed(long started, long ended) => (long)_time.GetElapsedTime(started, ended).TotalMilliseconds;
 
-    private static string Describe(TrafficMonitor.Estimate estimate) =>
-        estimate.Sending == 0 && estimate.Newcomers == 0
-            ? "no traffic before leaving: nothing shows the routes have moved"
-            : $"{estimate.Sending} peers sending before leaving, {estimate.TooRare} too rarely to tell, {estimate.Newcomers} first seen after leaving";
+    private string Describe(TrafficMonitor.Estimate estimate)
+    {
+        if (estimate.Sending == 0 && estimate.Newcomers == 0)
+        {
+            return "no traffic before leaving: nothing shows the routes have moved";
+        }
+
+        var text = $"{estimate.Sending} peers sending before leaving, {estimate.TooRare} too rarely to tell, {estimate.Newcomers} first seen after leaving";
+        if (estimate.Latest is not { } peer)
+        {
+            return text;
+        }
+
+        var quiet = peer.QuietTicks is 0 or long.MaxValue ? "none" : $"{(long)TimeSpan.FromSeconds(peer.QuietTicks / (double)_time.TimestampFrequency).TotalMilliseconds} ms";
+        return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, {peer.AfterLeaving} requests after leaving";
+    }
 }

@@ -37,9 +37,17 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     /// </summary>
     public long QuietTicks { get; set; }
 
+    /// <summary>Gets a value indicating whether the peer sent anything before leaving (its rate is known).</summary>
+    public bool SentBeforeLeaving { get; private set; }
+
     /// <summary>Counts a request before leaving: the rate estimate.</summary>
     public void Arrived(long now, long bucketTicks)
     {
+        if (!SentBeforeLeaving)
+        {
+            SentBeforeLeaving = true;
+        }
+
         Touch(now);
         if (now - Volatile.Read(ref _bucketStart) >= bucketTicks)
         {

@@ -108,7 +108,9 @@ internal sealed class TrafficMonitor
 
         foreach (var peer in AllPeers())
         {
-            if (now - peer.LastArrival > _windowTicks || (peer.LastArrival == peer.LastAfterLeaving && peer.AfterLeaving > 0))
+            // A request that came in between the phase change and this moment counts after leaving; the peer's earlier
+            // ones still tell its rate. A peer with none before leaving has no rate: it is a newcomer.
+            if (!peer.SentBeforeLeaving || now - peer.LastArrival > _windowTicks)
             {
                 peer.QuietTicks = 0;
                 continue;
@@ -129,6 +131,7 @@ internal sealed class TrafficMonitor
     {
         long movedAt = 0;
         int sending = 0, rare = 0, newcomers = 0;
+        PeerTraffic? holder = null;
         foreach (var peer in AllPeers())
         {
             var quiet = peer.QuietTicks;
@@ -138,6 +141,7 @@ internal sealed class TrafficMonitor
                 {
                     newcomers++;
                     movedAt = long.MaxValue;
+                    holder ??= peer;
                 }
 
                 continue;
@@ -148,14 +152,16 @@ internal sealed class TrafficMonitor
             {
                 rare++;
                 movedAt = long.MaxValue;
+                holder ??= peer;
             }
-            else if (movedAt != long.MaxValue)
+            else if (movedAt != long.MaxValue && peer.LastArrival + quiet > movedAt)
             {
-                movedAt = Math.Max(movedAt, peer.LastArrival + quiet);
+                movedAt = peer.LastArrival + quiet;
+                holder = peer;
             }
         }
 
-        return new Estimate(sending == 0 && newcomers == 0 ? long.MaxValue : movedAt, sending, rare, newcomers);
+        return new Estimate(sending == 0 && newcomers == 0 ? long.MaxValue : movedAt, sending, rare, newcomers, holder);
     }
 
     /// <summary>Gets the peers that sent requests after leaving, busiest first.</summary>
@@ -235,5 +241,6 @@ internal sealed class TrafficMonitor
     /// <param name="Sending">Peers that were sending before leaving.</param>
     /// <param name="TooRare">Of those, peers that sent too rarely (or beyond the peer limit) to tell.</param>
     /// <param name="Newcomers">Peers first seen after leaving started.</param>
-    internal readonly record struct Estimate(long QuietAt, int Sending, int TooRare, int Newcomers);
+    /// <param name="Latest">The peer that ends the wait last (or that keeps it to the maximum), for the log.</param>
+    internal readonly record struct Estimate(long QuietAt, int Sending, int TooRare, int Newcomers, PeerTraffic? Latest);
 }

@@ -13,7 +13,7 @@ public sealed class AdaptiveDelayOptionsTests
         var options = Bind();
 
         Assert.False(options.AdaptiveDelay.Enabled);
-        Assert.Equal(TimeSpan.FromSeconds(1), options.AdaptiveDelay.MinimumDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.AdaptiveDelay.MinimumDelay);
         Assert.Equal(10, options.AdaptiveDelay.QuietPeriodFactor);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.AdaptiveDelay.MinimumQuietPeriod);
         Assert.Equal(TimeSpan.FromSeconds(30), options.AdaptiveDelay.TrafficWindow);

@@ -189,6 +189,22 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
+    public async Task KnownPeer_WhoseRequestArrivesBetweenThePhaseChangeAndTheSnapshot_IsNoNewcomer()
+    {
+        // Regression: in the drill a request landing between readiness failing and the snapshot of the rates made the
+        // load balancer look first seen after leaving, and the delay last the maximum.
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        Traffic(h).Record(Balancer, "/", afterLeaving: true);
+
+        Traffic(h).MarkLeaving();
+        var estimate = Traffic(h).WhenAllQuiet();
+
+        Assert.Equal((1, 0, 0), (estimate.Sending, estimate.TooRare, estimate.Newcomers));
+        Assert.NotEqual(long.MaxValue, estimate.QuietAt);
+    }
+
+    [Fact]
     public async Task PeersBeyondTheLimit_MakeTheDelayLastTheMaximum()
     {
         using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.MaxPeers = 1);
