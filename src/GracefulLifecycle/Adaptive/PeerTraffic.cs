@@ -14,6 +14,8 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     private long _bucketCount;
     private long _previousCount;
     private long _previousSpan;
+    private long _bucketLongestGap;
+    private long _previousLongestGap;
     // Far in the past until the first request: a peer never heard from is not sending.
     private long _lastArrival = long.MinValue / 2;
     private long _afterLeaving;
@@ -100,12 +102,33 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
         return count == 0 ? long.MaxValue : Math.Max(span, bucketTicks) / count;
     }
 
+    /// <summary>
+    /// Gets the longest gap between two of the peer's requests over the current and the previous bucket, in timestamp
+    /// ticks: a pause the peer (or a machine too busy to serve it) already made while still routing here.
+    /// </summary>
+    public long LongestGapTicks(long now, long bucketTicks)
+    {
+        lock (_roll)
+        {
+            var current = now - _bucketStart;
+            // The previous bucket may reach a little past the window: for a pause, the safe side.
+            return current >= 2 * bucketTicks ? 0 : Math.Max(Volatile.Read(ref _bucketLongestGap), _previousLongestGap);
+        }
+    }
+
     private void Touch(long now)
     {
         // Racing writers may leave a timestamp a few microseconds old: the quiet period dwarfs that.
-        if (now > Volatile.Read(ref _lastArrival))
+        var last = Volatile.Read(ref _lastArrival);
+        if (now > last)
         {
             Volatile.Write(ref _lastArrival, now);
+
+            // The first request has no gap before it; a racy maximum may miss a concurrent gap, never invent one.
+            if (last != long.MinValue / 2 && now - last > Volatile.Read(ref _bucketLongestGap))
+            {
+                Volatile.Write(ref _bucketLongestGap, now - last);
+            }
         }
     }
 
@@ -123,9 +146,11 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
             var consecutive = elapsed < 2 * bucketTicks;
             _previousCount = consecutive ? Interlocked.Exchange(ref _bucketCount, 0) : 0;
             _previousSpan = consecutive ? elapsed : 0;
+            _previousLongestGap = consecutive ? Interlocked.Exchange(ref _bucketLongestGap, 0) : 0;
             if (!consecutive)
             {
                 Volatile.Write(ref _bucketCount, 0);
+                Volatile.Write(ref _bucketLongestGap, 0);
             }
 
             Volatile.Write(ref _bucketStart, now);

@@ -118,6 +118,16 @@ internal sealed class TrafficMonitor
 
             var gap = ReferenceEquals(peer, _others) ? long.MaxValue : peer.MeanGapTicks(now, _bucketTicks);
             var quiet = gap == long.MaxValue || gap * _quietFactor >= long.MaxValue / 4 ? long.MaxValue : (long)(gap * _quietFactor);
+
+            // Twice the longest pause the peer already made while routing here: pauses come from the peer's own
+            // bursts and from a machine too busy to serve (seen in the drill: 2 s without a request under a load of 28
+            // on 2 cores, the balancer still routing).
+            var longest = peer.LongestGapTicks(now, _bucketTicks);
+            if (quiet != long.MaxValue && longest > 0)
+            {
+                quiet = longest >= long.MaxValue / 8 ? long.MaxValue : Math.Max(quiet, 2 * longest);
+            }
+
             peer.QuietTicks = quiet == long.MaxValue ? long.MaxValue : Math.Max(quiet, _minimumQuietTicks);
         }
     }

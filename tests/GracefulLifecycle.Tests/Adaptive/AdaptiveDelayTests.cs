@@ -86,6 +86,23 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
+    public async Task QuietPeriod_IsAtLeastTwiceTheLongestPauseThePeerMadeBeforeLeaving()
+    {
+        // 100 requests/s, but one pause of 700 ms in the window (a busy machine, a burst): quiet for 1.4 s, not 0.5 s.
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        h.Time.Advance(TimeSpan.FromMilliseconds(690)); // 700 ms from the last request, sent 10 ms before the end
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(490 + 1400), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
     public async Task PeerThatKeepsSending_MakesTheDelayLastTheMaximum()
     {
         using var h = await ReadyAsync();
