@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GracefulLifecycle.Drill;
+using GracefulLifecycle.Testing;
+
+namespace GracefulLifecycle.DrillTests;
+
+/// <summary>
+/// The short version of the adaptive delay drill (issue 13; the full one is <c>--scenario adaptive --rollouts 3</c>):
+/// one rollout of 3 replicas per case, real HAProxy, wrk and etcd. A slow balancer shows the fixed delay losing
+/// requests where the adaptive one loses none; a fast balancer shows the adaptive delay ending about a quiet period
+/// after the balancer took the replica out; client-side discovery shows it waiting for the consumer.
+/// </summary>
+public sealed class AdaptiveDelayDrillTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<string, DrillSettings> Scenarios = AdaptiveDelayScenarios.All(rollouts: 1).ToDictionary(s => s.Name);
+
+    [Fact]
+    public async Task SlowBalancer_AFixed3sDelayLosesRequests_TheAdaptiveDelayLosesNone()
+    {
+        var fixedDelay = await RunAsync("inter4s-fall2/fixed-3s");
+        var adaptive = await RunAsync("inter4s-fall2/adaptive-max-15s");
+
+        Assert.True(fixedDelay.Failures > 0, $"the slow balancer did not make the fixed 3 s delay lose anything: {fixedDelay}");
+        AssertNoLoss(adaptive);
+
+        // It waited for the balancer, which took each replica out 4-8 s after SIGTERM.
+        Assert.All(adaptive.Terminations, t => Assert.True(t.RemovedAfter is not null && t.SigTermToExit > t.RemovedAfter, t.ToString()));
+    }
+
+    [Fact]
+    public async Task FastBalancer_TheAdaptiveDelayExitsWithinASecondOfTheRemoval_LosingNothing()
+    {
+        var adaptive = await RunAsync("inter1s/adaptive-max-10s");
+
+        AssertNoLoss(adaptive);
+
+        // What the delay decides, per replica: its end (from the replica's own timeline, counted from SIGTERM) within 1 s
+        // of HAProxy taking the replica out. The exit adds the drain and the host's stop of its other services and the
+        // runtime's exit, which on a loaded machine took up to 1.3 s more (docs/benchmarks.md, 2h): the drill reports
+        // it; the test holds the delay, the part this feature decides.
+        Assert.All(adaptive.Terminations, t =>
+        {
+            Assert.NotNull(t.RemovedAfter);
+            var delay = Regex.Match(t.ShutdownTimeline ?? string.Empty, @"delay (\w+) at \+(\d+) ms");
+            Assert.True(delay.Success, $"no shutdown timeline: {t}");
+            Assert.Equal("Quiet", delay.Groups[1].Value);
+            var ended = TimeSpan.FromMilliseconds(int.Parse(delay.Groups[2].Value, CultureInfo.InvariantCulture));
+            Assert.True(ended <= t.RemovedAfter + TimeSpan.FromSeconds(1), $"the delay ended {ended.TotalSeconds:F2} s after SIGTERM, more than 1 s after the removal: {t}");
+        });
+    }
+
+    [Fact]
+    public async Task ClientSideDiscovery_ConsumerSlowerThanDeclared_TheAdaptiveDelayWaitsForIt_LosingNothing()
+    {
+        // The replicas declare a 1 s consumer refresh (a 2 s floor); the consumer refreshes every 5 s.
+        var adaptive = await RunAsync("etcd-refresh5s-declared1s/adaptive-max-15s");
+
+        AssertNoLoss(adaptive);
+        Assert.All(adaptive.Terminations, t => Assert.True(t.RemovedAfter is not null && t.SigTermToExit > t.RemovedAfter, t.ToString()));
+    }
+
+    private static void AssertNoLoss(DrillResult result)
+    {
+        Assert.True(result.Requests > 1000, $"too little load to say anything: {result}");
+        Assert.Equal(0, result.Failures);
+        Assert.Equal(0, result.Killed);
+    }
+
+    private async Task<DrillResult> RunAsync(string name)
+    {
+        using var log = new OutputWriter(output);
+        var result = await DrillRunner.RunAsync(Scenarios[name], log);
+        Measurements.Append($"drill: {result}");
+        return result;
+    }
+
+    private sealed class OutputWriter(ITestOutputHelper output) : StringWriter
+    {
+        public override void WriteLine(string? value) => output.WriteLine(value ?? string.Empty);
+    }
+}
