@@ -103,4 +103,7 @@ public sealed class GracefulLifecycleOptions
 
     /// <summary>Gets how the instance registers with service registries, when any is configured.</summary>
     public RegistrationOptions Registration { get; } = new();
+
+    /// <summary>Gets the adaptive shutdown delay (off by default): the delay ends once routed traffic has stopped.</summary>
+    public AdaptiveDelayOptions AdaptiveDelay { get; } = new();
 }

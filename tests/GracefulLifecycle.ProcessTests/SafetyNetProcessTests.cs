@@ -55,7 +55,7 @@ public sealed class SafetyNetProcessTests(ITestOutputHelper output)
         var rejoined = clock.Elapsed;
         Measurements.Record(output.WriteLine, "/prestop with no SIGTERM -> ready again (grace 6 s, Rejoin)", rejoined.TotalMilliseconds);
         Assert.False(app.HasExited, "the instance exited instead of rejoining");
-        Assert.Contains("Rejoined: ready again", app.Output, StringComparison.Ordinal);
+        await app.WaitForLogAsync("Rejoined: ready again", TimeSpan.FromSeconds(10));
         Assert.True(rejoined >= TimeSpan.FromSeconds(3), $"ready again {rejoined} after the call, before SIGTERM was due");
 
         // It leaves again as any instance does: SIGTERM, the delay, the drain, exit 0.

@@ -27,6 +27,9 @@ internal sealed record BenchOptions
 
     public TimeSpan ProbePeriod { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Gets whether the apps run with <c>DOTNET_TieredPGO=0</c>, which narrows the spread between processes.</summary>
+    public bool NoPgo { get; init; }
+
     public IReadOnlySet<string> Only { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
     public bool Includes(string name) => Only.Count == 0 || Only.Contains(name);

@@ -6,7 +6,9 @@ using static System.FormattableString;
 //   dotnet eng/bench/GracefulLifecycle.Bench/bin/Release/net10.0/GracefulLifecycle.Bench.dll
 //       [--only overhead|shutdown|probes]... [--rounds 6] [--pairs 2] [--round-seconds 5] [--warmup-seconds 15]
 //       [--runs 5] [--probe-seconds 20]
-//       [--quiet-below 10] [--max-wait-seconds 120]
+//       [--quiet-below 10] [--max-wait-seconds 120] [--no-pgo]
+//   --only switch: the drill's baseline app with and without the library (one switch), with an A/A control;
+//   --only switch-adaptive: the same with AdaptiveDelay on. Neither runs unless asked for.
 // Results go to standard output as Markdown tables, progress to standard error. Before each measurement it waits
 // (at most --max-wait-seconds) until other processes use less than --quiet-below percent of the machine.
 var options = new BenchOptions
@@ -19,9 +21,10 @@ var options = new BenchOptions
     ProbeDuration = TimeSpan.FromSeconds(IntOption("--probe-seconds") ?? 20),
     Only = args.Select((a, i) => (a, i)).Where(p => p.a == "--only" && p.i + 1 < args.Length).Select(p => args[p.i + 1])
         .ToHashSet(StringComparer.OrdinalIgnoreCase),
+    NoPgo = args.Contains("--no-pgo"),
 };
 
-string[] known = ["overhead", "shutdown", "probes"];
+string[] known = ["overhead", "shutdown", "probes", "switch", "switch-adaptive"];
 if (options.Only.FirstOrDefault(name => !known.Contains(name, StringComparer.OrdinalIgnoreCase)) is { } unknown)
 {
     return Fail($"--only {unknown}: expected one of {string.Join(", ", known)}.");
@@ -44,6 +47,16 @@ var results = Console.Out;
 var progress = Console.Error;
 results.WriteLine(Invariant($"Load average at start: {LoadAverage()}"));
 results.WriteLine();
+
+if (options.Only.Contains("switch"))
+{
+    await SwitchOverheadBenchmark.RunAsync(options, adaptive: false, cpu, results, progress);
+}
+
+if (options.Only.Contains("switch-adaptive"))
+{
+    await SwitchOverheadBenchmark.RunAsync(options, adaptive: true, cpu, results, progress);
+}
 
 if (options.Includes("overhead"))
 {

@@ -11,11 +11,11 @@ namespace GracefulLifecycle.Benchmarks;
 /// </summary>
 internal static class BenchmarkServices
 {
-    public static ServiceProvider Create(LifecyclePhase phase)
+    public static ServiceProvider Create(LifecyclePhase phase, bool adaptive = false)
     {
         var services = new ServiceCollection();
         services.AddSingleton<IHostApplicationLifetime, StubHostApplicationLifetime>();
-        services.AddLogging().AddGracefulLifecycle();
+        services.AddLogging().AddGracefulLifecycle(o => o.AdaptiveDelay.Enabled = adaptive);
         var provider = services.BuildServiceProvider();
 
         var lifecycle = provider.GetRequiredService<LifecycleCoordinator>();
@@ -43,6 +43,9 @@ internal static class BenchmarkServices
         context.Request.Protocol = HttpProtocol.Http11;
         context.Request.Method = HttpMethods.Get;
         context.Request.Path = path;
+
+        // The peer the adaptive delay counts the request for, as Kestrel sets it once per connection.
+        context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
         context.Response.Body = Stream.Null;
         return context;
     }

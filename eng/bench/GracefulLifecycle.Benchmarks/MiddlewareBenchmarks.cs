@@ -18,6 +18,8 @@ public class MiddlewareBenchmarks
 
     private ServiceProvider? _ready;
     private ServiceProvider? _leaving;
+    private ServiceProvider? _adaptive;
+    private Func<HttpContext, Task> _inReadyAdaptive = Completed.Invoke;
     private Func<HttpContext, Task> _passThrough = Completed.Invoke;
     private Func<HttpContext, Task> _inReady = Completed.Invoke;
     private Func<HttpContext, Task> _inLeaving = Completed.Invoke;
@@ -31,6 +33,8 @@ public class MiddlewareBenchmarks
         _passThrough = new PassThroughMiddleware(Completed).InvokeAsync;
         _inReady = Middleware(_ready).InvokeAsync;
         _inLeaving = Middleware(_leaving).InvokeAsync;
+        _adaptive = BenchmarkServices.Create(LifecyclePhase.Ready, adaptive: true);
+        _inReadyAdaptive = Middleware(_adaptive).InvokeAsync;
         _context = BenchmarkServices.CreateContext("/");
     }
 
@@ -39,6 +43,7 @@ public class MiddlewareBenchmarks
     {
         _ready?.Dispose();
         _leaving?.Dispose();
+        _adaptive?.Dispose();
     }
 
     [Benchmark(Baseline = true, Description = "Pass-through middleware")]
@@ -47,11 +52,15 @@ public class MiddlewareBenchmarks
     [Benchmark(Description = "LifecycleMiddleware, Ready")]
     public Task Ready() => _inReady(_context);
 
+    /// <summary>With the adaptive delay on, every request before leaving is counted for its peer.</summary>
+    [Benchmark(Description = "LifecycleMiddleware, Ready, AdaptiveDelay on")]
+    public Task ReadyAdaptive() => _inReadyAdaptive(_context);
+
     /// <summary>Leaving adds <c>Connection: close</c> to the HTTP/1.1 response.</summary>
     [Benchmark(Description = "LifecycleMiddleware, Leaving")]
     public Task Leaving() => _inLeaving(_context);
 
     private static LifecycleMiddleware Middleware(IServiceProvider services) => new(
         Completed, services.GetRequiredService<LifecycleCoordinator>(), services.GetRequiredService<RequestTracker>(),
-        services.GetRequiredService<WebSocketTracker>());
+        services.GetRequiredService<WebSocketTracker>(), services.GetRequiredService<Adaptive.TrafficMonitor>());
 }

@@ -1,17 +1,34 @@
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using GracefulLifecycle.Drill.Baseline;
 using Microsoft.AspNetCore.SignalR;
 
 // A typical service without graceful shutdown: a readiness endpoint that is 200 while the process runs,
 // and the host's default SIGTERM handling (stop listening at once, then drain).
+// Baseline:UseLibrary=true (Baseline__UseLibrary) adds the library, and only that: the same handlers, so the
+// overhead benchmark compares one app with and without it (the library's own /ifready and /health replace these).
 var builder = WebApplication.CreateBuilder(args);
+var useLibrary = builder.Configuration.GetValue<bool>("Baseline:UseLibrary");
 builder.Services.AddSignalR();
+if (useLibrary)
+{
+    Library.Add(builder.Services);
+}
+
 var app = builder.Build();
 
 app.UseWebSockets();
 
-app.MapGet("/ifready", () => Results.Ok(new { status = "Healthy" }));
-app.MapGet("/health", () => Results.Ok(new { status = "Healthy" }));
+if (useLibrary)
+{
+    Library.Map(app);
+}
+else
+{
+    app.MapGet("/ifready", () => Results.Ok(new { status = "Healthy" }));
+    app.MapGet("/health", () => Results.Ok(new { status = "Healthy" }));
+}
+
 app.MapGet("/", () => Results.Text("Hello from the baseline\n"));
 app.MapGet("/slow", async (int ms, CancellationToken cancellationToken) =>
 {
@@ -57,6 +74,16 @@ app.Run();
 
 namespace GracefulLifecycle.Drill.Baseline
 {
+    /// <summary>The library's two calls, apart so that without the switch its assembly is not even loaded.</summary>
+    internal static class Library
+    {
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Add(IServiceCollection services) => services.AddGracefulLifecycle();
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public static void Map(WebApplication app) => app.MapGracefulLifecycle();
+    }
+
     /// <summary>The sample's hub, without the library: echoes what it is sent.</summary>
     public sealed class EchoHub : Hub
     {

@@ -33,6 +33,7 @@ internal static class DrillRunner
             settings, counts.Requests, counts.Non2xx, counts.Connect, counts.Read, counts.Write, counts.Timeout, rollout.Duration, counts.Timeline)
         {
             Killed = rollout.Killed,
+            Terminations = rollout.Terminations,
         };
         log.WriteLine(result.ToString());
         if (settings.Timeline)
@@ -129,7 +130,7 @@ internal static class DrillRunner
             else
             {
                 var port = LoopbackPorts.Next();
-                haproxy = await Haproxy.StartAsync(settings.Mode, port, slots);
+                haproxy = await Haproxy.StartAsync(settings.Mode, port, slots, settings.CheckInterval, settings.CheckFall);
                 target = new Uri($"http://127.0.0.1:{port}/");
 
                 // Like endpoints in steady state: exactly the running replicas are in rotation.
@@ -149,6 +150,11 @@ internal static class DrillRunner
                 }
             }
 
+            // Whether a replica is still routed to: HAProxy's view of its slot, or the consumer's list of replicas.
+            var routed = haproxy is not null
+                ? (Func<int, Task<bool>>)(async p => (await haproxy.ServersAsync(slots)).Any(s => s.Port == p && s.IsUp))
+                : ConsumerRoutes(target);
+
             // Start the load only once every path to a replica answers, as a Service in steady state does.
             await WaitForSteadyStateAsync(target);
             await load.StartAsync(target);
@@ -167,7 +173,7 @@ internal static class DrillRunner
                     var fresh = await StartReplicaAsync();
                     replicas.Add(fresh);
                     replicas.Remove(old);
-                    terminations.Add(TerminateAsync(old, settings, freePorts.Writer));
+                    terminations.Add(TerminateAsync(old, settings, freePorts.Writer, routed));
                 }
 
                 log.WriteLine($"[{settings.Name}] rollout {round} of {settings.Rollouts} placed after {rollout.Elapsed.TotalSeconds:F1} s");
@@ -178,6 +184,10 @@ internal static class DrillRunner
             foreach (var termination in left)
             {
                 log.WriteLine($"[{settings.Name}] {termination}");
+                if (termination.ShutdownTimeline is { } timeline)
+                {
+                    log.WriteLine($"    {timeline}");
+                }
                 if (termination.OutputTail is { Length: > 0 } tail && (termination.ExitedByItself || Debugging))
                 {
                     // A replica that left by itself but not with 0 failed on its way out: say why.
@@ -218,15 +228,65 @@ internal static class DrillRunner
     /// <summary>Gets whether <c>DRILL_DEBUG</c> is set: HAProxy, wrk and the old replicas then print what they logged.</summary>
     private static bool Debugging => Environment.GetEnvironmentVariable("DRILL_DEBUG") is { Length: > 0 };
 
-    private static async Task<Termination> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts)
+    private static async Task<Termination> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts, Func<int, Task<bool>> routed)
     {
+        // Watched from before the signal: when the balancer (or the consumer) stops routing to the replica.
+        using var stopWatching = new CancellationTokenSource(settings.GracePeriod + TimeSpan.FromSeconds(15));
+        var removal = WatchRemovalAsync(routed, replica.Port, stopWatching.Token);
         var exited = await replica.TerminateAsync(settings.Scenario == DrillScenario.PreStop, settings.GracePeriod);
+
+        // The slot is freed only once the balancer has taken it out, which may be after the exit: a new replica on it
+        // must not be mistaken for the old one still routed.
+        var removedAt = await removal;
         freePorts.TryWrite(replica.Port);
         var exitCode = replica.HasExited ? replica.ExitCode : (int?)null;
+        var output = replica.Output;
         return new Termination(replica.Port, exited, replica.SigTermToExit, exitCode)
         {
             SignalledAt = replica.SignalledAt,
-            OutputTail = exited && exitCode == 0 && !Debugging ? null : string.Join(Environment.NewLine, replica.Output.Split(Environment.NewLine).TakeLast(40)),
+            RemovedAfter = removedAt is { } at && replica.SignalledAt != 0 ? Stopwatch.GetElapsedTime(replica.SignalledAt, at) : null,
+            ShutdownTimeline = string.Join(
+                Environment.NewLine + "    ",
+                output.Split(Environment.NewLine).Where(l => l.Contains("GracefulLifecycle.Adaptive.", StringComparison.Ordinal)).Select(l => l.Trim())),
+            OutputTail = exited && exitCode == 0 && !Debugging ? null : string.Join(Environment.NewLine, output.Split(Environment.NewLine).TakeLast(40)),
+        };
+    }
+
+    /// <summary>Polls every 50 ms until <paramref name="routed"/> says the port is out; the time it first was, or null.</summary>
+    private static async Task<long?> WatchRemovalAsync(Func<int, Task<bool>> routed, int port, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!await routed(port))
+                {
+                    return Stopwatch.GetTimestamp();
+                }
+
+                await Task.Delay(50, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or SocketException or IOException or System.Text.Json.JsonException)
+            {
+                // Asked again at the next turn.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The etcd consumer's current replica list (<c>GET /replicas</c>) as a routing check.</summary>
+    private static Func<int, Task<bool>> ConsumerRoutes(Uri consumer)
+    {
+        var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        return async port =>
+        {
+            var replicas = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<string[]>(client, new Uri(consumer, "replicas")) ?? [];
+            return replicas.Any(r => new Uri(r).Port == port);
         };
     }
     private static Dictionary<string, string> AppSettings(DrillSettings settings, EtcdServer? etcd)
@@ -238,6 +298,15 @@ internal static class DrillRunner
             ["GracefulLifecycle__DrainTimeout"] = settings.DrainTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["GracefulLifecycle__TerminationGracePeriod"] = settings.GracePeriod.ToString("c", CultureInfo.InvariantCulture),
         };
+        if (settings.AdaptiveDelay)
+        {
+            values["GracefulLifecycle__AdaptiveDelay__Enabled"] = "true";
+        }
+
+        // The shutdown timeline of every old replica, read from its output into the drill's report.
+        values["Logging__LogLevel__GracefulLifecycle.Adaptive"] = "Information";
+        values["Logging__Console__FormatterName"] = "simple";
+        values["Logging__Console__FormatterOptions__SingleLine"] = "true";
         if (Debugging)
         {
             // The lifecycle's own account of each shutdown (phases, drain, WebSockets closed), with times to set
@@ -252,7 +321,7 @@ internal static class DrillRunner
             values["GracefulLifecycle__Etcd__ServiceName"] = "drill";
             values["GracefulLifecycle__Etcd__Address"] = "127.0.0.1";
             values["GracefulLifecycle__Etcd__LeaseTtl"] = "00:00:05";
-            values["GracefulLifecycle__Etcd__ConsumerRefreshInterval"] = settings.ConsumerRefresh.ToString("c", CultureInfo.InvariantCulture);
+            values["GracefulLifecycle__Etcd__ConsumerRefreshInterval"] = (settings.DeclaredConsumerRefresh ?? settings.ConsumerRefresh).ToString("c", CultureInfo.InvariantCulture);
         }
 
         return values;

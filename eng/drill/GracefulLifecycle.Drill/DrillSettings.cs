@@ -31,7 +31,25 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
 
     public bool Timeline { get; init; }
 
-    public string Name => (Load != DrillLoad.Http ? $"{Load}/{Scenario}"
+    /// <summary>Gets whether the replicas run with <c>GracefulLifecycle:AdaptiveDelay:Enabled</c>: <see cref="ShutdownDelay"/> is then its maximum.</summary>
+    public bool AdaptiveDelay { get; init; }
+
+    /// <summary>Gets HAProxy's health-check period (<c>inter</c>, and <c>fastinter</c> while a server changes state).</summary>
+    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets how many failed checks in a row take a server out (HAProxy's <c>fall</c>).</summary>
+    public int CheckFall { get; init; } = 1;
+
+    /// <summary>
+    /// Gets the consumer refresh interval the replicas declare to their etcd adapter (which raises the delay to it, plus
+    /// 1 s): <see cref="ConsumerRefresh"/> unless set, lower to stand for a registry setting that is wrong.
+    /// </summary>
+    public TimeSpan? DeclaredConsumerRefresh { get; init; }
+
+    /// <summary>Gets a name for the run's result line; by default the scenario, the mode and the load.</summary>
+    public string? Label { get; init; }
+
+    public string Name => Label ?? (Load != DrillLoad.Http ? $"{Load}/{Scenario}"
         : Mode == BalancerMode.None ? Scenario.ToString()
         : $"{Scenario}/{Mode}").ToLowerInvariant();
 }

@@ -63,12 +63,12 @@ internal sealed class Haproxy : IAsyncDisposable
         return servers;
     }
 
-    public static async Task<Haproxy> StartAsync(BalancerMode mode, int port, IReadOnlyList<int> slots)
+    public static async Task<Haproxy> StartAsync(BalancerMode mode, int port, IReadOnlyList<int> slots, TimeSpan? checkInterval = null, int checkFall = 1)
     {
         var directory = Directory.CreateTempSubdirectory("drill-haproxy-").FullName;
         var config = Path.Combine(directory, "haproxy.cfg");
         var socket = Path.Combine(directory, "admin.sock");
-        await File.WriteAllTextAsync(config, Config(mode, port, slots, socket));
+        await File.WriteAllTextAsync(config, Config(mode, port, slots, socket, checkInterval ?? TimeSpan.FromSeconds(1), checkFall));
         var process = new ChildProcess(FindBinary(), ["-db", "-f", config]);
         var haproxy = new Haproxy(process, directory, socket, port);
 
@@ -98,7 +98,7 @@ internal sealed class Haproxy : IAsyncDisposable
         }
     }
 
-    public static string Config(BalancerMode mode, int port, IReadOnlyList<int> slots, string statsSocket)
+    public static string Config(BalancerMode mode, int port, IReadOnlyList<int> slots, string statsSocket, TimeSpan checkInterval, int checkFall)
     {
         var config = new StringBuilder();
         config.AppendLine("global");
@@ -127,7 +127,9 @@ internal sealed class Haproxy : IAsyncDisposable
 
         config.AppendLine("    option httpchk GET /ifready");
         config.AppendLine("    http-check expect status 200");
-        config.AppendLine("    default-server inter 1s fastinter 1s downinter 1s fall 1 rise 1");
+        // A slow balancer (inter 4s fall 2) takes a server out 4-8 s after its readiness fails; fastinter keeps that pace.
+        var inter = (int)checkInterval.TotalMilliseconds;
+        config.AppendLine(CultureInfo.InvariantCulture, $"    default-server inter {inter}ms fastinter {inter}ms downinter 1s fall {checkFall} rise 1");
         for (var i = 0; i < slots.Count; i++)
         {
             config.AppendLine(CultureInfo.InvariantCulture, $"    server pod{i} 127.0.0.1:{slots[i]} check");

@@ -6,6 +6,8 @@ using GracefulLifecycle.Drill;
 //   With no --scenario, runs every scenario (baseline, then the library in both modes, then etcd, then the
 //   long-lived connections). websocket and signalr run the baseline app, then the library's sample, in tcp mode;
 //   --app runs only one of them. DRILL_DEBUG=1 prints what HAProxy, wrk and each old replica logged.
+//   --scenario adaptive: the fixed delay against the adaptive one (AdaptiveDelay.Scenarios), same run, each pair in
+//   turn; --only TEXT keeps the runs whose name contains TEXT (e.g. --only inter4s).
 var scenario = Option("--scenario");
 var mode = Option("--mode");
 var rollouts = int.Parse(Option("--rollouts") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
@@ -14,7 +16,12 @@ var app = Option("--app");
 var clients = Option("--clients") is { } c ? int.Parse(c, System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
 
 var runs = new List<DrillSettings>();
-if (scenario is "websocket" or "signalr")
+if (scenario is "adaptive")
+{
+    var only = Option("--only");
+    runs.AddRange(AdaptiveDelayScenarios.All(rollouts).Where(r => only is null || r.Name.Contains(only, StringComparison.OrdinalIgnoreCase)));
+}
+else if (scenario is "websocket" or "signalr")
 {
     runs.AddRange(LongLived(Enum.Parse<DrillLoad>(scenario, ignoreCase: true)));
 }

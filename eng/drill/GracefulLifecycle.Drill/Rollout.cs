@@ -66,13 +66,20 @@ internal sealed record Termination(int Port, bool ExitedByItself, TimeSpan SigTe
     /// <summary>Gets the end of what the replica printed, kept when it did not exit 0 by itself, to tell why.</summary>
     public string? OutputTail { get; init; }
 
+    /// <summary>Gets how long after SIGTERM the balancer (or the consumer) stopped routing to the replica, if it was seen.</summary>
+    public TimeSpan? RemovedAfter { get; init; }
+
+    /// <summary>Gets the replica's own shutdown timeline log line, if it printed one.</summary>
+    public string? ShutdownTimeline { get; init; }
+
     /// <summary>Gets when SIGTERM was sent, as a <see cref="Stopwatch.GetTimestamp"/> value.</summary>
     public long SignalledAt { get; init; }
 
     /// <summary>Gets when the replica exited (or was killed), as a <see cref="Stopwatch.GetTimestamp"/> value.</summary>
     public long ExitedAt => SignalledAt + (long)(SigTermToExit.TotalSeconds * Stopwatch.Frequency);
 
-    public override string ToString() => ExitedByItself
+    public override string ToString() => (ExitedByItself
         ? string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> exit {SigTermToExit.TotalSeconds:F2} s (exit code {ExitCode})")
-        : string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> SIGKILL after {SigTermToExit.TotalSeconds:F2} s (outlived the grace period)");
+        : string.Create(CultureInfo.InvariantCulture, $"replica :{Port} SIGTERM -> SIGKILL after {SigTermToExit.TotalSeconds:F2} s (outlived the grace period)"))
+        + (RemovedAfter is { } removed ? string.Create(CultureInfo.InvariantCulture, $", out of rotation after {removed.TotalSeconds:F2} s") : ", removal not seen");
 }

@@ -1,4 +1,5 @@
 using GracefulLifecycle;
+using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
@@ -53,6 +54,11 @@ public static class GracefulLifecycleServiceCollectionExtensions
             {
                 o.PreStop.AllowedNetworks.Clear();
             }
+
+            if (section.GetSection("AdaptiveDelay:ExcludedPaths").Exists())
+            {
+                o.AdaptiveDelay.ExcludedPaths.Clear();
+            }
         });
         if (services.Any(d => d.ServiceType == typeof(LifecycleCoordinator)))
         {
@@ -61,6 +67,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, AdaptiveDelayOptionsValidator>());
 
         services.AddHealthChecks();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, ConfigureLifecycleHealthCheck>());
@@ -71,6 +78,9 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<WebSocketTracker>();
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<LifecycleMetrics>();
+        services.TryAddSingleton<TrafficMonitor>();
+        services.TryAddSingleton<AdaptiveDelay>();
+        services.TryAddSingleton<ShutdownTimeline>();
         services.TryAddSingleton<PreloadRunner>();
         services.TryAddSingleton<RegistrySet>();
         services.TryAddSingleton<InstanceAddress>();

@@ -76,6 +76,8 @@ internal sealed class LifecycleMetrics
             "gracefullifecycle.drain.duration", "s", "How long the drain took, by outcome (completed, timed_out).", advice: advice);
         _registryOperations = meter.CreateCounter<long>(
             "gracefullifecycle.registry.operations", "{operation}", "Calls to service registries, by registry, operation and outcome (success, failure, timeout, canceled).");
+
+        CreateTimelineInstruments(meter);
     }
 
     /// <summary>Gives the phase gauge its source; the coordinator, built after the instruments, calls it once.</summary>
@@ -145,4 +147,32 @@ internal sealed class LifecycleMetrics
     public void WorkAbandoned(long count) => _abandonedWork.Add(count);
 
     public void WebSocketsClosed(long count) => _closedWebSockets.Add(count);
+
+    // The shutdown timeline: how the delay after leaving ended (counted from leaving, deregistration included, where
+    // gracefullifecycle.shutdown_delay.duration counts the delay served alone), and the traffic that still arrived.
+    private Histogram<double>? _delayEnded;
+    private Counter<long>? _requestsAfterLeaving;
+    private Histogram<double>? _lastRequestAfterLeaving;
+
+    public void ShutdownDelayEnded(Adaptive.DelayEnd reason, TimeSpan sinceLeaving) =>
+        _delayEnded?.Record(sinceLeaving.TotalSeconds, new KeyValuePair<string, object?>("gracefullifecycle.delay.end", reason.ToString().ToLowerInvariant()));
+
+    public void RequestsAfterLeaving(long count, TimeSpan? lastSinceLeaving)
+    {
+        _requestsAfterLeaving?.Add(count);
+        if (lastSinceLeaving is { } last)
+        {
+            _lastRequestAfterLeaving?.Record(last.TotalSeconds);
+        }
+    }
+
+    private void CreateTimelineInstruments(Meter meter)
+    {
+        _delayEnded = meter.CreateHistogram<double>(
+            "gracefullifecycle.shutdown.delay", "s", "From leaving to the end of the delay after it, by why it ended (elapsed, quiet, maximum, signal, none).");
+        _requestsAfterLeaving = meter.CreateCounter<long>(
+            "gracefullifecycle.shutdown.requests_after_leaving", "{request}", "Requests (probes excepted) that arrived after leaving started.");
+        _lastRequestAfterLeaving = meter.CreateHistogram<double>(
+            "gracefullifecycle.shutdown.last_request_after_leaving", "s", "From leaving to the last request (probes excepted) that still arrived: the shortest fixed delay that would have lost nothing.");
+    }
 }

@@ -1,3 +1,4 @@
+using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.Lifecycle;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +10,8 @@ namespace GracefulLifecycle.Draining;
 /// clients to reconnect elsewhere (HTTP/1.x <c>Connection: close</c>, HTTP/2 and HTTP/3 GOAWAY). WebSocket
 /// upgrades are tracked too, so the drain can close them with 1001 (Going Away).
 /// </summary>
-internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordinator lifecycle, RequestTracker requests, WebSocketTracker webSockets)
+internal sealed class LifecycleMiddleware(
+    RequestDelegate next, LifecycleCoordinator lifecycle, RequestTracker requests, WebSocketTracker webSockets, TrafficMonitor traffic)
 {
     private static readonly Action<object?> AbortRequest = static state => ((HttpContext)state!).Abort();
 
@@ -18,6 +20,12 @@ internal sealed class LifecycleMiddleware(RequestDelegate next, LifecycleCoordin
         if (lifecycle.Phase >= LifecyclePhase.Leaving)
         {
             AskClientToReconnect(context);
+            traffic.RecordAfterLeaving(context);
+        }
+        else if (traffic.Enabled)
+        {
+            // The adaptive delay's evidence: who sends, and how often, before leaving.
+            traffic.Record(context);
         }
 
         requests.Enter();

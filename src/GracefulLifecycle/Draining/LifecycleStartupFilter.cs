@@ -13,7 +13,8 @@ internal sealed class LifecycleStartupFilter : IStartupFilter
         var lifecycle = app.ApplicationServices.GetRequiredService<LifecycleCoordinator>();
         var requests = app.ApplicationServices.GetRequiredService<RequestTracker>();
         var webSockets = app.ApplicationServices.GetRequiredService<WebSocketTracker>();
-        app.Use(inner => new LifecycleMiddleware(inner, lifecycle, requests, webSockets).InvokeAsync);
+        var traffic = app.ApplicationServices.GetRequiredService<Adaptive.TrafficMonitor>();
+        app.Use(inner => new LifecycleMiddleware(inner, lifecycle, requests, webSockets, traffic).InvokeAsync);
         next(app);
     };
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Options;
@@ -35,6 +36,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly ILogger _logger;
     private readonly ProcessExitCode _exitCode;
     private readonly HostOptions _hostOptions;
+    private readonly AdaptiveDelay _adaptiveDelay;
+    private readonly ShutdownTimeline _timeline;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _skipDelay = new();
     private readonly CancellationTokenSource _draining = new();
@@ -71,7 +74,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         IOptions<GracefulLifecycleOptions> options,
         ILogger<LifecycleCoordinator> logger,
         ProcessExitCode exitCode,
-        IOptions<HostOptions> hostOptions)
+        IOptions<HostOptions> hostOptions,
+        AdaptiveDelay adaptiveDelay,
+        ShutdownTimeline timeline)
     {
         _time = time;
         _hostLifetime = hostLifetime;
@@ -86,6 +91,8 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _logger = logger;
         _exitCode = exitCode;
         _hostOptions = hostOptions.Value;
+        _adaptiveDelay = adaptiveDelay;
+        _timeline = timeline;
         _phaseStarted = time.GetTimestamp();
         _metrics.ObservePhaseOf(() => Phase);
     }
@@ -431,6 +438,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
         _drainStarted = _time.GetTimestamp();
         Volatile.Read(ref _leaveOutcome).TrySetResult(false);
+        _timeline.DrainStarted();
         Log.DrainStarted(_logger, _requests.InFlight, _options.DrainTimeout);
         Log.DrainingWork(_logger, _requests.InFlight, _work.Count, _webSockets.Count);
         _drainTimer = _time.CreateTimer(
@@ -515,6 +523,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             {
                 _metrics.DrainEnded(drained, timedOut: Volatile.Read(ref _deadlinePassed) != 0);
             }
+            _timeline.Stopped();
         }
     }
 
@@ -557,6 +566,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             : _plan.ShutdownDelay;
         Log.LeavingStarted(_logger, trigger, delay);
 
+        // Before anything else can run: the traffic up to this moment sets each peer's quiet period.
+        _timeline.Leaving(trigger);
+
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
         _ = ServeDelayAsync(delay, done);
         Fire(leaving, Log.LeavingCallbackFailed);
@@ -571,21 +583,34 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             // Leave the registries first: their consumers' caches only start to forget the instance from then on.
             await _registries.LeaveAsync().ConfigureAwait(false);
 
-            if (delay > TimeSpan.Zero)
+            var started = _time.GetTimestamp();
+            var end = (Reason: DelayEnd.None, At: started);
+            if (delay > TimeSpan.Zero && _adaptiveDelay.Enabled)
             {
-                var started = _time.GetTimestamp();
+                // The delay becomes the maximum: it ends earlier once the traffic shows the routes have moved.
+                end = await _adaptiveDelay.ServeAsync(delay, _skipDelay.Token).ConfigureAwait(false);
+            }
+            else if (delay > TimeSpan.Zero)
+            {
                 try
                 {
                     await Task.Delay(delay, _time, _skipDelay.Token).ConfigureAwait(false);
                     Log.ShutdownDelayElapsed(_logger, delay);
-                    _metrics.ShutdownDelayServed(_time.GetElapsedTime(started), skipped: false);
+                    end = (DelayEnd.Elapsed, started + (long)(delay.TotalSeconds * _time.TimestampFrequency));
                 }
                 catch (OperationCanceledException)
                 {
-                    Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started).TotalMilliseconds);
-                    _metrics.ShutdownDelayServed(_time.GetElapsedTime(started), skipped: true);
+                    end = (DelayEnd.Signal, _time.GetTimestamp());
+                    Log.ShutdownDelaySkipped(_logger, (long)_time.GetElapsedTime(started, end.At).TotalMilliseconds);
                 }
             }
+
+            if (delay > TimeSpan.Zero)
+            {
+                _metrics.ShutdownDelayServed(_time.GetElapsedTime(started, end.At), skipped: end.Reason == DelayEnd.Signal);
+            }
+
+            _timeline.DelayEnded(end.Reason, end.At);
         }
         finally
         {

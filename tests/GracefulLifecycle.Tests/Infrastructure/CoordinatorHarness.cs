@@ -2,6 +2,7 @@ using GracefulLifecycle.Draining;
 using GracefulLifecycle.Lifecycle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 using GracefulLifecycle.TestSupport;
 
@@ -16,7 +17,7 @@ internal sealed class CoordinatorHarness : IDisposable
     public CoordinatorHarness(Action<GracefulLifecycleOptions>? configure = null, Action<IGracefulLifecycleBuilder>? build = null)
     {
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(b => b.AddProvider(Logs));
         services.AddSingleton<IHostApplicationLifetime>(HostLifetime);
         var builder = services.AddGracefulLifecycle(o =>
         {
@@ -41,13 +42,15 @@ internal sealed class CoordinatorHarness : IDisposable
 
     public FakeTimeProvider Time { get; } = new();
 
+    public CapturingLoggerProvider Logs { get; } = new();
+
+    public IServiceProvider Services => _provider;
+
     public FakeHostLifetime HostLifetime { get; } = new();
 
     public List<int> ExitCodes { get; } = [];
 
     public LifecycleCoordinator Coordinator { get; }
-
-    public IServiceProvider Services => _provider;
 
     public RequestTracker Requests { get; }
 

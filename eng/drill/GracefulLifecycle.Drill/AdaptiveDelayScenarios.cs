@@ -1,0 +1,62 @@
+namespace GracefulLifecycle.Drill;
+
+/// <summary>
+/// The fixed shutdown delay against the adaptive one (issue 13), each pair run back to back on the same machine:
+/// a fast balancer (HAProxy checking every 1 s), a slow one (<c>inter 4s fall 2</c>: out 4-8 s after readiness fails),
+/// and client-side discovery through etcd with a consumer that refreshes its list every 5 s. The balancers run in
+/// <c>mode http</c>, balancing each request (an ingress, Envoy): there the traffic goes on until the balancer moves.
+/// The slow balancer in <c>mode tcp</c> (balancing connections, like kube-proxy) is the known limit: the replica's
+/// own <c>Connection: close</c> moves its clients within a few hundred milliseconds, so the silence says nothing about
+/// the balancer, which still sends new connections until it takes the replica out.
+/// </summary>
+internal static class AdaptiveDelayScenarios
+{
+    public static IEnumerable<DrillSettings> All(int rollouts)
+    {
+        // Fast balancer: a fixed 10 s against the adaptive delay with 10 s as its maximum. Both lose nothing; the
+        // adaptive one should exit about a quiet period after HAProxy has taken the replica out.
+        var fast = new DrillSettings(DrillScenario.SigTerm, BalancerMode.Http, rollouts)
+        {
+            ShutdownDelay = TimeSpan.FromSeconds(10),
+            GracePeriod = TimeSpan.FromSeconds(20),
+        };
+        yield return fast with { Label = "inter1s/fixed-10s" };
+        yield return fast with { Label = "inter1s/adaptive-max-10s", AdaptiveDelay = true };
+
+        // Slow balancer: a fixed 3 s stops listening while HAProxy still routes; the adaptive delay waits it out.
+        var slow = new DrillSettings(DrillScenario.SigTerm, BalancerMode.Http, rollouts)
+        {
+            CheckInterval = TimeSpan.FromSeconds(4),
+            CheckFall = 2,
+            GracePeriod = TimeSpan.FromSeconds(25),
+        };
+        yield return slow with { Label = "inter4s-fall2/fixed-3s", ShutdownDelay = TimeSpan.FromSeconds(3) };
+        yield return slow with { Label = "inter4s-fall2/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15), AdaptiveDelay = true };
+        yield return slow with
+        {
+            Label = "inter4s-fall2-tcp/adaptive-max-15s",
+            Mode = BalancerMode.Tcp,
+            ShutdownDelay = TimeSpan.FromSeconds(15),
+            AdaptiveDelay = true,
+        };
+
+        // Client-side discovery, the consumer refreshing every 5 s. The etcd adapter raises the delay to its
+        // propagation delay (refresh + 1 s = 6 s), which stays the adaptive delay's floor; then the consumer declared
+        // as refreshing every 1 s (a wrong setting: 2 s of floor) shows the traffic itself holding the delay.
+        var etcd = new DrillSettings(DrillScenario.Etcd, BalancerMode.None, rollouts)
+        {
+            ConsumerRefresh = TimeSpan.FromSeconds(5),
+            GracePeriod = TimeSpan.FromSeconds(25),
+        };
+        yield return etcd with { Label = "etcd-refresh5s/fixed-6s", ShutdownDelay = TimeSpan.FromSeconds(2) };
+        yield return etcd with { Label = "etcd-refresh5s/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15), AdaptiveDelay = true };
+        yield return etcd with { Label = "etcd-refresh5s-declared1s/fixed-2s", ShutdownDelay = TimeSpan.FromSeconds(2), DeclaredConsumerRefresh = TimeSpan.FromSeconds(1) };
+        yield return etcd with
+        {
+            Label = "etcd-refresh5s-declared1s/adaptive-max-15s",
+            ShutdownDelay = TimeSpan.FromSeconds(15),
+            DeclaredConsumerRefresh = TimeSpan.FromSeconds(1),
+            AdaptiveDelay = true,
+        };
+    }
+}

@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Net;
+using GracefulLifecycle.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Adaptive;
+
+/// <summary>
+/// Who sends requests, per remote address. Before leaving only with the adaptive delay on (its request rate); after
+/// leaving always (the shutdown timeline). The request path costs a timestamp, a dictionary lookup and two or three
+/// interlocked operations, and allocates nothing once a peer is known; probe requests cost a few string compares.
+/// </summary>
+internal sealed class TrafficMonitor
+{
+    private readonly ConcurrentDictionary<IPAddress, PeerTraffic> _peers = new();
+    private readonly Lock _pruneGate = new();
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string[] _excluded;
+    private readonly long _bucketTicks;
+    private readonly long _windowTicks;
+    private readonly long _minimumQuietTicks;
+    private readonly double _quietFactor;
+    private readonly int _maxPeers;
+    private readonly PeerTraffic _unknown;
+    private readonly PeerTraffic _others;
+    private int _count;
+    private int _limitLogged;
+    private int _left;
+
+    public TrafficMonitor(TimeProvider time, IOptions<GracefulLifecycleOptions> options, ILogger<TrafficMonitor> logger)
+    {
+        _time = time;
+        _logger = logger;
+        var o = options.Value;
+        var adaptive = o.AdaptiveDelay;
+        Enabled = adaptive.Enabled;
+        _excluded = [.. new[] { o.LivenessPath, o.ReadinessPath, o.PreStopPath }.Concat(adaptive.ExcludedPaths)
+            .Where(p => !string.IsNullOrEmpty(p)).Select(p => p.TrimEnd('/'))];
+        _windowTicks = ToTicks(adaptive.TrafficWindow);
+        _bucketTicks = Math.Max(1, _windowTicks / 2);
+        _minimumQuietTicks = ToTicks(adaptive.MinimumQuietPeriod);
+        _quietFactor = adaptive.QuietPeriodFactor;
+        _maxPeers = adaptive.MaxPeers;
+        var now = time.GetTimestamp();
+        _unknown = new PeerTraffic(null, now);
+        _others = new PeerTraffic(null, now);
+    }
+
+    /// <summary>Gets a value indicating whether requests are tracked before leaving (the adaptive delay is on).</summary>
+    public bool Enabled { get; }
+
+    public TimeProvider Time => _time;
+
+    /// <summary>Counts a request that arrived before leaving started (called only when <see cref="Enabled"/>).</summary>
+    public void Record(HttpContext context)
+    {
+        if (!IsProbe(context.Request.Path))
+        {
+            var now = _time.GetTimestamp();
+            Peer(context.Connection.RemoteIpAddress, now).Arrived(now, _bucketTicks);
+        }
+    }
+
+    /// <summary>Counts a request that arrived after leaving started.</summary>
+    public void RecordAfterLeaving(HttpContext context)
+    {
+        if (!IsProbe(context.Request.Path))
+        {
+            var now = _time.GetTimestamp();
+            Peer(context.Connection.RemoteIpAddress, now).ArrivedAfterLeaving(now);
+        }
+    }
+
+    /// <summary>For tests and the middleware's callers without a context.</summary>
+    internal void Record(IPAddress? address, string path, bool afterLeaving)
+    {
+        if (IsProbe(new PathString(path)))
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        var peer = Peer(address, now);
+        if (afterLeaving)
+        {
+            peer.ArrivedAfterLeaving(now);
+        }
+        else
+        {
+            peer.Arrived(now, _bucketTicks);
+        }
+    }
+
+    /// <summary>
+    /// Leaving has started (readiness fails from now on): each peer's quiet period is set from the rate it sent at
+    /// until now; a peer silent for the whole traffic window gets none (it is not waited for).
+    /// </summary>
+    public void MarkLeaving()
+    {
+        var now = _time.GetTimestamp();
+        if (Interlocked.Exchange(ref _left, 1) != 0 || !Enabled)
+        {
+            return;
+        }
+
+        foreach (var peer in AllPeers())
+        {
+            // A request that came in between the phase change and this moment counts after leaving; the peer's earlier
+            // ones still tell its rate. A peer with none before leaving has no rate: it is a newcomer.
+            if (!peer.SentBeforeLeaving || now - peer.LastArrival > _windowTicks)
+            {
+                peer.QuietTicks = 0;
+                continue;
+            }
+
+            var gap = ReferenceEquals(peer, _others) ? long.MaxValue : peer.MeanGapTicks(now, _bucketTicks);
+            var quiet = gap == long.MaxValue || gap * _quietFactor >= long.MaxValue / 4 ? long.MaxValue : (long)(gap * _quietFactor);
+
+            // Twice the longest pause the peer already made while routing here: pauses come from the peer's own
+            // bursts and from a machine too busy to serve (seen in the drill: 2 s without a request under a load of 28
+            // on 2 cores, the balancer still routing).
+            var longest = peer.LongestGapTicks(now, _bucketTicks);
+            if (quiet != long.MaxValue && longest > 0)
+            {
+                quiet = longest >= long.MaxValue / 8 ? long.MaxValue : Math.Max(quiet, 2 * longest);
+            }
+
+            peer.QuietTicks = quiet == long.MaxValue ? long.MaxValue : Math.Max(quiet, _minimumQuietTicks);
+        }
+    }
+
+    /// <summary>
+    /// Tells when every peer that was sending before leaving will have been quiet for its quiet period, as a timestamp:
+    /// <see cref="long.MaxValue"/> when one cannot be told (a peer too rare, a peer first seen after leaving, the peers
+    /// beyond the limit, or no traffic at all).
+    /// </summary>
+    public Estimate WhenAllQuiet()
+    {
+        long movedAt = 0;
+        int sending = 0, rare = 0, newcomers = 0;
+        PeerTraffic? holder = null;
+        foreach (var peer in AllPeers())
+        {
+            var quiet = peer.QuietTicks;
+            if (quiet == 0)
+            {
+                if (peer.AfterLeaving > 0)
+                {
+                    newcomers++;
+                    movedAt = long.MaxValue;
+                    holder ??= peer;
+                }
+
+                continue;
+            }
+
+            sending++;
+            if (quiet == long.MaxValue)
+            {
+                rare++;
+                movedAt = long.MaxValue;
+                holder ??= peer;
+            }
+            else if (movedAt != long.MaxValue && peer.LastArrival + quiet > movedAt)
+            {
+                movedAt = peer.LastArrival + quiet;
+                holder = peer;
+            }
+        }
+
+        return new Estimate(sending == 0 && newcomers == 0 ? long.MaxValue : movedAt, sending, rare, newcomers, holder);
+    }
+
+    /// <summary>Gets the peers that sent requests after leaving, busiest first.</summary>
+    public IReadOnlyList<PeerTraffic> AfterLeaving() =>
+        [.. AllPeers().Where(p => p.AfterLeaving > 0).OrderByDescending(p => p.AfterLeaving)];
+
+    public long ToTicks(TimeSpan span) =>
+        span <= TimeSpan.Zero ? 0 : (long)Math.Min(span.Ticks * (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond, long.MaxValue / 4);
+
+    private IEnumerable<PeerTraffic> AllPeers() => _peers.Values.Append(_unknown).Append(_others);
+
+    private bool IsProbe(PathString path)
+    {
+        var value = path.Value.AsSpan().TrimEnd('/');
+        foreach (var excluded in _excluded)
+        {
+            if (value.Equals(excluded, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private PeerTraffic Peer(IPAddress? address, long now)
+    {
+        if (address is null)
+        {
+            return _unknown;
+        }
+
+        return _peers.TryGetValue(address, out var peer) ? peer : Add(address, now);
+    }
+
+    private PeerTraffic Add(IPAddress address, long now)
+    {
+        if (Volatile.Read(ref _count) >= _maxPeers && !Prune(now))
+        {
+            if (Interlocked.Exchange(ref _limitLogged, 1) == 0)
+            {
+                Log.TrafficPeerLimitReached(_logger, _maxPeers);
+            }
+
+            return _others;
+        }
+
+        var fresh = new PeerTraffic(address, now);
+        if (_peers.TryAdd(address, fresh))
+        {
+            Interlocked.Increment(ref _count);
+            return fresh;
+        }
+
+        return _peers.TryGetValue(address, out var existing) ? existing : _others;
+    }
+
+    /// <summary>Forgets peers silent for the whole window (not those the timeline reports); true if room was made.</summary>
+    private bool Prune(long now)
+    {
+        lock (_pruneGate)
+        {
+            foreach (var (address, peer) in _peers)
+            {
+                if (now - peer.LastArrival > _windowTicks && peer.AfterLeaving == 0 && _peers.TryRemove(address, out _))
+                {
+                    Interlocked.Decrement(ref _count);
+                }
+            }
+
+            return Volatile.Read(ref _count) < _maxPeers;
+        }
+    }
+
+    /// <summary>What the peers tell about the end of the traffic.</summary>
+    /// <param name="QuietAt">When all will have been quiet, as a timestamp; <see cref="long.MaxValue"/> if that cannot be told.</param>
+    /// <param name="Sending">Peers that were sending before leaving.</param>
+    /// <param name="TooRare">Of those, peers that sent too rarely (or beyond the peer limit) to tell.</param>
+    /// <param name="Newcomers">Peers first seen after leaving started.</param>
+    /// <param name="Latest">The peer that ends the wait last (or that keeps it to the maximum), for the log.</param>
+    internal readonly record struct Estimate(long QuietAt, int Sending, int TooRare, int Newcomers, PeerTraffic? Latest);
+}

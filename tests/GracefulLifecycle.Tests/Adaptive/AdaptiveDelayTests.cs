@@ -1,0 +1,406 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Runtime.InteropServices;
+using GracefulLifecycle.Adaptive;
+using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.Tests.Infrastructure;
+using GracefulLifecycle.Tests.Registration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GracefulLifecycle.Tests.Adaptive;
+
+/// <summary>
+/// The adaptive delay on fake time: a peer's requests are recorded as the middleware records them, the clock is moved
+/// by hand, and the delay's end is read from the shutdown timeline (set where the delay ends, in fake time).
+/// </summary>
+public sealed class AdaptiveDelayTests
+{
+    private static readonly TimeSpan Maximum = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(10);
+    private static readonly IPAddress Balancer = IPAddress.Parse("10.0.0.1");
+    private static readonly IPAddress Other = IPAddress.Parse("10.0.0.2");
+
+    [Fact]
+    public async Task Disabled_ByDefault_TheFixedDelayIsServedInFull_ThoughTrafficStoppedAtOnce()
+    {
+        using var h = await ReadyAsync(enabled: false);
+        Assert.False(Traffic(h).Enabled);
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        var leave = h.Coordinator.LeaveAsync();
+        h.Time.Advance(Maximum - TimeSpan.FromMilliseconds(1));
+        Assert.False(leave.IsCompleted);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.DoneAsync(leave, "the fixed delay");
+
+        Assert.Equal(DelayEnd.Elapsed, Timeline(h).DelayEnd);
+        Assert.Equal(Maximum, Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task PeerGoingQuietAfterLeaving_EndsTheDelayOneQuietPeriodAfterItsLastRequest()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        var leave = h.Coordinator.LeaveAsync();
+
+        // The balancer notices 1.5 s later: its requests go on until then.
+        Send(h, Balancer, TimeSpan.FromMilliseconds(1500));
+        var lastRequest = TimeSpan.FromMilliseconds(1490);
+        await AdvanceUntilEndedAsync(h);
+
+        // 100 requests/s: 10 × 10 ms is below the 500 ms floor of a quiet period.
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(lastRequest + TimeSpan.FromMilliseconds(500), Timeline(h).DelayEndedAfter);
+        await Eventually.DoneAsync(leave, "leave after the quiet period");
+    }
+
+    [Fact]
+    public async Task PeerSilentFromTheStart_StillWaitsTheMinimumDelay()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromSeconds(1), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task QuietPeriod_ScalesWithThePeersOwnRate()
+    {
+        // One request every 200 ms: 10 mean gaps are 2 s.
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200));
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        var ended = Timeline(h).DelayEndedAfter!.Value;
+        Assert.InRange(ended, TimeSpan.FromMilliseconds(1800), TimeSpan.FromMilliseconds(2000));
+    }
+
+    [Fact]
+    public async Task QuietPeriod_IsAtLeastTwiceTheLongestPauseThePeerMadeBeforeLeaving()
+    {
+        // 100 requests/s, but one pause of 700 ms in the window (a busy machine, a burst): quiet for 1.4 s, not 0.5 s.
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        h.Time.Advance(TimeSpan.FromMilliseconds(690)); // 700 ms from the last request, sent 10 ms before the end
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(490 + 1400), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task PeerThatKeepsSending_MakesTheDelayLastTheMaximum()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, Maximum + TimeSpan.FromSeconds(1));
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.Equal(Maximum, Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task RareSender_MakesTheDelayLastTheMaximum()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        // One request in the window (2 s here): its rate reads as at most one per bucket of 1 s, and 10 such gaps reach the maximum.
+        Traffic(h).Record(Other, "/", afterLeaving: false);
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.Equal(Maximum, Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task NoTrafficAtAll_WaitsTheMaximum_NothingShowsTheRoutesHaveMoved()
+    {
+        using var h = await ReadyAsync();
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("no traffic before leaving", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PeerWhoseRequestsAreAllProbes_IsNotTraffic()
+    {
+        using var h = await ReadyAsync();
+        foreach (var path in new[] { "/ifready", "/health", "/prestop", "/IFREADY", "/health/" })
+        {
+            Send(h, Other, TimeSpan.FromMilliseconds(400), path: path);
+        }
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        // Probes alone: no traffic, so the maximum; had they counted, 1 s.
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.Empty(Traffic(h).AfterLeaving());
+    }
+
+    [Fact]
+    public async Task ProbesAfterLeaving_DoNotHoldTheDelay()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromMilliseconds(1500));
+
+        // The balancer goes on checking readiness every 10 ms: the delay ends anyway.
+        Send(h, Balancer, TimeSpan.FromSeconds(3), path: "/ifready");
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(1990), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task ExcludedPath_IsNotTraffic()
+    {
+        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ExcludedPaths.Add("/metrics"));
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        Send(h, Other, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(50), "/metrics");
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+    }
+
+    [Fact]
+    public async Task PeerFirstSeenAfterLeaving_MakesTheDelayLastTheMaximum()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        h.Time.Advance(TimeSpan.FromMilliseconds(300));
+        Traffic(h).Record(Other, "/", afterLeaving: true);
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+    }
+
+    [Fact]
+    public async Task KnownPeer_WhoseRequestArrivesBetweenThePhaseChangeAndTheSnapshot_IsNoNewcomer()
+    {
+        // Regression: in the drill a request landing between readiness failing and the snapshot of the rates made the
+        // load balancer look first seen after leaving, and the delay last the maximum.
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        Traffic(h).Record(Balancer, "/", afterLeaving: true);
+
+        Traffic(h).MarkLeaving();
+        var estimate = Traffic(h).WhenAllQuiet();
+
+        Assert.Equal((1, 0, 0), (estimate.Sending, estimate.TooRare, estimate.Newcomers));
+        Assert.NotEqual(long.MaxValue, estimate.QuietAt);
+    }
+
+    [Fact]
+    public async Task PeersBeyondTheLimit_MakeTheDelayLastTheMaximum()
+    {
+        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.MaxPeers = 1);
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        Send(h, Other, TimeSpan.FromSeconds(1));
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.True(h.Logs.Contains("[83]"), "the limit is reported");
+    }
+
+    [Fact]
+    public async Task RegistryPropagationDelay_IsAFloor()
+    {
+        var registry = new RecordingRegistry { PropagationDelay = TimeSpan.FromSeconds(3) };
+        using var h = new CoordinatorHarness(Configure(enabled: true), b => b.Services.AddSingleton<IServiceRegistry>(registry));
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        var leave = h.Coordinator.LeaveAsync();
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave", TimeSpan.FromMilliseconds(20));
+
+        // The delay that follows deregistration (done within the clock's steps here) lasts the propagation delay, not 1 s.
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.InRange(Timeline(h).DelayEndedAfter!.Value, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3.5));
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[80]", StringComparison.Ordinal) && l.Contains("set by Recording", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SecondSignal_CutsTheAdaptiveDelayShort()
+    {
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the second signal");
+
+        Assert.Equal(DelayEnd.Signal, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromSeconds(2), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task Timeline_IsOneLogLineAtTheEnd_WithTheTrafficAfterLeaving_AndItsMetrics()
+    {
+        using var h = await ReadyAsync();
+        using var metrics = new Recorder(h.Services);
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        Send(h, Balancer, TimeSpan.FromMilliseconds(1500));
+        Send(h, Other, TimeSpan.FromMilliseconds(30), afterLeaving: true);
+        await AdvanceUntilEndedAsync(h);
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the delay");
+        await Eventually.DoneAsync(h.Coordinator.OnHostStoppingAsync(CancellationToken.None), "the drain starts");
+        h.Time.Advance(TimeSpan.FromMilliseconds(250));
+        h.Coordinator.OnHostStopped();
+        h.Coordinator.OnHostStopped();
+
+        var line = Assert.Single(h.Logs.Lines, l => l.Contains("[82]", StringComparison.Ordinal));
+        Assert.Contains("Shutdown timeline (SIGTERM)", line, StringComparison.Ordinal);
+        Assert.Contains("153 requests arrived after it, the last 1520 ms after it", line, StringComparison.Ordinal);
+        Assert.Contains("delay Maximum at +10000 ms", line, StringComparison.Ordinal);
+        // The drain starts when the delay has ended (the clock moves in steps of 100 ms here) and ends 250 ms later.
+        var drain = System.Text.RegularExpressions.Regex.Match(line, @"drain from \+(\d+) to \+(\d+) ms");
+        Assert.True(drain.Success, line);
+        Assert.InRange(long.Parse(drain.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 10000, 10100);
+        Assert.Equal(250, long.Parse(drain.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) - long.Parse(drain.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("10.0.0.1 150 requests, last at +1490 ms; 10.0.0.2 3 requests, last at +1520 ms", line, StringComparison.Ordinal);
+
+        Assert.Equal([("maximum", 10.0)], metrics.Delays);
+        Assert.Equal(153, metrics.RequestsAfterLeaving);
+        Assert.Equal([1.52], metrics.LastRequests);
+    }
+
+    [Fact]
+    public async Task Timeline_WithTheFixedDelay_StillCountsTheRequestsAfterLeaving()
+    {
+        using var h = await ReadyAsync(enabled: false);
+        h.Coordinator.OnSignal(PosixSignal.SIGTERM);
+        Send(h, Balancer, TimeSpan.FromMilliseconds(500), afterLeaving: true);
+        await AdvanceUntilEndedAsync(h);
+        await Eventually.TrueAsync(() => h.HostLifetime.StopCalls == 1, "StopApplication after the delay");
+        await Eventually.DoneAsync(h.Coordinator.OnHostStoppingAsync(CancellationToken.None), "the drain starts");
+        h.Coordinator.OnHostStopped();
+
+        var line = Assert.Single(h.Logs.Lines, l => l.Contains("[82]", StringComparison.Ordinal));
+        Assert.Contains("50 requests arrived after it, the last 490 ms after it; delay Elapsed at +10000 ms", line, StringComparison.Ordinal);
+    }
+
+    private static Action<GracefulLifecycleOptions> Configure(bool enabled, Action<GracefulLifecycleOptions>? configure = null) => o =>
+    {
+        o.ShutdownDelay = Maximum;
+        o.TerminationGracePeriod = TimeSpan.FromSeconds(60);
+        o.AdaptiveDelay.Enabled = enabled;
+        o.AdaptiveDelay.MinimumDelay = TimeSpan.FromSeconds(1);
+        o.AdaptiveDelay.TrafficWindow = TimeSpan.FromSeconds(2);
+        configure?.Invoke(o);
+    };
+
+    private static async Task<CoordinatorHarness> ReadyAsync(bool enabled = true, Action<GracefulLifecycleOptions>? configure = null)
+    {
+        var h = new CoordinatorHarness(Configure(enabled, configure));
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        return h;
+    }
+
+    private static TrafficMonitor Traffic(CoordinatorHarness h) => h.Services.GetRequiredService<TrafficMonitor>();
+
+    private static ShutdownTimeline Timeline(CoordinatorHarness h) => h.Services.GetRequiredService<ShutdownTimeline>();
+
+    /// <summary>One request from <paramref name="peer"/> every <paramref name="every"/> (10 ms by default), the clock moving between them.</summary>
+    private static void Send(CoordinatorHarness h, IPAddress peer, TimeSpan duration, TimeSpan? every = null, string path = "/", bool? afterLeaving = null)
+    {
+        var step = every ?? Every;
+        for (var elapsed = TimeSpan.Zero; elapsed < duration; elapsed += step)
+        {
+            // As the middleware does: after leaving, every request counts for the timeline.
+            Traffic(h).Record(peer, path, afterLeaving ?? h.Coordinator.Phase >= LifecyclePhase.Leaving);
+            h.Time.Advance(step);
+        }
+    }
+
+    private static Task AdvanceUntilEndedAsync(CoordinatorHarness h) =>
+        h.Time.AdvanceUntilAsync(() => Timeline(h).DelayEndedAfter is not null, "the delay ends", TimeSpan.FromMilliseconds(100));
+
+    /// <summary>Collects the timeline's instruments from the harness's meter.</summary>
+    private sealed class Recorder : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+
+        public Recorder(IServiceProvider services)
+        {
+            var factory = services.GetRequiredService<IMeterFactory>();
+            _ = services.GetRequiredService<LifecycleMetrics>();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == LifecycleMetrics.MeterName && instrument.Meter.Scope == factory)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+            {
+                lock (Delays)
+                {
+                    if (instrument.Name == "gracefullifecycle.shutdown.delay")
+                    {
+                        Delays.Add(((string)tags[0].Value!, value));
+                    }
+                    else if (instrument.Name == "gracefullifecycle.shutdown.last_request_after_leaving")
+                    {
+                        LastRequests.Add(value);
+                    }
+                }
+            });
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == "gracefullifecycle.shutdown.requests_after_leaving")
+                {
+                    Interlocked.Add(ref _requests, value);
+                }
+            });
+            _listener.Start();
+        }
+
+        private long _requests;
+
+        public List<(string, double)> Delays { get; } = [];
+
+        public List<double> LastRequests { get; } = [];
+
+        public long RequestsAfterLeaving => Interlocked.Read(ref _requests);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
