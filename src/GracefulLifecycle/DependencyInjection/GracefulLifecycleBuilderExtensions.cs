@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GracefulLifecycle;
 using GracefulLifecycle.DependencyInjection;
 using GracefulLifecycle.Preload;
@@ -17,6 +18,7 @@ public static class GracefulLifecycleBuilderExtensions
     /// <param name="builder">The lifecycle builder.</param>
     /// <param name="timeout">The task's timeout; <see langword="null"/> for <see cref="GracefulLifecycleOptions.PreloadTimeout"/>.</param>
     /// <returns>The builder, for chaining.</returns>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "One overload is generic, the other takes a name and a delegate: no call can match both.")]
     public static IGracefulLifecycleBuilder AddPreload<TTask>(this IGracefulLifecycleBuilder builder, TimeSpan? timeout = null)
         where TTask : class, IPreloadTask =>
         builder.AddPreload(
@@ -30,6 +32,7 @@ public static class GracefulLifecycleBuilderExtensions
     /// <param name="preload">The work; it receives a scoped service provider and a token that fires on timeout or shutdown.</param>
     /// <param name="timeout">The task's timeout; <see langword="null"/> for <see cref="GracefulLifecycleOptions.PreloadTimeout"/>.</param>
     /// <returns>The builder, for chaining.</returns>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "One overload is generic, the other takes a name and a delegate: no call can match both.")]
     public static IGracefulLifecycleBuilder AddPreload(
         this IGracefulLifecycleBuilder builder,
         string name,
