@@ -132,10 +132,10 @@ public sealed class FakeTimeProvider : Microsoft.Extensions.Time.Testing.FakeTim
             Inner.Dispose();
         }
 
-        public async ValueTask DisposeAsync()
+        public ValueTask DisposeAsync()
         {
             Dispose();
-            await ValueTask.CompletedTask.ConfigureAwait(false);
+            return ValueTask.CompletedTask;
         }
     }
 }

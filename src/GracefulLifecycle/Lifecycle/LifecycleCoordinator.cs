@@ -312,7 +312,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     internal bool TryRejoin()
     {
         string? refusal;
-        TaskCompletionSource<bool> outcome;
+        TaskCompletionSource<bool>? outcome = null;
         var started = _time.GetTimestamp();
         lock (_gate)
         {
@@ -321,11 +321,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
                 : !_leftReady ? "it was not ready when it started leaving"
                 : _leave is not { IsCompleted: true } ? "leaving has not finished"
                 : null;
-            if (refusal is not null)
-            {
-                outcome = _leaveOutcome;
-            }
-            else
+            if (refusal is null)
             {
                 Volatile.Write(ref _leaving, new CancellationTokenSource());
                 _leave = null;
@@ -346,7 +342,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         Publish(here: false);
 
         // Background services that stopped taking work start again, on the new token.
-        outcome.TrySetResult(true);
+        outcome!.TrySetResult(true);
         if (!_registries.IsEmpty)
         {
             _ = RegisterAgainAsync(started);

@@ -30,7 +30,7 @@ internal sealed class RegistrySet : IDisposable
         _options = options.Value.Registration;
         _logger = logger;
         _metrics = metrics;
-        _sessions = registries.Select(r => new RegistrySession(r, time, _options, logger, metrics)).ToArray();
+        _sessions = registries.Select(NewSession).ToArray();
     }
 
     public bool IsEmpty => _sessions.Length == 0;
@@ -95,12 +95,14 @@ internal sealed class RegistrySet : IDisposable
     {
         // The old sessions are not disposed: a renewal loop of theirs may still be winding down on their tokens, and
         // their sources hold no timer, so dropping them is enough.
-        Volatile.Write(ref _sessions, _sessions.Select(s => new RegistrySession(s.Registry, _time, _options, _logger, _metrics)).ToArray());
+        Volatile.Write(ref _sessions, _sessions.Select(s => NewSession(s.Registry)).ToArray());
         return RegisterAsync(cancellationToken);
     }
 
     /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>
     public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.InFlightCallTimeout, _options.DeregistrationTimeout)));
+
+    private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics);
 
     public void Dispose()
     {
