@@ -86,15 +86,18 @@ public sealed class PreStopRejoinTests
         await using var app = RejoiningApp(registry: null, worker: null).With("Sample:PreloadDuration", "01:00:00");
         using var client = app.CreateClient();
         var host = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Preloading, "preloading");
+        var lifecycle = app.Lifecycle;
+        await Eventually.TrueAsync(() => lifecycle.Phase == LifecyclePhase.Preloading, "preloading");
 
         var call = ProbeResponse.GetAsync(client, "/prestop", FromLoopback);
-        await Eventually.TrueAsync(() => app.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
+        await Eventually.TrueAsync(() => lifecycle.Phase == LifecyclePhase.Leaving, "leaving");
         await Eventually.ResultAsync(call, "the preStop answer");
         app.Time.Advance(FollowUpWait);
 
         await Eventually.TrueAsync(() => host.ApplicationStopping.IsCancellationRequested, "the host stopping instead");
-        Assert.NotEqual(LifecyclePhase.Ready, app.Lifecycle.Phase);
+
+        // Read from the instance taken before: once stopped, the host's services are disposed.
+        Assert.NotEqual(LifecyclePhase.Ready, lifecycle.Phase);
     }
 
     [Fact]
