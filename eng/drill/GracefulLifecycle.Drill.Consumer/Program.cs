@@ -20,6 +20,10 @@ var registryClient = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
 var replicas = Array.Empty<Uri>();
 var next = 0;
 
+// When each port left the list, on the monotonic clock (Stopwatch, shared by every process on the machine): the
+// drill reads the moment the consumer moved instead of polling for it, which on a busy machine lags by up to a second.
+var removedAt = new System.Collections.Concurrent.ConcurrentDictionary<int, long>();
+
 async Task RefreshAsync(CancellationToken cancellationToken)
 {
     var end = Encoding.UTF8.GetBytes(prefix);
@@ -44,7 +48,18 @@ async Task RefreshAsync(CancellationToken cancellationToken)
         }
     }
 
+    var previous = Volatile.Read(ref replicas);
     Volatile.Write(ref replicas, found.ToArray());
+    var now = System.Diagnostics.Stopwatch.GetTimestamp();
+    foreach (var gone in previous.Where(p => !found.Any(f => f.Port == p.Port)))
+    {
+        removedAt[gone.Port] = now;
+    }
+
+    foreach (var back in found)
+    {
+        removedAt.TryRemove(back.Port, out _);
+    }
 }
 
 var app = builder.Build();
@@ -74,6 +89,7 @@ _ = Task.Run(async () =>
 });
 
 app.MapGet("/replicas", () => Results.Json(Volatile.Read(ref replicas).Select(r => r.ToString())));
+app.MapGet("/removed/{port:int}", (int port) => removedAt.TryGetValue(port, out var at) ? Results.Json(at) : Results.NotFound());
 app.MapGet("/{**path}", async (HttpContext context, string? path) =>
 {
     var current = Volatile.Read(ref replicas);

@@ -150,10 +150,11 @@ internal static class DrillRunner
                 }
             }
 
-            // Whether a replica is still routed to: HAProxy's view of its slot, or the consumer's list of replicas.
+            // When a replica was taken out of rotation (null while it is still routed to): HAProxy's view of its slot,
+            // seen when polled, or the consumer's own record of the refresh that dropped it.
             var routed = haproxy is not null
-                ? (Func<int, Task<bool>>)(async p => (await haproxy.ServersAsync(slots)).Any(s => s.Port == p && s.IsUp))
-                : ConsumerRoutes(target);
+                ? (Func<int, Task<long?>>)(async p => (await haproxy.ServersAsync(slots)).Any(s => s.Port == p && s.IsUp) ? null : Stopwatch.GetTimestamp())
+                : ConsumerRemovals(target);
 
             // Start the load only once every path to a replica answers, as a Service in steady state does.
             await WaitForSteadyStateAsync(target);
@@ -228,11 +229,11 @@ internal static class DrillRunner
     /// <summary>Gets whether <c>DRILL_DEBUG</c> is set: HAProxy, wrk and the old replicas then print what they logged.</summary>
     private static bool Debugging => Environment.GetEnvironmentVariable("DRILL_DEBUG") is { Length: > 0 };
 
-    private static async Task<Termination> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts, Func<int, Task<bool>> routed)
+    private static async Task<Termination> TerminateAsync(Replica replica, DrillSettings settings, ChannelWriter<int> freePorts, Func<int, Task<long?>> removedFromRotation)
     {
         // Watched from before the signal: when the balancer (or the consumer) stops routing to the replica.
         using var stopWatching = new CancellationTokenSource(settings.GracePeriod + TimeSpan.FromSeconds(15));
-        var removal = WatchRemovalAsync(routed, replica.Port, stopWatching.Token);
+        var removal = WatchRemovalAsync(removedFromRotation, replica.Port, stopWatching.Token);
         var exited = await replica.TerminateAsync(settings.Scenario == DrillScenario.PreStop, settings.GracePeriod);
 
         // The slot is freed only once the balancer has taken it out, which may be after the exit: a new replica on it
@@ -252,16 +253,18 @@ internal static class DrillRunner
         };
     }
 
-    /// <summary>Polls every 50 ms until <paramref name="routed"/> says the port is out; the time it first was, or null.</summary>
-    private static async Task<long?> WatchRemovalAsync(Func<int, Task<bool>> routed, int port, CancellationToken cancellationToken)
+    /// <summary>Polls every 50 ms until <paramref name="removedAt"/> says the port is out; the time it was, or null.</summary>
+    private static async Task<long?> WatchRemovalAsync(Func<int, Task<long?>> removedAt, int port, CancellationToken cancellationToken)
     {
+        // A record older than the watch is of an earlier replica on the same port.
+        var since = Stopwatch.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                if (!await routed(port))
+                if (await removedAt(port) is { } at && at >= since)
                 {
-                    return Stopwatch.GetTimestamp();
+                    return at;
                 }
 
                 await Task.Delay(50, cancellationToken);
@@ -279,14 +282,16 @@ internal static class DrillRunner
         return null;
     }
 
-    /// <summary>The etcd consumer's current replica list (<c>GET /replicas</c>) as a routing check.</summary>
-    private static Func<int, Task<bool>> ConsumerRoutes(Uri consumer)
+    /// <summary>When the etcd consumer dropped a port from its list (<c>GET /removed/{port}</c>, a monotonic timestamp), or null.</summary>
+    private static Func<int, Task<long?>> ConsumerRemovals(Uri consumer)
     {
         var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         return async port =>
         {
-            var replicas = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<string[]>(client, new Uri(consumer, "replicas")) ?? [];
-            return replicas.Any(r => new Uri(r).Port == port);
+            using var response = await client.GetAsync(new Uri(consumer, $"removed/{port}"));
+            return response.StatusCode == System.Net.HttpStatusCode.NotFound
+                ? null
+                : await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<long>(response.EnsureSuccessStatusCode().Content);
         };
     }
     private static Dictionary<string, string> AppSettings(DrillSettings settings, EtcdServer? etcd)
