@@ -69,6 +69,19 @@ public sealed class AdaptiveDelayOptions
     public int MaxPeers { get; set; } = DefaultMaxPeers;
 
     /// <summary>
+    /// Gets or sets a value indicating whether a peer that checks the readiness endpoint itself (a load balancer's
+    /// health check: HAProxy, a cloud target group, Envoy) counts as gone only once it has checked readiness again,
+    /// after its quiet period, without a request since. Such a balancer takes the instance out only when a check
+    /// fails, so its silence alone may be a pause of the balancer or of the machine; a failed check answered while it
+    /// sends nothing shows it is alive, has seen the failure, and routes elsewhere. It costs up to one check interval
+    /// after the balancer took the instance out. Turn it off where the traffic and the readiness checks share an
+    /// address but the checks do not decide the routing (kubelet probes and SNAT'd Service traffic from the same node
+    /// address): there every delay would wait for the next kubelet probe.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool WaitForReadinessCheck { get; set; } = true;
+
+    /// <summary>
     /// Gets paths whose requests do not count as traffic, in addition to the liveness, readiness and preStop paths:
     /// typically a metrics endpoint that a scraper calls every 15 s, which would otherwise make the delay last the
     /// maximum. Compared case-insensitively, a trailing slash ignored.

@@ -93,13 +93,16 @@ internal sealed class AdaptiveDelay
             return "no traffic before leaving: nothing shows the routes have moved";
         }
 
-        var text = $"{estimate.Sending} peers sending before leaving, {estimate.TooRare} too rarely to tell, {estimate.Newcomers} first seen after leaving";
+        var text = $"{estimate.Sending} peers sending before leaving, {estimate.TooRare} too rarely to tell, {estimate.Newcomers} first seen after leaving, {estimate.AwaitingCheck} awaiting a readiness check";
         if (estimate.Latest is not { } peer)
         {
             return text;
         }
 
         var quiet = peer.QuietTicks is 0 or long.MaxValue ? "none" : $"{(long)TimeSpan.FromSeconds(peer.QuietTicks / (double)_time.TimestampFrequency).TotalMilliseconds} ms";
-        return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, {peer.AfterLeaving} requests after leaving";
+        var check = !_traffic.WaitsForReadinessCheck || !peer.ChecksReadiness || peer.QuietTicks is 0 or long.MaxValue
+            ? string.Empty
+            : peer.CheckAfterQuiet >= peer.LastArrival + peer.QuietTicks ? ", then checked readiness with no request since" : ", its next readiness check awaited";
+        return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, {peer.AfterLeaving} requests after leaving{check}";
     }
 }

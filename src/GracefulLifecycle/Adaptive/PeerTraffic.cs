@@ -20,6 +20,8 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     private long _lastArrival = long.MinValue / 2;
     private long _afterLeaving;
     private long _lastAfterLeaving;
+    private long _checkAfterQuiet;
+    private int _checksReadiness;
 
     /// <summary>Gets the peer's address; <see langword="null"/> for the peers counted together beyond the limit or without an address.</summary>
     public IPAddress? Address { get; } = address;
@@ -32,6 +34,16 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
 
     /// <summary>Gets when the peer's latest request after leaving arrived, as a timestamp; 0 if none did.</summary>
     public long LastAfterLeaving => Volatile.Read(ref _lastAfterLeaving);
+
+    /// <summary>Gets a value indicating whether the peer has called the readiness endpoint (a balancer's health check).</summary>
+    public bool ChecksReadiness => Volatile.Read(ref _checksReadiness) != 0;
+
+    /// <summary>
+    /// Gets when the peer's first readiness check after leaving (answered 503) that came a quiet period or more after
+    /// its latest request then arrived, as a timestamp; 0 if none did. A request after it makes it stale: it is then
+    /// earlier than <see cref="LastArrival"/> plus <see cref="QuietTicks"/>.
+    /// </summary>
+    public long CheckAfterQuiet => Volatile.Read(ref _checkAfterQuiet);
 
     /// <summary>
     /// Gets the quiet period set when leaving started, in timestamp ticks: 0 if the peer was not sending then,
@@ -67,6 +79,26 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
         if (now > Volatile.Read(ref _lastAfterLeaving))
         {
             Volatile.Write(ref _lastAfterLeaving, now);
+        }
+    }
+
+    /// <summary>Counts a readiness check: not traffic, but the evidence a health-checking balancer gives.</summary>
+    public void CheckedReadiness(long now, bool afterLeaving)
+    {
+        if (Volatile.Read(ref _checksReadiness) == 0)
+        {
+            Volatile.Write(ref _checksReadiness, 1);
+        }
+
+        // Only the first check past the quiet period is kept: the moment the balancer showed it had moved.
+        var quiet = QuietTicks;
+        if (afterLeaving && quiet is not 0 and not long.MaxValue)
+        {
+            var due = LastArrival + quiet;
+            if (now >= due && Volatile.Read(ref _checkAfterQuiet) < due)
+            {
+                Volatile.Write(ref _checkAfterQuiet, now);
+            }
         }
     }
 

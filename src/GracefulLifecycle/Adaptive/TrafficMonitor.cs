@@ -19,6 +19,9 @@ internal sealed class TrafficMonitor
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string[] _excluded;
+    private readonly string _readiness;
+    private readonly bool _waitForCheck;
+    private readonly long _recheckTicks;
     private readonly long _bucketTicks;
     private readonly long _windowTicks;
     private readonly long _minimumQuietTicks;
@@ -39,6 +42,9 @@ internal sealed class TrafficMonitor
         Enabled = adaptive.Enabled;
         _excluded = [.. new[] { o.LivenessPath, o.ReadinessPath, o.PreStopPath }.Concat(adaptive.ExcludedPaths)
             .Where(p => !string.IsNullOrEmpty(p)).Select(p => p.TrimEnd('/'))];
+        _readiness = (o.ReadinessPath ?? string.Empty).TrimEnd('/');
+        _waitForCheck = adaptive.WaitForReadinessCheck;
+        _recheckTicks = ToTicks(ReadinessRecheck);
         _windowTicks = ToTicks(adaptive.TrafficWindow);
         _bucketTicks = Math.Max(1, _windowTicks / 2);
         _minimumQuietTicks = ToTicks(adaptive.MinimumQuietPeriod);
@@ -54,37 +60,38 @@ internal sealed class TrafficMonitor
 
     public TimeProvider Time => _time;
 
+    /// <summary>Gets a value indicating whether peers that check readiness count as gone only at their next check (<see cref="AdaptiveDelayOptions.WaitForReadinessCheck"/>).</summary>
+    public bool WaitsForReadinessCheck => _waitForCheck;
+
+    /// <summary>
+    /// How often the delay looks again for a readiness check it waits for: the checks come at the balancer's interval,
+    /// which the instance does not know.
+    /// </summary>
+    internal static readonly TimeSpan ReadinessRecheck = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Counts a request that arrived before leaving started (called only when <see cref="Enabled"/>).</summary>
-    public void Record(HttpContext context)
-    {
-        if (!IsProbe(context.Request.Path))
-        {
-            var now = _time.GetTimestamp();
-            Peer(context.Connection.RemoteIpAddress, now).Arrived(now, _bucketTicks);
-        }
-    }
+    public void Record(HttpContext context) => Record(context.Connection.RemoteIpAddress, context.Request.Path, afterLeaving: false);
 
     /// <summary>Counts a request that arrived after leaving started.</summary>
-    public void RecordAfterLeaving(HttpContext context)
-    {
-        if (!IsProbe(context.Request.Path))
-        {
-            var now = _time.GetTimestamp();
-            Peer(context.Connection.RemoteIpAddress, now).ArrivedAfterLeaving(now);
-        }
-    }
+    public void RecordAfterLeaving(HttpContext context) => Record(context.Connection.RemoteIpAddress, context.Request.Path, afterLeaving: true);
 
-    /// <summary>For tests and the middleware's callers without a context.</summary>
-    internal void Record(IPAddress? address, string path, bool afterLeaving)
+    /// <summary>Counts a request: traffic, a readiness check (per peer, not traffic), or another probe (ignored).</summary>
+    internal void Record(IPAddress? address, PathString path, bool afterLeaving)
     {
-        if (IsProbe(new PathString(path)))
+        var value = path.Value.AsSpan().TrimEnd('/');
+        var readiness = value.Equals(_readiness, StringComparison.OrdinalIgnoreCase);
+        if (!readiness && IsProbe(value))
         {
             return;
         }
 
         var now = _time.GetTimestamp();
         var peer = Peer(address, now);
-        if (afterLeaving)
+        if (readiness)
+        {
+            peer.CheckedReadiness(now, afterLeaving);
+        }
+        else if (afterLeaving)
         {
             peer.ArrivedAfterLeaving(now);
         }
@@ -93,6 +100,9 @@ internal sealed class TrafficMonitor
             peer.Arrived(now, _bucketTicks);
         }
     }
+
+    /// <summary>For tests: as the middleware counts a request to <paramref name="path"/>.</summary>
+    internal void Record(IPAddress? address, string path, bool afterLeaving) => Record(address, new PathString(path), afterLeaving);
 
     /// <summary>
     /// Leaving has started (readiness fails from now on): each peer's quiet period is set from the rate it sent at
@@ -135,12 +145,14 @@ internal sealed class TrafficMonitor
     /// <summary>
     /// Tells when every peer that was sending before leaving will have been quiet for its quiet period, as a timestamp:
     /// <see cref="long.MaxValue"/> when one cannot be told (a peer too rare, a peer first seen after leaving, the peers
-    /// beyond the limit, or no traffic at all).
+    /// beyond the limit, or no traffic at all). A peer that checks readiness itself has moved only at its first check
+    /// after its quiet period; until that check arrives, the answer is a moment shortly ahead, to look again then.
     /// </summary>
     public Estimate WhenAllQuiet()
     {
+        var now = _time.GetTimestamp();
         long movedAt = 0;
-        int sending = 0, rare = 0, newcomers = 0;
+        int sending = 0, rare = 0, newcomers = 0, awaitingCheck = 0;
         PeerTraffic? holder = null;
         foreach (var peer in AllPeers())
         {
@@ -164,14 +176,33 @@ internal sealed class TrafficMonitor
                 movedAt = long.MaxValue;
                 holder ??= peer;
             }
-            else if (movedAt != long.MaxValue && peer.LastArrival + quiet > movedAt)
+            else
             {
-                movedAt = peer.LastArrival + quiet;
-                holder = peer;
+                var quietAt = peer.LastArrival + quiet;
+                if (_waitForCheck && peer.ChecksReadiness)
+                {
+                    // Silence alone may be a pause; a failed check answered with no request since is the balancer's word.
+                    var check = peer.CheckAfterQuiet;
+                    if (check >= quietAt)
+                    {
+                        quietAt = check;
+                    }
+                    else
+                    {
+                        awaitingCheck++;
+                        quietAt = Math.Max(quietAt, now + _recheckTicks);
+                    }
+                }
+
+                if (movedAt != long.MaxValue && quietAt > movedAt)
+                {
+                    movedAt = quietAt;
+                    holder = peer;
+                }
             }
         }
 
-        return new Estimate(sending == 0 && newcomers == 0 ? long.MaxValue : movedAt, sending, rare, newcomers, holder);
+        return new Estimate(sending == 0 && newcomers == 0 ? long.MaxValue : movedAt, sending, rare, newcomers, awaitingCheck, holder);
     }
 
     /// <summary>Gets the peers that sent requests after leaving, busiest first.</summary>
@@ -183,9 +214,8 @@ internal sealed class TrafficMonitor
 
     private IEnumerable<PeerTraffic> AllPeers() => _peers.Values.Append(_unknown).Append(_others);
 
-    private bool IsProbe(PathString path)
+    private bool IsProbe(ReadOnlySpan<char> value)
     {
-        var value = path.Value.AsSpan().TrimEnd('/');
         foreach (var excluded in _excluded)
         {
             if (value.Equals(excluded, StringComparison.OrdinalIgnoreCase))
@@ -251,6 +281,7 @@ internal sealed class TrafficMonitor
     /// <param name="Sending">Peers that were sending before leaving.</param>
     /// <param name="TooRare">Of those, peers that sent too rarely (or beyond the peer limit) to tell.</param>
     /// <param name="Newcomers">Peers first seen after leaving started.</param>
+    /// <param name="AwaitingCheck">Of the sending peers, those quiet or not that check readiness and have not checked since their quiet period.</param>
     /// <param name="Latest">The peer that ends the wait last (or that keeps it to the maximum), for the log.</param>
-    internal readonly record struct Estimate(long QuietAt, int Sending, int TooRare, int Newcomers, PeerTraffic? Latest);
+    internal readonly record struct Estimate(long QuietAt, int Sending, int TooRare, int Newcomers, int AwaitingCheck, PeerTraffic? Latest);
 }

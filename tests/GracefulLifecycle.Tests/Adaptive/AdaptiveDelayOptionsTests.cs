@@ -18,6 +18,7 @@ public sealed class AdaptiveDelayOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.AdaptiveDelay.MinimumQuietPeriod);
         Assert.Equal(TimeSpan.FromSeconds(30), options.AdaptiveDelay.TrafficWindow);
         Assert.Equal(1024, options.AdaptiveDelay.MaxPeers);
+        Assert.True(options.AdaptiveDelay.WaitForReadinessCheck);
         Assert.Empty(options.AdaptiveDelay.ExcludedPaths);
     }
 
@@ -32,6 +33,7 @@ public sealed class AdaptiveDelayOptionsTests
             ("AdaptiveDelay:MinimumQuietPeriod", "00:00:00.250"),
             ("AdaptiveDelay:TrafficWindow", "00:01:00"),
             ("AdaptiveDelay:MaxPeers", "16"),
+            ("AdaptiveDelay:WaitForReadinessCheck", "false"),
             ("AdaptiveDelay:ExcludedPaths:0", "/metrics"));
 
         Assert.True(options.AdaptiveDelay.Enabled);
@@ -40,6 +42,7 @@ public sealed class AdaptiveDelayOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.AdaptiveDelay.MinimumQuietPeriod);
         Assert.Equal(TimeSpan.FromMinutes(1), options.AdaptiveDelay.TrafficWindow);
         Assert.Equal(16, options.AdaptiveDelay.MaxPeers);
+        Assert.False(options.AdaptiveDelay.WaitForReadinessCheck);
 
         // A list from configuration replaces the one set in code, as PreStop:AllowedNetworks does.
         Assert.Equal(["/metrics"], options.AdaptiveDelay.ExcludedPaths);

@@ -179,6 +179,83 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
+    public async Task BalancerThatChecksReadiness_PausingLongerThanItsQuietPeriod_HasNotMoved_UntilItChecksWithNoRequestSince()
+    {
+        using var h = await ReadyAsync();
+        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+
+        // A pause of 1 s (twice the quiet period) with no check in it: the balancer, or the machine, stalled.
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        Pause(h, TimeSpan.FromSeconds(1));
+        Assert.Null(Timeline(h).DelayEndedAfter);
+
+        // Routing resumes; a failed check it goes on routing through; then the failed check that takes the instance
+        // out (the last request just before it), and the next check, with no request since, shows it.
+        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+        Check(h);
+        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+        Check(h);
+        Pause(h, TimeSpan.FromSeconds(1));
+        Assert.Null(Timeline(h).DelayEndedAfter);
+        Check(h);
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(4000), Timeline(h).DelayEndedAfter);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BalancerThatChecksReadiness_WithWaitForReadinessCheckOff_ItsSilenceAloneEndsTheDelay()
+    {
+        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.WaitForReadinessCheck = false);
+        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(990 + 500), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
+    public async Task BalancerThatStopsChecking_AfterGoingQuiet_MakesTheDelayLastTheMaximum()
+    {
+        using var h = await ReadyAsync();
+        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        await AdvanceUntilEndedAsync(h);
+
+        // Quiet, but no check came to confirm it: the safe answer.
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("its next readiness check awaited", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ChecksFromAnotherAddress_DoNotHoldTheDelay()
+    {
+        // A kubelet probing from the node's address while the traffic comes from a balancer elsewhere.
+        using var h = await ReadyAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            Traffic(h).Record(Other, "/ifready", afterLeaving: false);
+            Send(h, Balancer, TimeSpan.FromSeconds(1));
+        }
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(990 + 500), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
     public async Task ExcludedPath_IsNotTraffic()
     {
         using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ExcludedPaths.Add("/metrics"));
@@ -347,6 +424,28 @@ public sealed class AdaptiveDelayTests
             // As the middleware does: after leaving, every request counts for the timeline.
             Traffic(h).Record(peer, path, afterLeaving ?? h.Coordinator.Phase >= LifecyclePhase.Leaving);
             h.Time.Advance(step);
+        }
+    }
+
+    /// <summary>The balancer's traffic, with a readiness check of its own every second, as HAProxy's health check.</summary>
+    private static void SendCheckingReadiness(CoordinatorHarness h, TimeSpan duration)
+    {
+        for (var sent = TimeSpan.Zero; sent < duration; sent += TimeSpan.FromSeconds(1))
+        {
+            Check(h);
+            Send(h, Balancer, TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static void Check(CoordinatorHarness h) =>
+        Traffic(h).Record(Balancer, "/ifready", afterLeaving: h.Coordinator.Phase >= LifecyclePhase.Leaving);
+
+    /// <summary>Moves the clock in steps of 10 ms with nothing sent, so that the delay looks at the peers as it would.</summary>
+    private static void Pause(CoordinatorHarness h, TimeSpan duration)
+    {
+        for (var elapsed = TimeSpan.Zero; elapsed < duration; elapsed += Every)
+        {
+            h.Time.Advance(Every);
         }
     }
 
