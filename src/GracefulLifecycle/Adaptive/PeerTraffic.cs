@@ -21,7 +21,8 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     private long _afterLeaving;
     private long _lastAfterLeaving;
     private long _checkAfterQuiet;
-    private int _checksReadiness;
+    private long _lastCheck;
+    private long _checkGap;
 
     /// <summary>Gets the peer's address; <see langword="null"/> for the peers counted together beyond the limit or without an address.</summary>
     public IPAddress? Address { get; } = address;
@@ -35,8 +36,11 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     /// <summary>Gets when the peer's latest request after leaving arrived, as a timestamp; 0 if none did.</summary>
     public long LastAfterLeaving => Volatile.Read(ref _lastAfterLeaving);
 
-    /// <summary>Gets a value indicating whether the peer has called the readiness endpoint (a balancer's health check).</summary>
-    public bool ChecksReadiness => Volatile.Read(ref _checksReadiness) != 0;
+    /// <summary>
+    /// Gets or sets a value indicating whether the peer was checking readiness at a steady pace when leaving started (a
+    /// balancer's health check), as <see cref="IsCheckingReadiness"/> told then.
+    /// </summary>
+    public bool ChecksReadiness { get; set; }
 
     /// <summary>
     /// Gets when the peer's first readiness check after leaving (answered 503) that came a quiet period or more after
@@ -85,9 +89,17 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     /// <summary>Counts a readiness check: not traffic, but the evidence a health-checking balancer gives.</summary>
     public void CheckedReadiness(long now, bool afterLeaving)
     {
-        if (Volatile.Read(ref _checksReadiness) == 0)
+        if (!afterLeaving)
         {
-            Volatile.Write(ref _checksReadiness, 1);
+            // Checks race only with each other, and a health checker sends one at a time: plain writes suffice.
+            var last = Volatile.Read(ref _lastCheck);
+            if (now > last)
+            {
+                Volatile.Write(ref _checkGap, last == 0 ? 0 : now - last);
+                Volatile.Write(ref _lastCheck, now);
+            }
+
+            return;
         }
 
         // Only the first check past the quiet period is kept: the moment the balancer showed it had moved.
@@ -100,6 +112,17 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
                 Volatile.Write(ref _checkAfterQuiet, now);
             }
         }
+    }
+
+    /// <summary>
+    /// Tells whether the peer is checking readiness at a steady pace at <paramref name="now"/>: it has checked twice or
+    /// more, the latest no longer ago than twice the gap between its last two. A burst of checks long ago (a deploy
+    /// script waiting for the instance to be ready) is not a balancer's health check.
+    /// </summary>
+    public bool IsCheckingReadiness(long now)
+    {
+        var gap = Volatile.Read(ref _checkGap);
+        return gap > 0 && now - Volatile.Read(ref _lastCheck) <= 2 * gap;
     }
 
     /// <summary>

@@ -60,9 +60,6 @@ internal sealed class TrafficMonitor
 
     public TimeProvider Time => _time;
 
-    /// <summary>Gets a value indicating whether peers that check readiness count as gone only at their next check (<see cref="AdaptiveDelayOptions.WaitForReadinessCheck"/>).</summary>
-    public bool WaitsForReadinessCheck => _waitForCheck;
-
     /// <summary>
     /// How often the delay looks again for a readiness check it waits for: the checks come at the balancer's interval,
     /// which the instance does not know.
@@ -126,6 +123,8 @@ internal sealed class TrafficMonitor
                 continue;
             }
 
+            peer.ChecksReadiness = _waitForCheck && peer.IsCheckingReadiness(now);
+
             var gap = ReferenceEquals(peer, _others) ? long.MaxValue : peer.MeanGapTicks(now, _bucketTicks);
             var quiet = gap == long.MaxValue || gap * _quietFactor >= long.MaxValue / 4 ? long.MaxValue : (long)(gap * _quietFactor);
 
@@ -179,7 +178,7 @@ internal sealed class TrafficMonitor
             else
             {
                 var quietAt = peer.LastArrival + quiet;
-                if (_waitForCheck && peer.ChecksReadiness)
+                if (peer.ChecksReadiness)
                 {
                     // Silence alone may be a pause; a failed check answered with no request since is the balancer's word.
                     var check = peer.CheckAfterQuiet;

@@ -237,6 +237,29 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
+    public async Task ReadinessChecksThatStoppedBeforeLeaving_ADeployScriptWaitingForReady_AreNoBalancersHealthCheck()
+    {
+        // Ten checks 10 ms apart while the instance started, from the address the traffic then comes from (loopback
+        // in a test rig, a node's address): the last is 2 s old at leaving, far more than twice their 10 ms pace.
+        using var h = await ReadyAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            Check(h);
+            h.Time.Advance(Every);
+        }
+
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        await AdvanceUntilEndedAsync(h);
+
+        // Its silence alone ends the delay; had the burst made it a checker, the delay would have lasted the maximum.
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(990 + 500), Timeline(h).DelayEndedAfter);
+    }
+
+    [Fact]
     public async Task ChecksFromAnotherAddress_DoNotHoldTheDelay()
     {
         // A kubelet probing from the node's address while the traffic comes from a balancer elsewhere.
