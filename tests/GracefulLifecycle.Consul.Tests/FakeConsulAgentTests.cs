@@ -218,7 +218,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
         await PutAsync("v1/agent/service/deregister/web-1", null);
 
         Assert.Equal(
-            ["#1 PUT /v1/agent/service/register -> 200", "#2 GET /v1/agent/service/web-1 -> 200", "#3 PUT /v1/agent/service/deregister/web-1 -> 200"],
+            ["PUT /v1/agent/service/register -> 200", "GET /v1/agent/service/web-1 -> 200", "PUT /v1/agent/service/deregister/web-1 -> 200"],
             _agent.Calls.Select(c => c.ToString()));
     }
 

@@ -45,7 +45,7 @@ public sealed class LeavingTests(ITestOutputHelper output)
         Assert.Equal(calls.Count - 1, callsWhenLeavingStarted);
         Assert.Equal($"DELETE apps/ORDERS/{s.InstanceId} -> 200", delete.ToString());
         Assert.Equal("POST", calls[0].Method);
-        Assert.All(calls.Skip(1).SkipLast(1), c => Assert.Equal("PUT 200", $"{c.Method} {c.Status}"));
+        Assert.All(calls.Skip(1).SkipLast(1), c => Assert.Equal("PUT 200", $"{c.Method} {c.StatusCode}"));
         Assert.Equal(calls.Count, s.Eureka.Calls.Count);
         Assert.Equal(0, s.Eureka.InstanceCount);
         Assert.True(s.Logs.Contains("Deregistered from Eureka"));
@@ -80,7 +80,7 @@ public sealed class LeavingTests(ITestOutputHelper output)
         await using var s = await EurekaScenario.StartAsync();
         await s.ReadyAsync();
         await s.HeartbeatsAsync(1);
-        Assert.True(s.Eureka.Drop("ORDERS", s.InstanceId));
+        Assert.True(s.Eureka.Forget(s.InstanceId));
 
         await Eventually.DoneAsync(s.Host.StopAsync(), "the host stops");
 
@@ -111,7 +111,7 @@ public sealed class LeavingTests(ITestOutputHelper output)
     {
         await using var s = await EurekaScenario.StartAsync(lifecycle: o => o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(2));
         await s.ReadyAsync();
-        s.Eureka.HoldCalls();
+        using var hold = s.Eureka.Hold();
 
         await Eventually.DoneAsync(s.Host.StopAsync(), "the host stops although the DELETE is never answered", TimeSpan.FromSeconds(20));
 
@@ -133,7 +133,7 @@ public sealed class LeavingTests(ITestOutputHelper output)
             },
             lifecycle: o => o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(2));
         await s.ReadyAsync();
-        s.Eureka.HoldCalls();
+        using var hold = s.Eureka.Hold();
 
         await Eventually.DoneAsync(s.Host.StopAsync(), "the host stops", TimeSpan.FromSeconds(20));
 
@@ -176,7 +176,7 @@ public sealed class LeavingTests(ITestOutputHelper output)
         var delete = await s.CallAsync(c => c.Method == "DELETE", "the DELETE");
         await Eventually.DoneAsync(stop, "the host stops");
 
-        var elapsed = Stopwatch.GetElapsedTime(leaving, delete.WallTimestamp);
+        var elapsed = Stopwatch.GetElapsedTime(leaving, delete.ArrivedAt);
         Measurements.Record(output.WriteLine, "Eureka: leaving -> DELETE received", elapsed.TotalMilliseconds);
         Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2));
     }

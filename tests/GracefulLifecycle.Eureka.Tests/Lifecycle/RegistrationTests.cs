@@ -22,11 +22,11 @@ public sealed class RegistrationTests
         s.Preload.SetResult();
         var post = await s.CallAsync(c => c.Method == "POST", "the registration");
 
-        Assert.True(post.WallTimestamp >= released, "the registration was sent before preload completed");
+        Assert.True(post.ArrivedAt >= released, "the registration was sent before preload completed");
         Assert.Equal(0, post.Sequence);
         Assert.Equal("apps/ORDERS", post.Path);
         await s.SettledAsync();
-        Assert.Equal(204, post.Status);
+        Assert.Equal(204, post.StatusCode);
 
         var instance = EurekaScenario.Instance(post);
         var port = s.Host.Port.ToString(CultureInfo.InvariantCulture);
@@ -78,7 +78,7 @@ public sealed class RegistrationTests
             Assert.Equal("PUT", c.Method);
             Assert.Equal($"apps/ORDERS/{s.InstanceId}", c.Path);
             Assert.Equal($"?status=UP&lastDirtyTimestamp={lastDirty}", c.Query);
-            Assert.Equal(200, c.Status);
+            Assert.Equal(200, c.StatusCode);
         });
         for (var i = 1; i < heartbeats.Length; i++)
         {
@@ -93,15 +93,15 @@ public sealed class RegistrationTests
         await s.ReadyAsync();
         await s.HeartbeatsAsync(1);
 
-        Assert.True(s.Eureka.Drop("ORDERS", s.InstanceId));
+        Assert.True(s.Eureka.Forget(s.InstanceId));
         await s.AdvanceUntilAsync(() => s.Eureka.CallsTo("POST").Count == 2, "registered again");
         Assert.Equal(200, await s.ReadinessAsync());
-        await s.AdvanceUntilAsync(() => s.Eureka.Calls[^1] is { Method: "PUT", Status: 200 }, "heartbeats accepted again");
+        await s.AdvanceUntilAsync(() => s.Eureka.Calls[^1] is { Method: "PUT", StatusCode: 200 }, "heartbeats accepted again");
 
         var calls = s.Eureka.Calls;
-        var lost = calls.Single(c => c.Method == "PUT" && c.Status == 404);
+        var lost = calls.Single(c => c.Method == "PUT" && c.StatusCode == 404);
         Assert.Equal("POST", calls[lost.Sequence + 1].Method);
-        Assert.Equal(204, calls[lost.Sequence + 1].Status);
+        Assert.Equal(204, calls[lost.Sequence + 1].StatusCode);
         Assert.Equal(LifecyclePhase.Ready, s.Host.Lifecycle.Phase);
         Assert.NotNull(s.Eureka.Instance("ORDERS", s.InstanceId));
         Assert.True(s.Logs.Contains("Eureka no longer knows this instance; registering again"));
@@ -132,7 +132,7 @@ public sealed class RegistrationTests
         await s.HeartbeatsAsync(3);
 
         Assert.Equal("POST", s.Eureka.Calls[0].Method);
-        Assert.All(s.Eureka.Calls.Skip(1), c => Assert.Equal("PUT 200", $"{c.Method} {c.Status}"));
+        Assert.All(s.Eureka.Calls.Skip(1), c => Assert.Equal("PUT 200", $"{c.Method} {c.StatusCode}"));
         var failovers = s.Logs.Lines.Where(l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal)).ToArray();
         Assert.Contains(closed, Assert.Single(failovers), StringComparison.Ordinal);
         Assert.DoesNotContain(s.Logs.Lines, l => l.Contains("Registration with Eureka failed", StringComparison.Ordinal));

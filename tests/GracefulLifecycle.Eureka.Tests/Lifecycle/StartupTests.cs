@@ -34,7 +34,7 @@ public sealed class StartupTests
         await s.HeartbeatsAsync(1);
 
         Assert.Equal(200, await s.ReadinessAsync());
-        Assert.Equal(["POST 204", "PUT 200"], s.Eureka.Calls.Select(c => $"{c.Method} {c.Status}"));
+        Assert.Equal(["POST 204", "PUT 200"], s.Eureka.Calls.Select(c => $"{c.Method} {c.StatusCode}"));
     }
 
     [Fact]
