@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests;
 
-/// <summary>The adapter's calls against fake Eureka servers on real sockets: payloads, answers, failover.</summary>
-public sealed class EurekaRegistryTests : IAsyncLifetime
+/// <summary>The adapter's own protocol against fake Eureka servers on real sockets: payloads, answers, failover, errors.</summary>
+public sealed class EurekaProtocolTests : IAsyncLifetime
 {
     private readonly List<FakeEurekaServer> _servers = [];
     private readonly List<RegistryHarness> _harnesses = [];
@@ -27,38 +27,6 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         {
             await server.DisposeAsync();
         }
-    }
-
-    [Fact]
-    public void Delays_FollowTheServerCacheTheConsumersFetchAndTheMargin()
-    {
-        var h = Harness(o =>
-        {
-            o.ServiceUrl = "http://eureka:8761/eureka/";
-            o.ResponseCacheUpdateIntervalMs = 30_000;
-            o.RegistryFetchIntervalSeconds = 30;
-            o.PropagationMargin = TimeSpan.FromSeconds(1);
-            o.LeaseRenewalIntervalInSeconds = 30;
-            o.LeaseExpirationDurationInSeconds = 90;
-        });
-
-        Assert.Equal("Eureka", h.Registry.Name);
-        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.PropagationDelay);
-        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromSeconds(30), h.Registry.RenewalInterval);
-    }
-
-    [Fact]
-    public void VisibilityDelay_WhenSet_ReplacesThePropagationDelay()
-    {
-        var h = Harness(o =>
-        {
-            o.ServiceUrl = "http://eureka:8761/eureka/";
-            o.VisibilityDelay = TimeSpan.FromSeconds(7);
-        });
-
-        Assert.Equal(TimeSpan.FromSeconds(7), h.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromMilliseconds(2500), h.Registry.PropagationDelay);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,11 +8,25 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GracefulLifecycle.Etcd.Tests;
 
-/// <summary>Answers a real etcd never gives: the gateway and the registry must fail safe on each. No traffic leaves the process.</summary>
-public sealed class EtcdGatewayFaultTests
+/// <summary>
+/// The adapter's own protocol on a scripted handler: how the gateway reads etcd's answers, and answers a real etcd
+/// never gives, on which the gateway and the registry must fail safe. No traffic leaves the process.
+/// </summary>
+public sealed class EtcdProtocolTests
 {
     private static readonly Uri First = new("http://user:s3cret@127.0.0.1:1/");
     private static readonly Uri Second = new("http://127.0.0.1:2/");
+
+    [Theory]
+    [InlineData("""{"ID":"7587853520410416651","TTL":"10"}""", 7587853520410416651L)]
+    [InlineData("""{"ID":7587853520410416651}""", 7587853520410416651L)]
+    [InlineData("""{"header":{}}""", 0L)]
+    public void GatewayIntegers_AreReadFromStringsOrNumbers_AndZeroWhenLeftOut(string json, long expected)
+    {
+        using var document = JsonDocument.Parse(json);
+
+        Assert.Equal(expected, EtcdGateway.ReadInt64(document.RootElement, "ID"));
+    }
 
     [Fact]
     public async Task MalformedJson_CountsAsAFailedEndpoint_AndTheNextOneServes()
@@ -101,23 +116,6 @@ public sealed class EtcdGatewayFaultTests
         Assert.Equal([1, 2], handler.Ports);
     }
 
-    [Fact]
-    public void TheRegisteredHttpClient_DoesNotFollowRedirects()
-    {
-        var services = new ServiceCollection();
-        services.AddGracefulLifecycle().AddEtcd();
-        using var provider = services.BuildServiceProvider();
-        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>().Get(EtcdRegistry.HttpClientName);
-        var builder = new TestHandlerBuilder(provider);
-        foreach (var action in options.HttpMessageHandlerBuilderActions)
-        {
-            action(builder);
-        }
-
-        var primary = Assert.IsType<SocketsHttpHandler>(builder.PrimaryHandler);
-        Assert.False(primary.AllowAutoRedirect);
-    }
-
     private static IEnumerable<Exception> Chain(Exception e)
     {
         for (var current = e; current is not null; current = current.InnerException)
@@ -166,19 +164,6 @@ public sealed class EtcdGatewayFaultTests
 
             return Task.FromResult(answer(request));
         }
-    }
-
-    private sealed class TestHandlerBuilder(IServiceProvider services) : Microsoft.Extensions.Http.HttpMessageHandlerBuilder
-    {
-        public override string? Name { get; set; }
-
-        public override HttpMessageHandler PrimaryHandler { get; set; } = new HttpClientHandler();
-
-        public override IList<DelegatingHandler> AdditionalHandlers { get; } = [];
-
-        public override IServiceProvider Services => services;
-
-        public override HttpMessageHandler Build() => PrimaryHandler;
     }
 
     private sealed class Environment : Microsoft.Extensions.Hosting.IHostEnvironment
