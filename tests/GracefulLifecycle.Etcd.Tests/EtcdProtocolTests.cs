@@ -1,10 +1,12 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using GracefulLifecycle.Etcd.Tests.Infrastructure;
 using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using static GracefulLifecycle.Etcd.Tests.Infrastructure.ScriptedHandler;
 
 namespace GracefulLifecycle.Etcd.Tests;
 
@@ -48,35 +50,6 @@ public sealed class EtcdProtocolTests
     }
 
     [Fact]
-    public async Task AHugeErrorAnswer_IsNotReadWhole_AndNoCredentialReachesTheMessage()
-    {
-        var huge = new string('x', 10 * 1024 * 1024);
-        var handler = new ScriptedHandler(_ => Answer(HttpStatusCode.InternalServerError, huge));
-        var gateway = new EtcdGateway(() => new HttpClient(handler), [First], NullLogger.Instance);
-
-        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None));
-
-        var messages = string.Join(" | ", Chain(failure).Select(e => e.Message));
-        Assert.True(messages.Length < 4096, $"{messages.Length} characters of exception text");
-        Assert.DoesNotContain("s3cret", messages, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task AnErrorAnswer_IsQuotedAtMostMaxExcerptChars_WithoutTheCredentials()
-    {
-        var handler = new ScriptedHandler(_ => Answer(HttpStatusCode.ServiceUnavailable, new string('y', 5000)));
-        var gateway = new EtcdGateway(() => new HttpClient(handler), [First], NullLogger.Instance);
-
-        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => gateway.PostAsync("v3/kv/put", _ => { }, CancellationToken.None));
-
-        // One endpoint: its own failure is thrown, with the status kept.
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, failure.StatusCode);
-        Assert.InRange(failure.Message.Length, 1, GracefulLifecycle.Transport.RegistryTransport.MaxExcerptChars + 200); // the excerpt, and the wording around it
-        Assert.Contains("http://127.0.0.1:1/", failure.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("s3cret", failure.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task ALeaseGrantedWithoutAnId_IsAnError_AndNoKeyIsWritten()
     {
         var handler = new ScriptedHandler(request => Answer(HttpStatusCode.OK, request.RequestUri!.AbsolutePath.EndsWith("grant", StringComparison.Ordinal)
@@ -114,56 +87,6 @@ public sealed class EtcdProtocolTests
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal([1, 2], handler.Ports);
-    }
-
-    private static IEnumerable<Exception> Chain(Exception e)
-    {
-        for (var current = e; current is not null; current = current.InnerException)
-        {
-            yield return current;
-        }
-    }
-
-    private static HttpResponseMessage Answer(HttpStatusCode status, string body) =>
-        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-
-    private sealed class ScriptedHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
-    {
-        private readonly List<int> _ports = [];
-        private readonly List<string> _paths = [];
-
-        public int[] Ports
-        {
-            get
-            {
-                lock (_ports)
-                {
-                    return [.. _ports];
-                }
-            }
-        }
-
-        public string[] Paths
-        {
-            get
-            {
-                lock (_ports)
-                {
-                    return [.. _paths];
-                }
-            }
-        }
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            lock (_ports)
-            {
-                _ports.Add(request.RequestUri!.Port);
-                _paths.Add(request.RequestUri.AbsolutePath);
-            }
-
-            return Task.FromResult(answer(request));
-        }
     }
 
     private sealed class Environment : Microsoft.Extensions.Hosting.IHostEnvironment
