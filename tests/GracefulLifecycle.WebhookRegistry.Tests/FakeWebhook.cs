@@ -16,6 +16,7 @@ internal sealed class FakeWebhook : FakeRegistryServer<WebhookCall>
     {
     }
 
+    /// <summary>Gets the webhook's base URL, <c>http://127.0.0.1:{port}/hooks/</c>, named after <c>WebhookRegistryOptions.Url</c>.</summary>
     public Uri Url { get; private set; } = null!;
 
     public IReadOnlyCollection<string> Instances

@@ -1,12 +1,9 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.TestSupport.Consul;
 
@@ -57,7 +54,10 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         _aclToken = aclToken;
     }
 
-    /// <summary>Gets the agent's base address, such as <c>http://127.0.0.1:40123/</c>.</summary>
+    /// <summary>
+    /// Gets the agent's base address, such as <c>http://127.0.0.1:40123/</c>: <see cref="FakeRegistryServer{TCall}.RootUrl"/> under
+    /// the name of the option a client sets to it (<c>ConsulOptions.Address</c>).
+    /// </summary>
     public Uri Address { get; private set; } = null!;
 
     /// <summary>Gets the services registered now.</summary>

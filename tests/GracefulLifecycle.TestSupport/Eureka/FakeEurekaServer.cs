@@ -47,7 +47,10 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         ResponseCacheUpdateInterval = responseCacheUpdateInterval;
     }
 
-    /// <summary>Gets the base URL, <c>http://127.0.0.1:{port}/eureka/</c>, as a client's service URL.</summary>
+    /// <summary>
+    /// Gets the base URL, <c>http://127.0.0.1:{port}/eureka/</c>, under the name of the option a client sets to it
+    /// (<c>EurekaOptions.ServiceUrl</c>): unlike the other fakes, Eureka serves below a base path.
+    /// </summary>
     public string ServiceUrl => $"http://127.0.0.1:{Port}{BasePath}";
 
     public int Port { get; private set; }
