@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -5,16 +6,18 @@ using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.TestSupport.Consul;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
 
 namespace GracefulLifecycle.Consul.Tests;
 
 /// <summary>
 /// The whole lifecycle on real Kestrel and fake time, registered with the fake agent: when each call is made,
-/// what it carries, and what Consul's check sees at each phase.
+/// what it carries, what Consul's check sees at each phase, and how long after leaving starts the deregistration
+/// arrives (wall clock).
 /// </summary>
-public sealed class ConsulLifecycleTests : IAsyncLifetime
+public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    internal const string AclToken = "s3cret";
+    private const string AclToken = "s3cret";
     private static readonly TimeSpan RenewalInterval = TimeSpan.FromSeconds(5);
     private FakeConsulAgent _agent = null!;
 
@@ -23,7 +26,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     public async Task DisposeAsync() => await _agent.DisposeAsync();
 
     [Fact]
-    public async Task Nothing_is_sent_before_preload_completes_then_the_registration_carries_the_instance_and_a_readiness_check()
+    public async Task NoCallBeforePreloadCompletes_ThenTheRegistrationCarriesTheInstanceAndAReadinessCheck()
     {
         var preloading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -74,7 +77,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_settings_the_registration_uses_the_application_name_the_instance_address_and_the_listening_port()
+    public async Task Registration_WithoutSettings_UsesTheApplicationNameTheInstanceAddressAndTheListeningPort()
     {
         await using var host = await LifecycleTestHost.StartAsync(
             configure: b => b.AddConsul(o =>
@@ -103,7 +106,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Configuration_overrides_the_options_set_in_code()
+    public async Task Configuration_OverridesTheCodeOptions()
     {
         await using var host = await StartHostAsync(
             _agent,
@@ -121,7 +124,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_invalid_option_stops_the_start_with_a_message_naming_the_key()
+    public async Task InvalidOption_FailsStartup_NamingTheKey()
     {
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => StartHostAsync(
             _agent,
@@ -132,7 +135,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_check_is_critical_until_the_instance_is_ready_and_passing_once_it_is()
+    public async Task Check_IsCriticalUntilReady_AndPassingOnceReady()
     {
         await using var host = await StartHostAsync(_agent, consul: o => o.VisibilityDelay = TimeSpan.FromSeconds(2));
         var id = ServiceId(host);
@@ -156,7 +159,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Once_leaving_starts_the_check_is_critical_and_the_deregistration_is_the_last_call()
+    public async Task Leave_TheCheckTurnsCritical_AndTheDeregistrationIsTheLastCall()
     {
         await using var host = await StartHostAsync(_agent);
         await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
@@ -180,7 +183,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task On_StopAsync_the_deregistration_is_the_first_call_after_leaving_starts_and_nothing_follows_it()
+    public async Task Stop_DeregistrationIsTheFirstCallAfterLeavingStarts_AndNothingFollowsIt()
     {
         await using var host = await StartHostAsync(_agent);
         await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
@@ -193,7 +196,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_agent_that_lost_the_service_gets_a_new_registration_while_ready()
+    public async Task AgentLostTheService_RegistersAgainWhileStayingReady()
     {
         await using var host = await StartHostAsync(_agent);
         await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
@@ -207,7 +210,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
 
         var calls = _agent.Calls;
         var second = calls.Last(c => c.IsRegister);
-        var before = calls.Take(second.Sequence - 1).Last();
+        var before = calls[second.Sequence - 1];
         Assert.True(before.IsServiceRead && before.StatusCode == 404, $"Expected a 404 renewal before the new registration, got {before}");
         Assert.Equal(AclToken, second.Token);
         Assert.NotNull(_agent.Service(id));
@@ -216,7 +219,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_agent_stopped_before_shutdown_does_not_hang_the_shutdown()
+    public async Task Stop_AgentStoppedBeforeShutdown_DoesNotHang_AndLogsTheFailedDeregistration()
     {
         var host = await StartHostAsync(_agent);
         await using (host)
@@ -232,7 +235,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_agent_that_does_not_answer_delays_the_shutdown_by_the_deregistration_timeout_at_most()
+    public async Task Stop_AgentHoldsTheDeregistration_ShutdownGoesOnAfterTheDeregistrationTimeout()
     {
         await using var host = await StartHostAsync(_agent);
         await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
@@ -246,7 +249,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_the_agent_down_at_startup_readiness_answers_after_the_startup_timeout_and_registration_keeps_retrying()
+    public async Task AgentDownAtStartup_ReadyAfterTheStartupTimeout_AndRegistrationKeepsRetrying()
     {
         _agent.Unavailable = true;
         await using var host = await StartHostAsync(
@@ -269,7 +272,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_shutdown_delay_is_raised_to_the_Consul_propagation_delay_and_the_startup_log_names_Consul()
+    public async Task ShutdownDelay_IsRaisedToTheConsulPropagationDelay_AndTheStartupLogNamesConsul()
     {
         await using var host = await StartHostAsync(
             _agent,
@@ -284,7 +287,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_configured_shutdown_delay_longer_than_the_Consul_propagation_delay_is_kept()
+    public async Task ShutdownDelay_LongerThanTheConsulPropagationDelay_IsKept()
     {
         await using var host = await StartHostAsync(_agent);
         await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
@@ -295,8 +298,26 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
         Assert.True(host.Logs.Contains("Shutdown delay of 00:00:05 elapsed"));
     }
 
+    [Fact]
+    public async Task Measure_LeavingToDeregistrationReceived()
+    {
+        await using var host = await StartHostAsync(_agent);
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
+
+        var leavingStarted = Stopwatch.GetTimestamp();
+        var stop = host.StopAsync();
+        var deregister = await _agent.WaitForAnsweredCallAsync(c => c.IsDeregister, "the deregistration");
+        await stop;
+
+        var elapsed = Stopwatch.GetElapsedTime(leavingStarted, deregister.ArrivedAt);
+        Measurements.Record(output.WriteLine, "Consul: leaving -> deregister received", elapsed.TotalMilliseconds);
+
+        Assert.Equal(200, deregister.StatusCode);
+        Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+    }
+
     /// <summary>Starts a host registered with <paramref name="agent"/> as service <c>orders</c> on 127.0.0.1.</summary>
-    internal static Task<LifecycleTestHost> StartHostAsync(
+    private static Task<LifecycleTestHost> StartHostAsync(
         FakeConsulAgent agent,
         Action<ConsulOptions>? consul = null,
         Action<IGracefulLifecycleBuilder>? more = null,
@@ -320,7 +341,7 @@ public sealed class ConsulLifecycleTests : IAsyncLifetime
             options: options,
             settings: Settings(settings));
 
-    internal static string ServiceId(LifecycleTestHost host) => $"orders-{Dns.GetHostName()}-{host.Port}";
+    private static string ServiceId(LifecycleTestHost host) => $"orders-{Dns.GetHostName()}-{host.Port}";
 
     /// <summary>
     /// Fake time runs ahead of real I/O whenever a test moves it, so the bounds on calls to the agent are set wide

@@ -11,7 +11,7 @@ namespace GracefulLifecycle.Consul.Tests;
 public sealed class ConsulOptionsTests
 {
     [Fact]
-    public void Defaults_are_the_documented_ones()
+    public void Defaults_AreTheDocumentedOnes()
     {
         var options = new ConsulOptions();
 
@@ -36,7 +36,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void The_registry_derives_its_timings_from_the_options()
+    public void Delays_FollowTheOptions()
     {
         using var services = Build(configure: o =>
         {
@@ -53,7 +53,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void DeregisterCriticalServiceAfter_below_one_minute_fails_with_a_message_naming_the_key()
+    public void Validation_DeregisterCriticalServiceAfterBelowOneMinute_NamesTheKey()
     {
         var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(30) });
 
@@ -81,7 +81,7 @@ public sealed class ConsulOptionsTests
     [InlineData("VisibilityDelay", "GracefulLifecycle:Consul:VisibilityDelay must not be negative")]
     [InlineData("RenewalInterval", "GracefulLifecycle:Consul:RenewalInterval must be greater than zero")]
     [InlineData("RequestTimeout", "GracefulLifecycle:Consul:RequestTimeout must be greater than zero")]
-    public void Each_invalid_value_fails_with_a_message_naming_its_key(string what, string expected)
+    public void Validation_NamesTheKeyAtFault(string what, string expected)
     {
         var options = new ConsulOptions();
         switch (what)
@@ -111,7 +111,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void An_infinite_renewal_interval_turns_the_verification_off_and_is_valid()
+    public void Validation_InfiniteRenewalInterval_TurnsTheVerificationOff_AndIsValid()
     {
         var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { RenewalInterval = Timeout.InfiniteTimeSpan });
 
@@ -119,7 +119,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void Configuration_overrides_code()
+    public void Configuration_OverridesCode()
     {
         using var services = Build(
             configure: o =>
@@ -146,7 +146,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void An_invalid_configured_value_fails_options_resolution_with_the_key()
+    public void Validation_InvalidConfiguredValue_FailsOptionsResolution_NamingTheKey()
     {
         using var services = Build(settings: new Dictionary<string, string?>
         {
@@ -159,7 +159,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void AddConsul_twice_registers_once_and_applies_both_delegates()
+    public void AddConsul_Twice_RegistersTheRegistryOnceAndAppliesBothDelegates()
     {
         var collection = NewCollection(settings: null);
         var lifecycle = collection.AddGracefulLifecycle();
@@ -176,7 +176,7 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void AddConsul_without_a_delegate_uses_the_defaults()
+    public void AddConsul_WithoutADelegate_UsesTheDefaults()
     {
         using var services = Build(configure: null);
 

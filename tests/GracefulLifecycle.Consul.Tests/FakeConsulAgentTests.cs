@@ -20,7 +20,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_answers_200_and_the_service_can_be_read_back()
+    public async Task Register_Returns200_AndTheServiceCanBeReadBack()
     {
         var response = await PutAsync(
             "v1/agent/service/register",
@@ -45,7 +45,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_without_an_ID_uses_the_name()
+    public async Task Register_WithoutAnId_UsesTheName()
     {
         var response = await PutAsync("v1/agent/service/register", """{"name":"web","port":80}""");
 
@@ -54,7 +54,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_without_a_name_is_400_Missing_service_name()
+    public async Task Register_WithoutAName_Returns400MissingServiceName()
     {
         var response = await PutAsync("v1/agent/service/register", """{"ID":"web-1","Port":80}""");
 
@@ -64,7 +64,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_with_an_HTTP_check_without_interval_is_400()
+    public async Task Register_HttpCheckWithoutInterval_Returns400()
     {
         var response = await PutAsync("v1/agent/service/register", """{"Name":"web","Check":{"HTTP":"http://127.0.0.1/"}}""");
 
@@ -77,7 +77,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     [InlineData("not json")]
     [InlineData("[1,2]")]
     [InlineData("""{"Name":"web","Check":{"HTTP":"http://x/","Interval":"soon"}}""")]
-    public async Task Register_with_a_body_that_does_not_decode_is_400(string body)
+    public async Task Register_BodyThatDoesNotDecode_Returns400(string body)
     {
         var response = await PutAsync("v1/agent/service/register", body);
 
@@ -90,7 +90,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     [InlineData("59s", 60)]
     [InlineData("1m0s", 60)]
     [InlineData("90s", 90)]
-    public async Task DeregisterCriticalServiceAfter_below_one_minute_is_raised_to_one_minute(string value, int expectedSeconds)
+    public async Task DeregisterCriticalServiceAfter_BelowOneMinute_IsRaisedToOneMinute(string value, int expectedSeconds)
     {
         var response = await PutAsync(
             "v1/agent/service/register",
@@ -101,7 +101,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_an_ACL_token_a_call_without_or_with_a_wrong_token_is_403()
+    public async Task AclToken_CallWithoutOrWithAWrongToken_Returns403()
     {
         await using var agent = await FakeConsulAgent.StartAsync(aclToken: "secret");
         const string body = """{"Name":"web"}""";
@@ -122,7 +122,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deregister_removes_a_known_service_and_answers_404_for_an_unknown_one()
+    public async Task Deregister_RemovesAKnownService_Returns404ForAnUnknownOne()
     {
         await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web"}""");
 
@@ -140,7 +140,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Maintenance_takes_a_service_out_of_the_passing_list_until_disabled()
+    public async Task Maintenance_TakesAServiceOutOfThePassingList_UntilDisabled()
     {
         await PutAsync(
             "v1/agent/service/register",
@@ -166,7 +166,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Maintenance_needs_enable_and_a_known_service()
+    public async Task Maintenance_NeedsEnableAndAKnownService()
     {
         await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web"}""");
 
@@ -181,7 +181,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Health_with_passing_lists_only_services_whose_checks_pass()
+    public async Task Health_WithPassing_ListsOnlyServicesWhoseChecksPass()
     {
         foreach (var (id, target) in new[] { ("ok", "_fake/status/200"), ("busy", "_fake/status/429"), ("down", "_fake/status/503"), ("gone", null) })
         {
@@ -208,7 +208,7 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_call_is_recorded_in_order_with_its_answer()
+    public async Task Calls_AreRecordedInArrivalOrderWithTheirAnswer()
     {
         await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web"}""");
         using (await _client.GetAsync(new Uri(_agent.Address, "v1/agent/service/web-1")))
@@ -218,12 +218,12 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
         await PutAsync("v1/agent/service/deregister/web-1", null);
 
         Assert.Equal(
-            ["#1 PUT /v1/agent/service/register -> 200", "#2 GET /v1/agent/service/web-1 -> 200", "#3 PUT /v1/agent/service/deregister/web-1 -> 200"],
+            ["PUT /v1/agent/service/register -> 200", "GET /v1/agent/service/web-1 -> 200", "PUT /v1/agent/service/deregister/web-1 -> 200"],
             _agent.Calls.Select(c => c.ToString()));
     }
 
     [Fact]
-    public async Task An_unavailable_agent_drops_connections_without_answering()
+    public async Task Unavailable_DropsConnectionsWithoutAnswering()
     {
         _agent.Unavailable = true;
 

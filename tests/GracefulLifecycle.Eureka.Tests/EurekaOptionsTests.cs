@@ -5,6 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Eureka.Tests;
 
+/// <summary>
+/// Binding and validation of <see cref="EurekaOptions"/>, and the delays the registry derives from them: on a service
+/// collection, without a host or a server.
+/// </summary>
 public sealed class EurekaOptionsTests
 {
     [Fact]
@@ -149,6 +153,38 @@ public sealed class EurekaOptionsTests
     [Fact]
     public void AddEureka_NullBuilder_Throws() =>
         Assert.Throws<ArgumentNullException>("builder", () => EurekaLifecycleBuilderExtensions.AddEureka(null!));
+
+    [Fact]
+    public void Delays_FollowTheServerCacheTheConsumersFetchAndTheMargin()
+    {
+        using var h = new RegistryHarness(o =>
+        {
+            o.ServiceUrl = "http://eureka:8761/eureka/";
+            o.ResponseCacheUpdateIntervalMs = 30_000;
+            o.RegistryFetchIntervalSeconds = 30;
+            o.PropagationMargin = TimeSpan.FromSeconds(1);
+            o.LeaseRenewalIntervalInSeconds = 30;
+            o.LeaseExpirationDurationInSeconds = 90;
+        });
+
+        Assert.Equal("Eureka", h.Registry.Name);
+        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.PropagationDelay);
+        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), h.Registry.RenewalInterval);
+    }
+
+    [Fact]
+    public void VisibilityDelay_WhenSet_ReplacesThePropagationDelay()
+    {
+        using var h = new RegistryHarness(o =>
+        {
+            o.ServiceUrl = "http://eureka:8761/eureka/";
+            o.VisibilityDelay = TimeSpan.FromSeconds(7);
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(7), h.Registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), h.Registry.PropagationDelay);
+    }
 
     private static string Validate(Action<EurekaOptions> configure)
     {

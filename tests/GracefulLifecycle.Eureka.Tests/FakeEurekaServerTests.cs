@@ -194,7 +194,7 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
     {
         await RegisterAsync("ORDERS", Instance());
 
-        Assert.True(_server.Drop("ORDERS", "host-1:orders:8080"));
+        Assert.True(_server.Forget("host-1:orders:8080"));
 
         Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
         Assert.Equal(["POST", "PUT"], _server.Calls.Select(c => c.Method));

@@ -107,14 +107,14 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
             {
                 // The call is recorded when it arrives; the instance is removed while it is answered.
                 await Eventually.TrueAsync(
-                    () => eureka.CallsTo("DELETE") is [{ Status: not 0 }, ..], "the cancel (DELETE) to be answered by Eureka");
+                    () => eureka.CallsTo("DELETE") is [{ IsAnswered: true }, ..], "the cancel (DELETE) to be answered by Eureka");
                 Assert.Null(eureka.Instance("sample", "p1"));
-                return Removal.At(eureka.CallsTo("DELETE")[0].WallTimestamp);
+                return Removal.At(eureka.CallsTo("DELETE")[0].ArrivedAt);
             });
 
         var calls = eureka.Calls;
         var cancel = Assert.Single(calls, c => c.Method == "DELETE");
-        Assert.Equal(200, cancel.Status);
+        Assert.Equal(200, cancel.StatusCode);
         Assert.DoesNotContain(calls, c => c.Sequence > cancel.Sequence);
         Assert.Contains(calls, c => c.Method == "PUT" && c.Sequence < cancel.Sequence);
         Measurements.Record(output.WriteLine, "Eureka: SIGTERM -> cancel (DELETE) received", gone.TotalMilliseconds);

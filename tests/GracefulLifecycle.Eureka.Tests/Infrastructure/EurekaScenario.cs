@@ -140,7 +140,7 @@ internal sealed class EurekaScenario : IAsyncDisposable
     }
 
     /// <summary>Waits until every call received so far has been answered.</summary>
-    public Task SettledAsync() => Eventually.TrueAsync(() => Eureka.Calls.All(c => c.Status != 0), "every Eureka call answered");
+    public Task SettledAsync() => Eventually.TrueAsync(() => Eureka.Calls.All(c => c.IsAnswered), "every Eureka call answered");
 
     /// <summary>Moves fake time in <paramref name="step"/>s until <paramref name="condition"/> holds.</summary>
     public async Task AdvanceUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? step = null)
@@ -181,11 +181,10 @@ internal sealed class EurekaScenario : IAsyncDisposable
         await SettledAsync();
     }
 
-    public static JsonObject Instance(EurekaCall post) => (JsonObject)JsonNode.Parse(post.Body!)!["instance"]!;
+    public static JsonObject Instance(EurekaCall post) => (JsonObject)JsonNode.Parse(post.Body)!["instance"]!;
 
     public async ValueTask DisposeAsync()
     {
-        Eureka?.ReleaseCalls();
         await Eventually.DoneAsync(Host.DisposeAsync().AsTask(), "the host stops", TimeSpan.FromSeconds(30));
         _client.Dispose();
         foreach (var server in _servers)

@@ -1,12 +1,9 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.TestSupport.Consul;
 
@@ -39,6 +36,8 @@ namespace GracefulLifecycle.TestSupport.Consul;
 /// with its timeout and without keep-alive, as Consul does; 2xx is passing, 429 warning, anything else or no answer
 /// critical. <c>GET /_fake/status/{code}</c> answers that status code, a check target for contract tests; it is not
 /// part of Consul's API.</para>
+/// <para>The controls (hold, fail, forget a service, unavailable, stop) are the base's, see
+/// <see cref="FakeRegistryServer{TCall}"/>; only agent calls (<c>/v1/…</c>) are recorded.</para>
 /// </remarks>
 public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
 {
@@ -47,27 +46,19 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     private static readonly TimeSpan MinimumDeregisterCriticalServiceAfter = TimeSpan.FromMinutes(1);
 
     private readonly Dictionary<string, AgentService> _services = new(StringComparer.Ordinal);
-    private readonly List<(Func<AgentCall, bool> Match, TaskCompletionSource Release)> _holds = [];
     private readonly HttpClient _checks = new(new SocketsHttpHandler { UseProxy = false });
     private readonly string? _aclToken;
-    private int _refused;
 
     private FakeConsulAgent(string? aclToken)
     {
         _aclToken = aclToken;
     }
 
-    /// <summary>Gets the agent's base address, such as <c>http://127.0.0.1:40123/</c>.</summary>
-    public Uri Address { get; private set; } = null!;
-
     /// <summary>
-    /// Gets or sets a value indicating whether the agent is down: every connection is dropped without an answer and
-    /// nothing is recorded in <see cref="Calls"/> (see <see cref="RefusedCount"/>).
+    /// Gets the agent's base address, such as <c>http://127.0.0.1:40123/</c>: <see cref="FakeRegistryServer{TCall}.RootUrl"/> under
+    /// the name of the option a client sets to it (<c>ConsulOptions.Address</c>).
     /// </summary>
-    public bool Unavailable { get; set; }
-
-    /// <summary>Gets how many calls were dropped while <see cref="Unavailable"/>.</summary>
-    public int RefusedCount => Volatile.Read(ref _refused);
+    public Uri Address { get; private set; } = null!;
 
     /// <summary>Gets the services registered now.</summary>
     public IReadOnlyList<AgentService> Services
@@ -100,41 +91,12 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     }
 
     /// <summary>Drops a service without a call, as an agent restarted without persistence would have.</summary>
-    public bool Forget(string id)
+    public override bool Forget(string id)
     {
         lock (Gate)
         {
             return _services.Remove(id);
         }
-    }
-
-    /// <summary>
-    /// Holds every call <paramref name="match"/> accepts after recording it, until the returned handle is disposed:
-    /// a slow or hung agent.
-    /// </summary>
-    public IDisposable Hold(Func<AgentCall, bool> match)
-    {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (Gate)
-        {
-            _holds.Add((match, release));
-        }
-
-        return new Releaser(this, release);
-    }
-
-    /// <summary>Waits until a call satisfying <paramref name="match"/> has been answered, and returns it.</summary>
-    public async Task<AgentCall> WaitForAnsweredCallAsync(Func<AgentCall, bool> match, string what, TimeSpan? timeout = null)
-    {
-        AgentCall? found = null;
-        var ok = await WaitForCallsAsync(
-            calls =>
-            {
-                found = calls.FirstOrDefault(c => match(c) && c.StatusCode != 0);
-                return found is not null;
-            },
-            timeout ?? TimeSpan.FromSeconds(10));
-        return ok && found is not null ? found : throw new TimeoutException($"Timed out waiting for the fake Consul agent to answer: {what}. Calls: {string.Join(", ", Calls)}");
     }
 
     /// <summary>Runs every HTTP check once, now, and returns each service's resulting status by service ID.</summary>
@@ -158,13 +120,6 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
             return (service.Id, status);
         }));
         return results.ToDictionary(r => r.Id, r => r.status, StringComparer.Ordinal);
-    }
-
-    // Stopping is a crashed or stopped agent: its port refuses connections from then on.
-    protected override Task OnStoppingAsync()
-    {
-        ReleaseAll();
-        return Task.CompletedTask;
     }
 
     protected override ValueTask OnDisposedAsync()
@@ -199,7 +154,7 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
 
     protected override void Map(WebApplication app)
     {
-        app.Use(RecordAsync);
+        app.Use(CheckTokenAsync);
         app.MapPut("/v1/agent/service/register", Register);
         app.MapPut("/v1/agent/service/deregister/{id}", (HttpContext context, string id) => Deregister(id));
         app.MapGet("/v1/agent/service/{id}", (string id) => ReadService(id));
@@ -208,76 +163,34 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         app.MapGet("/_fake/status/{code:int}", (int code) => Results.StatusCode(code));
     }
 
-    /// <summary>Drops calls while unavailable, records the rest, enforces the ACL token, and applies holds.</summary>
-    private async Task RecordAsync(HttpContext context, RequestDelegate next)
+    // The check target (/_fake/status) is the fake's own helper, not an agent call: not recorded, never held.
+    protected override bool IsRegistryCall(HttpContext context) => context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal);
+
+    protected override AgentCall CreateCall(int sequence, HttpContext context, string body, long arrivedAt) =>
+        new(sequence, context.Request.Method, context.Request.Path.Value!, context.Request.QueryString.Value ?? string.Empty, body, arrivedAt, TokenOf(context));
+
+    private static string? TokenOf(HttpContext context) =>
+        context.Request.Headers.TryGetValue(TokenHeader, out var header) ? header.ToString()
+        : context.Request.Query.TryGetValue("token", out var query) ? query.ToString()
+        : null;
+
+    /// <summary>Enforces the ACL token on agent calls, after the base recorded (and maybe held) them.</summary>
+    private async Task CheckTokenAsync(HttpContext context, RequestDelegate next)
     {
-        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+        var token = TokenOf(context);
+        if (_aclToken is not null && IsRegistryCall(context) && token != _aclToken)
         {
-            await next(context);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsync(token is null ? "Permission denied" : "ACL not found", context.RequestAborted);
             return;
         }
 
-        if (Unavailable)
-        {
-            Interlocked.Increment(ref _refused);
-            context.Abort();
-            return;
-        }
-
-        var arrived = Stopwatch.GetTimestamp();
-        string body;
-        using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
-        {
-            body = await reader.ReadToEndAsync(context.RequestAborted);
-        }
-
-        context.Items[nameof(body)] = body;
-        var token = context.Request.Headers.TryGetValue(TokenHeader, out var header) ? header.ToString() : null;
-        token ??= context.Request.Query.TryGetValue("token", out var query) ? query.ToString() : null;
-
-        AgentCall call;
-        Task[] holds;
-        lock (Gate)
-        {
-            call = RecordLocked(n => new AgentCall
-            {
-                Sequence = n + 1,
-                Method = context.Request.Method,
-                Path = context.Request.Path.Value!,
-                Query = context.Request.QueryString.Value ?? string.Empty,
-                Token = token,
-                Body = body,
-                ArrivedAt = arrived,
-            });
-            holds = _holds.Where(h => h.Match(call)).Select(h => h.Release.Task).ToArray();
-        }
-
-        try
-        {
-            await Task.WhenAll(holds).WaitAsync(context.RequestAborted);
-            if (_aclToken is not null && token != _aclToken)
-            {
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.Response.WriteAsync(token is null ? "Permission denied" : "ACL not found", context.RequestAborted);
-            }
-            else
-            {
-                await next(context);
-            }
-        }
-        finally
-        {
-            lock (Gate)
-            {
-                call.StatusCode = context.RequestAborted.IsCancellationRequested ? -1 : context.Response.StatusCode;
-                NotifyLocked();
-            }
-        }
+        await next(context);
     }
 
     private IResult Register(HttpContext context)
     {
-        var body = (string)context.Items["body"]!;
+        var body = BodyOf(context);
         JsonElement root;
         try
         {
@@ -555,30 +468,4 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
 
     private static string? String(JsonElement element, string name) =>
         Property(element, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
-
-    private void ReleaseAll()
-    {
-        lock (Gate)
-        {
-            foreach (var (_, release) in _holds)
-            {
-                release.TrySetResult();
-            }
-
-            _holds.Clear();
-        }
-    }
-
-    private sealed class Releaser(FakeConsulAgent owner, TaskCompletionSource release) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (owner.Gate)
-            {
-                owner._holds.RemoveAll(h => h.Release == release);
-            }
-
-            release.TrySetResult();
-        }
-    }
 }

@@ -1,14 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.TestSupport.Eureka;
 
@@ -33,8 +27,8 @@ namespace GracefulLifecycle.TestSupport.Eureka;
 /// every response cache update interval on the given <see cref="TimeProvider"/>, so a change shows only after the
 /// next refresh. <c>GET apps/{APP}/{ID}</c> reads the registry directly, as in Eureka.</item>
 /// </list>
-/// Every call is recorded in arrival order. Test helpers drop an instance (eviction), fail or hold calls, and stop
-/// the server.
+/// Every call is recorded in arrival order. The controls (hold, fail, forget an instance, stop) are the base's, see
+/// <see cref="FakeRegistryServer{TCall}"/>; call paths are recorded below the base path (<c>apps/…</c>).
 /// </remarks>
 public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 {
@@ -45,10 +39,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
     private readonly Dictionary<(string App, string Id), Registration> _registry = [];
     private readonly Dictionary<string, string?> _readOnlyCache = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
-    private readonly CancellationTokenSource _stopping = new();
     private ITimer? _cacheTimer;
-    private TaskCompletionSource? _hold;
-    private int? _failWith;
 
     private FakeEurekaServer(TimeProvider time, TimeSpan responseCacheUpdateInterval)
     {
@@ -56,15 +47,15 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         ResponseCacheUpdateInterval = responseCacheUpdateInterval;
     }
 
-    /// <summary>Gets the base URL, <c>http://127.0.0.1:{port}/eureka/</c>, as a client's service URL.</summary>
+    /// <summary>
+    /// Gets the base URL, <c>http://127.0.0.1:{port}/eureka/</c>, under the name of the option a client sets to it
+    /// (<c>EurekaOptions.ServiceUrl</c>): unlike the other fakes, Eureka serves below a base path.
+    /// </summary>
     public string ServiceUrl => $"http://127.0.0.1:{Port}{BasePath}";
 
     public int Port { get; private set; }
 
     public TimeSpan ResponseCacheUpdateInterval { get; }
-
-    /// <summary>Gets or sets a hook run when a call arrives, before it is answered.</summary>
-    public Func<EurekaCall, Task>? OnCall { get; set; }
 
     /// <summary>Starts a server on 127.0.0.1 with a port the OS picks, or <paramref name="port"/>.</summary>
     public static async Task<FakeEurekaServer> StartAsync(TimeProvider time, TimeSpan? responseCacheUpdateInterval = null, int port = 0)
@@ -76,10 +67,6 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             static s => ((FakeEurekaServer)s!).RefreshResponseCache(), server, server.ResponseCacheUpdateInterval, server.ResponseCacheUpdateInterval);
         return server;
     }
-
-    /// <summary>Gets the calls whose method is <paramref name="method"/> and whose path starts with <paramref name="pathPrefix"/>.</summary>
-    public IReadOnlyList<EurekaCall> CallsTo(string method, string pathPrefix = "apps/") =>
-        Calls.Where(c => c.Is(method, pathPrefix)).ToArray();
 
     /// <summary>Gets a copy of the registered instance (as registered, without the served status), or null.</summary>
     public JsonObject? Instance(string app, string id)
@@ -101,55 +88,28 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         }
     }
 
-    /// <summary>Removes an instance as Eureka's eviction does when its lease expires. Records no call.</summary>
-    public bool Drop(string app, string id)
+    /// <summary>
+    /// Removes the instance <paramref name="id"/> (under whichever application it is registered) as Eureka's eviction
+    /// does when its lease expires. Records no call.
+    /// </summary>
+    public override bool Forget(string id)
     {
         lock (Gate)
         {
-            return _registry.Remove((app.ToUpperInvariant(), id));
+            var keys = _registry.Keys.Where(k => k.Id == id).ToArray();
+            foreach (var key in keys)
+            {
+                _registry.Remove(key);
+            }
+
+            return keys.Length > 0;
         }
     }
 
-    /// <summary>Answers every call from now on with <paramref name="statusCode"/>, or normally again when null.</summary>
-    public void FailWith(int? statusCode)
+    protected override Task OnStoppingAsync()
     {
-        lock (Gate)
-        {
-            _failWith = statusCode;
-        }
-    }
-
-    /// <summary>Holds every call from now on without answering, until <see cref="ReleaseCalls"/> or the caller gives up.</summary>
-    public void HoldCalls()
-    {
-        lock (Gate)
-        {
-            _hold ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-    }
-
-    public void ReleaseCalls()
-    {
-        TaskCompletionSource? hold;
-        lock (Gate)
-        {
-            hold = _hold;
-            _hold = null;
-        }
-
-        hold?.TrySetResult();
-    }
-
-    protected override async Task OnStoppingAsync()
-    {
-        await _stopping.CancelAsync();
         _cacheTimer?.Dispose();
-    }
-
-    protected override ValueTask OnDisposedAsync()
-    {
-        _stopping.Dispose();
-        return ValueTask.CompletedTask;
+        return Task.CompletedTask;
     }
 
     private static string? Text(JsonNode? node, string name) =>
@@ -186,7 +146,6 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     protected override void Map(WebApplication app)
     {
-        app.Use(RecordAsync);
         app.MapPost("/eureka/apps/{app}", Register);
         app.MapPut("/eureka/apps/{app}/{id}", Renew);
         app.MapDelete("/eureka/apps/{app}/{id}", Cancel);
@@ -197,61 +156,11 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         app.MapGet("/eureka/apps/{app}/{id}", GetInstance);
     }
 
-    private async Task RecordAsync(HttpContext context, RequestDelegate next)
+    protected override EurekaCall CreateCall(int sequence, HttpContext context, string body, long arrivedAt)
     {
-        string? body = null;
-        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-        {
-            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-            body = await reader.ReadToEndAsync(context.RequestAborted);
-            context.Items["body"] = body;
-        }
-
         var path = context.Request.Path.Value ?? string.Empty;
         path = path.StartsWith(BasePath, StringComparison.Ordinal) ? path[BasePath.Length..] : path;
-        EurekaCall call;
-        TaskCompletionSource? hold;
-        int? failWith;
-        lock (Gate)
-        {
-            call = RecordLocked(n => new EurekaCall(n, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), Stopwatch.GetTimestamp(), body));
-            hold = _hold;
-            failWith = _failWith;
-        }
-
-        try
-        {
-            if (OnCall is { } onCall)
-            {
-                await onCall(call);
-            }
-
-            if (hold is not null)
-            {
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-                try
-                {
-                    await hold.Task.WaitAsync(stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    context.Abort();
-                    return;
-                }
-            }
-
-            if (failWith is { } status)
-            {
-                await Answer(context, status, $"injected failure {status}");
-                return;
-            }
-
-            await next(context);
-        }
-        finally
-        {
-            call.Status = context.Response.StatusCode;
-        }
+        return new EurekaCall(sequence, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), arrivedAt, body);
     }
 
     private Task Register(HttpContext context, string app)
@@ -260,7 +169,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         JsonObject? instance;
         try
         {
-            instance = JsonNode.Parse(context.Items["body"] as string ?? string.Empty)?["instance"] as JsonObject;
+            instance = JsonNode.Parse(BodyOf(context))?["instance"] as JsonObject;
         }
         catch (JsonException ex)
         {

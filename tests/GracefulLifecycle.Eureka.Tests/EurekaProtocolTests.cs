@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests;
 
-/// <summary>The adapter's calls against fake Eureka servers on real sockets: payloads, answers, failover.</summary>
-public sealed class EurekaRegistryTests : IAsyncLifetime
+/// <summary>The adapter's own protocol against fake Eureka servers on real sockets: payloads, answers, failover, errors.</summary>
+public sealed class EurekaProtocolTests : IAsyncLifetime
 {
     private readonly List<FakeEurekaServer> _servers = [];
     private readonly List<RegistryHarness> _harnesses = [];
@@ -30,38 +30,6 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Delays_FollowTheServerCacheTheConsumersFetchAndTheMargin()
-    {
-        var h = Harness(o =>
-        {
-            o.ServiceUrl = "http://eureka:8761/eureka/";
-            o.ResponseCacheUpdateIntervalMs = 30_000;
-            o.RegistryFetchIntervalSeconds = 30;
-            o.PropagationMargin = TimeSpan.FromSeconds(1);
-            o.LeaseRenewalIntervalInSeconds = 30;
-            o.LeaseExpirationDurationInSeconds = 90;
-        });
-
-        Assert.Equal("Eureka", h.Registry.Name);
-        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.PropagationDelay);
-        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromSeconds(30), h.Registry.RenewalInterval);
-    }
-
-    [Fact]
-    public void VisibilityDelay_WhenSet_ReplacesThePropagationDelay()
-    {
-        var h = Harness(o =>
-        {
-            o.ServiceUrl = "http://eureka:8761/eureka/";
-            o.VisibilityDelay = TimeSpan.FromSeconds(7);
-        });
-
-        Assert.Equal(TimeSpan.FromSeconds(7), h.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromMilliseconds(2500), h.Registry.PropagationDelay);
-    }
-
-    [Fact]
     public async Task Register_SendsAnInstanceInfoTheServerAccepts()
     {
         var server = await ServerAsync();
@@ -78,7 +46,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
 
         var post = Assert.Single(server.Calls);
         Assert.Equal("POST apps/ORDERS -> 204", post.ToString());
-        var instance = (JsonObject)JsonNode.Parse(post.Body!)!["instance"]!;
+        var instance = (JsonObject)JsonNode.Parse(post.Body)!["instance"]!;
         Assert.Equal("orders-7f9c:orders:8080", Text(instance, "instanceId"));
         Assert.Equal("orders-7f9c", Text(instance, "hostName"));
         Assert.Equal("ORDERS", Text(instance, "app"));
@@ -124,7 +92,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
-        var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body!)!["instance"]!;
+        var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body)!["instance"]!;
         Assert.Equal("POST", server.Calls[0].Method);
         Assert.Equal("apps/BILLING.API", server.Calls[0].Path);
         Assert.Equal("10.1.2.3", Text(instance, "hostName"));
@@ -148,7 +116,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         Assert.Equal("PUT", put.Method);
         Assert.Equal($"apps/ORDERS/{h.Registry.Instance!.InstanceId}", put.Path);
         Assert.Equal($"?status=UP&lastDirtyTimestamp={registered}", put.Query);
-        Assert.Equal(200, put.Status);
+        Assert.Equal(200, put.StatusCode);
     }
 
     [Fact]
@@ -157,7 +125,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        Assert.True(server.Drop("ORDERS", h.Registry.Instance!.InstanceId));
+        Assert.True(server.Forget(h.Registry.Instance!.InstanceId));
 
         Assert.False(await h.Registry.RenewAsync(CancellationToken.None));
         Assert.True(h.Logs.Contains("EurekaRegistry[104]"));
@@ -176,7 +144,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         Assert.Equal(["POST", "DELETE"], server.Calls.Select(c => c.Method));
         Assert.Equal($"apps/ORDERS/{id}", server.Calls[1].Path);
         Assert.Null(h.Registry.Instance);
-        Assert.Equal(200, server.Calls[1].Status);
+        Assert.Equal(200, server.Calls[1].StatusCode);
         Assert.Equal(0, server.InstanceCount);
     }
 
@@ -186,11 +154,11 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        server.Drop("ORDERS", h.Registry.Instance!.InstanceId);
+        server.Forget(h.Registry.Instance!.InstanceId);
 
         await h.Registry.DeregisterAsync(CancellationToken.None);
 
-        Assert.Equal(404, server.Calls[^1].Status);
+        Assert.Equal(404, server.Calls[^1].StatusCode);
         Assert.Contains(h.Logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("EurekaRegistry[101]", StringComparison.Ordinal));
     }
 
@@ -259,7 +227,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     {
         var time = new FakeTimeProvider();
         var stalled = await ServerAsync(time);
-        stalled.HoldCalls();
+        using var hold = stalled.Hold();
         var server = await ServerAsync(time);
         var registry = Harness(
             o =>
@@ -317,7 +285,7 @@ public sealed class EurekaRegistryTests : IAsyncLifetime
     public async Task Cancellation_ByTheCaller_IsNotAFailover()
     {
         var stalled = await ServerAsync();
-        stalled.HoldCalls();
+        using var hold = stalled.Hold();
         var server = await ServerAsync();
         var h = Harness(o => o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}");
         using var cancel = new CancellationTokenSource();

@@ -11,7 +11,7 @@ namespace GracefulLifecycle.Etcd.Tests;
 /// Registration against a real etcd server: every fact is read back from etcd with range queries, as a consumer
 /// would read it. The lifecycle runs on fake time; etcd's lease clock is real.
 /// </summary>
-public sealed class EtcdRegistrationTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class EtcdLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Prefix = "/services/orders/";
     private EtcdServer _etcd = null!;

@@ -1,23 +1,12 @@
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Etcd.Tests;
 
-public sealed class EtcdAdapterTests
+/// <summary>Binding and validation of <see cref="EtcdOptions"/>: on a service collection, without a host or a server.</summary>
+public sealed class EtcdOptionsTests
 {
-    [Theory]
-    [InlineData("""{"ID":"7587853520410416651","TTL":"10"}""", 7587853520410416651L)]
-    [InlineData("""{"ID":7587853520410416651}""", 7587853520410416651L)]
-    [InlineData("""{"header":{}}""", 0L)]
-    public void GatewayIntegers_AreReadFromStringsOrNumbers_AndZeroWhenLeftOut(string json, long expected)
-    {
-        using var document = JsonDocument.Parse(json);
-
-        Assert.Equal(expected, EtcdGateway.ReadInt64(document.RootElement, "ID"));
-    }
-
     [Fact]
     public void Endpoints_AreCommaSeparatedAbsoluteUrls_AndAMistypedOneIsReported()
     {

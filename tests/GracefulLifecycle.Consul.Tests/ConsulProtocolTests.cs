@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GracefulLifecycle.Consul.Tests;
 
 /// <summary>The adapter's calls, made directly (the lifecycle decides when in real use), against the fake agent.</summary>
-public sealed class ConsulRegistryTests : IAsyncLifetime
+public sealed class ConsulProtocolTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new();
     private readonly CapturingLoggerProvider _logs = new();
@@ -23,7 +23,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     [InlineData(60_000, "60s")]
     [InlineData(1500, "1500ms")]
     [InlineData(0, "0s")]
-    public void Durations_are_written_as_Go_duration_strings(int milliseconds, string expected)
+    public void Durations_AreWrittenAsGoDurationStrings(int milliseconds, string expected)
     {
         var text = GoDuration.Format(TimeSpan.FromMilliseconds(milliseconds));
 
@@ -33,14 +33,14 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Sub_millisecond_durations_stay_exact()
+    public void Durations_BelowAMillisecond_StayExact()
     {
         Assert.Equal("10us", GoDuration.Format(TimeSpan.FromMicroseconds(10)));
         Assert.Equal("100ns", GoDuration.Format(TimeSpan.FromTicks(1)));
     }
 
     [Fact]
-    public async Task Register_renew_and_deregister_each_send_the_token_and_get_the_expected_answers()
+    public async Task RegisterRenewDeregister_EachSendTheToken_AndGetTheExpectedAnswers()
     {
         using var services = Build();
         var registry = Registry(services);
@@ -65,7 +65,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_sends_the_service_definition_with_an_HTTP_check()
+    public async Task Register_SendsTheServiceDefinitionWithAnHttpCheck()
     {
         using var services = Build(o =>
         {
@@ -98,7 +98,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public void An_IPv6_service_address_is_bracketed_in_the_check_URL()
+    public void Register_IPv6ServiceAddress_IsBracketedInTheCheckUrl()
     {
         using var services = Build(o => o.ServiceAddress = "fd00::5");
 
@@ -108,7 +108,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_refused_registration_throws_with_the_status_and_the_agent_s_answer()
+    public async Task Register_Refused_ThrowsWithTheStatusAndTheAgentsAnswer()
     {
         using var services = Build(o => o.Token = "wrong");
 
@@ -121,7 +121,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deregistering_a_service_the_agent_does_not_know_is_not_an_error()
+    public async Task Deregister_UnknownService_IsNotAnError()
     {
         using var services = Build();
         var registry = Registry(services);
@@ -136,7 +136,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deregistering_before_any_registration_sends_nothing()
+    public async Task Deregister_WithoutARegistration_SendsNothing()
     {
         using var services = Build();
 
@@ -146,7 +146,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_renewal_refused_for_another_reason_than_404_throws_instead_of_reporting_the_service_lost()
+    public async Task Renew_RefusedForAnotherReasonThan404_ThrowsInsteadOfReportingTheServiceLost()
     {
         using var services = Build();
         var registry = Registry(services);
@@ -161,7 +161,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_call_the_agent_does_not_answer_times_out_after_RequestTimeout_on_the_injected_clock()
+    public async Task Timeout_AgentDoesNotAnswer_FailsAfterRequestTimeoutOnTheInjectedClock()
     {
         using var services = Build(o => o.RequestTimeout = TimeSpan.FromSeconds(3));
         var registry = Registry(services);
@@ -179,7 +179,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_caller_s_cancellation_is_not_reported_as_a_timeout()
+    public async Task Cancellation_ByTheCaller_IsNotReportedAsATimeout()
     {
         using var services = Build();
         var registry = Registry(services);
@@ -195,7 +195,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_address_with_a_trailing_slash_is_joined_correctly()
+    public async Task AddressWithTrailingSlash_IsJoinedCorrectly()
     {
         using var services = Build(o => o.Address = _agent.Address.ToString());
 
@@ -205,7 +205,7 @@ public sealed class ConsulRegistryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_connection_the_agent_resets_at_once_fails_the_call_with_an_HttpRequestException_naming_the_agent()
+    public async Task ConnectionReset_FailsTheCallWithAnHttpRequestExceptionNamingTheAgent()
     {
         ResetConnectionHandler reset = null!;
         using var services = Build(services: s => reset = ResetConnectionHandler.AddTo(s, ConsulRegistry.HttpClientName, _agent.Address));
