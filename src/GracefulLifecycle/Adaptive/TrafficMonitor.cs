@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using GracefulLifecycle.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -67,10 +68,10 @@ internal sealed class TrafficMonitor
     internal static readonly TimeSpan ReadinessRecheck = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Counts a request that arrived before leaving started (called only when <see cref="Enabled"/>).</summary>
-    public void Record(HttpContext context) => Record(context.Connection.RemoteIpAddress, context.Request.Path, afterLeaving: false);
+    public void Record(HttpContext context) => Record(RemoteAddress(context), context.Request.Path, afterLeaving: false);
 
     /// <summary>Counts a request that arrived after leaving started.</summary>
-    public void RecordAfterLeaving(HttpContext context) => Record(context.Connection.RemoteIpAddress, context.Request.Path, afterLeaving: true);
+    public void RecordAfterLeaving(HttpContext context) => Record(RemoteAddress(context), context.Request.Path, afterLeaving: true);
 
     /// <summary>Counts a request: traffic, a readiness check (per peer, not traffic), or another probe (ignored).</summary>
     internal void Record(IPAddress? address, PathString path, bool afterLeaving)
@@ -210,6 +211,12 @@ internal sealed class TrafficMonitor
 
     public long ToTicks(TimeSpan span) =>
         span <= TimeSpan.Zero ? 0 : (long)Math.Min(span.Ticks * (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond, long.MaxValue / 4);
+
+    /// <summary>
+    /// The remote address from the connection feature: <see cref="HttpContext.Connection"/> would allocate its wrapper
+    /// on a context that has not created it yet (in Kestrel once per connection, in a TestServer once per request).
+    /// </summary>
+    private static IPAddress? RemoteAddress(HttpContext context) => context.Features.Get<IHttpConnectionFeature>()?.RemoteIpAddress;
 
     private IEnumerable<PeerTraffic> AllPeers() => _peers.Values.Append(_unknown).Append(_others);
 
