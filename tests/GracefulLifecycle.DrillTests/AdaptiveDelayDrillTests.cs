@@ -8,8 +8,9 @@ namespace GracefulLifecycle.DrillTests;
 /// <summary>
 /// The short version of the adaptive delay drill (issue 13; the full one is <c>--scenario adaptive --rollouts 3</c>):
 /// one rollout of 3 replicas per case, real HAProxy, wrk and etcd. A slow balancer shows the fixed delay losing
-/// requests where the adaptive one loses none; a fast balancer shows the adaptive delay ending about a quiet period
-/// after the balancer took the replica out; client-side discovery shows it waiting for the consumer.
+/// requests where the adaptive one loses none (HAProxy checks readiness itself, so each delay waits for its check after
+/// the traffic stopped); a fast balancer shows the adaptive delay ending on that evidence long before its maximum;
+/// client-side discovery shows it waiting for the consumer.
 /// </summary>
 public sealed class AdaptiveDelayDrillTests(ITestOutputHelper output)
 {

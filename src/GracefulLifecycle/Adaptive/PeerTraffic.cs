@@ -91,7 +91,7 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     {
         if (!afterLeaving)
         {
-            // Checks race only with each other, and a health checker sends one at a time: plain writes suffice.
+            // A health checker sends one check at a time; racing checks (not its pattern) may leave the pace a little off.
             var last = Volatile.Read(ref _lastCheck);
             if (now > last)
             {
@@ -104,7 +104,7 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
 
         // Only the first check past the quiet period is kept: the moment the balancer showed it had moved.
         var quiet = QuietTicks;
-        if (afterLeaving && quiet is not 0 and not long.MaxValue)
+        if (quiet is not 0 and not long.MaxValue)
         {
             var due = LastArrival + quiet;
             if (now >= due && Volatile.Read(ref _checkAfterQuiet) < due)
