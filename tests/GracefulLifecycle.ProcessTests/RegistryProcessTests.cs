@@ -190,7 +190,9 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
         await traffic.UntilRefusedAsync();
         var exitCode = await app.WaitForExitAsync(Deadline);
 
-        Assert.True(stillListed < TimeSpan.FromMilliseconds(500), $"{registry} still listed the instance {stillListed.TotalMilliseconds} ms after SIGTERM");
+        // Removed at the start of the propagation delay, not at its end (3 s): a third of it separates the two with room
+        // for a cold deregistration path on a busy 2-core runner (once 958 ms for Consul; 40-100 ms usually).
+        Assert.True(stillListed < Propagation / 3, $"{registry} still listed the instance {stillListed.TotalMilliseconds} ms after SIGTERM");
         var (_, stopped) = traffic.AssertServedThrough(signalledAt, Propagation, $"{registry} propagation delay");
         Measurements.Record(output.WriteLine, $"{registry}: SIGTERM -> first request without an answer (propagation delay 3 s)", stopped.TotalMilliseconds);
         Assert.Equal(0, exitCode);
