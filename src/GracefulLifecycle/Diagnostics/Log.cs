@@ -33,8 +33,8 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Information, "Shutdown delay of {Delay} elapsed", EventName = "ShutdownDelayElapsed")]
     public static partial void ShutdownDelayElapsed(ILogger logger, TimeSpan delay);
 
-    [LoggerMessage(6, LogLevel.Information, "Draining: the server stops accepting connections; {InFlight} requests in flight, drain timeout {DrainTimeout}", EventName = "DrainStarted")]
-    public static partial void DrainStarted(ILogger logger, long inFlight, TimeSpan drainTimeout);
+    [LoggerMessage(6, LogLevel.Information, "Draining: the server stops accepting connections; {InFlight} requests in flight, {Work} units of work and {WebSockets} WebSockets open, drain timeout {DrainTimeout}; the Draining token fires", EventName = "DrainStarted")]
+    public static partial void DrainStarted(ILogger logger, long inFlight, int work, int webSockets, TimeSpan drainTimeout);
 
     [LoggerMessage(7, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting {Count} requests still in flight", EventName = "DrainTimedOut")]
     public static partial void DrainTimedOut(ILogger logger, TimeSpan drainTimeout, long count);
@@ -112,8 +112,7 @@ internal static partial class Log
     public static partial void PreStopPortOnly(ILogger logger, int port);
 
     // Long-lived work: 40-59.
-    [LoggerMessage(40, LogLevel.Information, "Draining started: {Requests} requests, {Work} units of work and {WebSockets} WebSockets open; the Draining token fires", EventName = "DrainingWork")]
-    public static partial void DrainingWork(ILogger logger, long requests, int work, int webSockets);
+    // 40 (DrainingWork) was merged into 6 (DrainStarted): one line at the start of the drain. Not to be reused.
 
     [LoggerMessage(41, LogLevel.Warning, "Work {Name} still running after {ElapsedMs} ms at the drain deadline: abandoned, its Aborted token fires", EventName = "WorkAbandoned")]
     public static partial void WorkAbandoned(ILogger logger, string name, long elapsedMs);

@@ -435,8 +435,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _drainStarted = _time.GetTimestamp();
         Volatile.Read(ref _leaveOutcome).TrySetResult(false);
         _timeline.DrainStarted();
-        Log.DrainStarted(_logger, _requests.InFlight, _options.DrainTimeout);
-        Log.DrainingWork(_logger, _requests.InFlight, _work.Count, _webSockets.Count);
+        Log.DrainStarted(_logger, _requests.InFlight, _work.Count, _webSockets.Count, _options.DrainTimeout);
         _drainTimer = _time.CreateTimer(
             static state => ((LifecycleCoordinator)state!).OnDrainDeadline(), this, _options.DrainTimeout, Timeout.InfiniteTimeSpan);
         _webSocketTimer = _time.CreateTimer(

@@ -4,7 +4,8 @@ namespace GracefulLifecycle.Tests.Docs;
 
 /// <summary>
 /// The documentation a newcomer and a package page show: README's first screen has the two commands, README stays a
-/// front page, every relative link in README and docs/ resolves, and a package's README links only absolutely.
+/// front page, every relative link in README and docs/ resolves, a package's README links only absolutely, and every
+/// log event is listed with its id.
 /// </summary>
 public sealed partial class DocumentationTests
 {
@@ -61,8 +62,30 @@ public sealed partial class DocumentationTests
         }
     }
 
+    [Fact]
+    public void EveryLogEvent_OfEveryPackage_IsListedInObservability_WithItsIdNameAndLevel()
+    {
+        var listed = File.ReadAllLines(Path.Combine(Root, "docs", "observability.md")).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
+        var events = Directory.GetFiles(Path.Combine(Root, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => LogEvent().Matches(File.ReadAllText(f)))
+            .Select(m => (Id: m.Groups["id"].Value, Level: m.Groups["level"].Value, Name: m.Groups["name"].Value))
+            .ToList();
+
+        Assert.True(events.Count > 50, $"only {events.Count} [LoggerMessage] events found: the pattern no longer matches the source");
+        var missing = events
+            .Where(e => !listed.Any(l => l.StartsWith($"| {e.Id} |", StringComparison.Ordinal) && l.Contains($"`{e.Name}`", StringComparison.Ordinal) && l.Contains($"| {e.Level} |", StringComparison.Ordinal)))
+            .Select(e => $"{e.Id} {e.Name} ({e.Level})");
+        Assert.True(!missing.Any(), "Not in docs/observability.md as '| id | ... | `Name` | Level |':\n" + string.Join('\n', missing));
+        Assert.Equal(events.Count, events.Select(e => e.Id).Distinct().Count());
+    }
+
     [GeneratedRegex(@"\]\((?<target>[^)\s]+)\)")]
     private static partial Regex MarkdownLink();
+
+    /// <summary>An event with a stable id: <c>[LoggerMessage(12, LogLevel.Warning, "...", EventName = "Name")]</c>, over several lines too.</summary>
+    [GeneratedRegex(@"\[LoggerMessage\(\s*(?<id>\d+)\s*,\s*LogLevel\.(?<level>\w+)\s*,.*?EventName\s*=\s*""(?<name>\w+)""", RegexOptions.Singleline)]
+    private static partial Regex LogEvent();
 
     private static string FindRoot()
     {
