@@ -5,6 +5,7 @@ using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Tests.Draining;
@@ -118,19 +119,43 @@ public sealed class LongLivedDrainTests
         Assert.Equal(1, job.SavedAtStep);
     }
 
-    [Fact]
-    public async Task WebSocket_TheAppLeavesOpen_IsClosedWith1001AfterTheCloseDelay_WithAFullHandshake()
+    /// <summary>Over HTTP/1.1 (an upgrade) and over HTTP/2 (an extended CONNECT, RFC 8441): the same tracking and the same close.</summary>
+    [Theory]
+    [InlineData("HTTP/1.1")]
+    [InlineData("HTTP/2")]
+    public async Task WebSocket_TheAppLeavesOpen_IsClosedWith1001AfterTheCloseDelay_WithAFullHandshake(string protocol)
     {
         var handler = new TaskCompletionSource<WebSocketCloseStatus?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, map: app =>
-        {
-            app.UseWebSockets();
-            app.Map("/ws", context => PlainEchoAsync(context, handler));
-        });
+        string? accepted = null;
+        await using var host = await LifecycleTestHost.StartAsync(
+            settings: Settings,
+            map: app =>
+            {
+                app.UseWebSockets();
+                app.Map("/ws", context =>
+                {
+                    accepted = context.Request.Protocol;
+                    return PlainEchoAsync(context, handler);
+                });
+            },
+            services: s => s.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen =>
+            {
+                // Without TLS there is no negotiation: an endpoint that also speaks HTTP/1.1 refuses HTTP/2 (HTTP_1_1_REQUIRED).
+                listen.Protocols = protocol == "HTTP/2" ? HttpProtocols.Http2 : HttpProtocols.Http1;
+            })));
         await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new UriBuilder(new Uri(host.BaseAddress, "/ws")) { Scheme = "ws" }.Uri, CancellationToken.None);
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        if (protocol == "HTTP/2")
+        {
+            // Prior knowledge over cleartext, as the endpoint speaks HTTP/2 only.
+            socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        await socket.ConnectAsync(new UriBuilder(new Uri(host.BaseAddress, "/ws")) { Scheme = "ws" }.Uri, invoker, CancellationToken.None);
         Assert.Equal("one", await EchoAsync(socket, "one"));
+        Assert.Equal(protocol, accepted);
 
         var stop = host.BeginStopAsync();
         await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
