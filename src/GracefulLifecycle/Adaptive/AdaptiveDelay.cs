@@ -102,7 +102,7 @@ internal sealed class AdaptiveDelay
         var quiet = peer.QuietTicks is 0 or long.MaxValue ? "none" : $"{(long)TimeSpan.FromSeconds(peer.QuietTicks / (double)_time.TimestampFrequency).TotalMilliseconds} ms";
         var check = !peer.ChecksReadiness || peer.QuietTicks is 0 or long.MaxValue
             ? string.Empty
-            : peer.CheckAfterQuiet >= peer.LastArrival + peer.QuietTicks ? ", then checked readiness with no request since" : ", its next readiness check awaited";
+            : peer.CheckedAfterQuiet ? ", then checked readiness with no request since" : ", its next readiness check awaited";
         return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, {peer.AfterLeaving} requests after leaving{check}";
     }
 }

@@ -50,6 +50,12 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     public long CheckAfterQuiet => Volatile.Read(ref _checkAfterQuiet);
 
     /// <summary>
+    /// Gets a value indicating whether a readiness check came a quiet period or more after the peer's latest request:
+    /// the balancer's word that it has moved. Always false for a peer with no finite quiet period.
+    /// </summary>
+    public bool CheckedAfterQuiet => QuietTicks is not 0 and not long.MaxValue && CheckAfterQuiet >= LastArrival + QuietTicks;
+
+    /// <summary>
     /// Gets the quiet period set when leaving started, in timestamp ticks: 0 if the peer was not sending then,
     /// <see cref="long.MaxValue"/> if it sent too rarely to tell.
     /// </summary>

@@ -41,9 +41,10 @@ internal sealed class TrafficMonitor
         var o = options.Value;
         var adaptive = o.AdaptiveDelay;
         Enabled = adaptive.Enabled;
-        _excluded = [.. new[] { o.LivenessPath, o.ReadinessPath, o.PreStopPath }.Concat(adaptive.ExcludedPaths)
-            .Where(p => !string.IsNullOrEmpty(p)).Select(p => p.TrimEnd('/'))];
+        // The readiness path is compared first, on its own (its checks are counted per peer): not again among the others.
         _readiness = (o.ReadinessPath ?? string.Empty).TrimEnd('/');
+        _excluded = [.. new[] { o.LivenessPath, o.PreStopPath }.Concat(adaptive.ExcludedPaths)
+            .Where(p => !string.IsNullOrEmpty(p)).Select(p => p.TrimEnd('/'))];
         _waitForCheck = adaptive.WaitForReadinessCheck;
         _recheckTicks = ToTicks(ReadinessRecheck);
         _windowTicks = ToTicks(adaptive.TrafficWindow);
@@ -182,10 +183,9 @@ internal sealed class TrafficMonitor
                 if (peer.ChecksReadiness)
                 {
                     // Silence alone may be a pause; a failed check answered with no request since is the balancer's word.
-                    var check = peer.CheckAfterQuiet;
-                    if (check >= quietAt)
+                    if (peer.CheckedAfterQuiet)
                     {
-                        quietAt = check;
+                        quietAt = peer.CheckAfterQuiet;
                     }
                     else
                     {
