@@ -2,10 +2,10 @@ using System.Net;
 using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Lifecycle;
+using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace GracefulLifecycle.Tests.Draining;
 
@@ -23,8 +23,10 @@ public sealed class RequestPathAllocationTests
     [InlineData(true)]
     public async Task ARequestWhileReady_AllocatesNothing(bool adaptive)
     {
-        await using var services = await ServicesAsync(adaptive);
-        var middleware = Middleware(services);
+        using var h = new CoordinatorHarness(o => o.AdaptiveDelay.Enabled = adaptive);
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        var middleware = Middleware(h.Services);
 
         // The first request meets its peer (its counters are allocated once) and warms every path up.
         for (var i = 0; i < 3; i++)
@@ -39,25 +41,14 @@ public sealed class RequestPathAllocationTests
 
         Assert.True(task.IsCompletedSuccessfully);
         Assert.Equal(0, allocated);
-        Assert.Equal(0, services.GetRequiredService<RequestTracker>().InFlight);
+        Assert.Equal(0, h.Requests.InFlight);
         if (adaptive)
         {
             // It was counted, for the peer the connection feature names.
-            var traffic = services.GetRequiredService<TrafficMonitor>();
+            var traffic = h.Services.GetRequiredService<TrafficMonitor>();
             traffic.MarkLeaving();
             Assert.Equal(1, traffic.WhenAllQuiet().Sending);
         }
-    }
-
-    private static async Task<ServiceProvider> ServicesAsync(bool adaptive)
-    {
-        var services = new ServiceCollection();
-        services.AddSingleton<IHostApplicationLifetime, StubLifetime>();
-        services.AddLogging().AddGracefulLifecycle(o => o.AdaptiveDelay.Enabled = adaptive);
-        var provider = services.BuildServiceProvider();
-        await provider.GetRequiredService<LifecycleCoordinator>().RunStartupAsync(CancellationToken.None);
-        Assert.Equal(LifecyclePhase.Ready, provider.GetRequiredService<LifecycleCoordinator>().Phase);
-        return provider;
     }
 
     private static LifecycleMiddleware Middleware(IServiceProvider services) => new(
@@ -76,18 +67,5 @@ public sealed class RequestPathAllocationTests
         features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
         features.Set<IHttpConnectionFeature>(new HttpConnectionFeature { RemoteIpAddress = IPAddress.Loopback });
         return new DefaultHttpContext(features);
-    }
-
-    private sealed class StubLifetime : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
-        }
     }
 }
