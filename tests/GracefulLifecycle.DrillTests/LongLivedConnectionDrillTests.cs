@@ -88,18 +88,6 @@ public sealed class LongLivedConnectionDrillTests(ITestOutputHelper output)
     private static DrillSettings SignalR(DrillScenario scenario, int rollouts) =>
         new(scenario, BalancerMode.Tcp, rollouts) { Load = DrillLoad.SignalR, Replicas = 2 };
 
-    private async Task<T> RunAsync<T>(DrillSettings settings, Func<DrillSettings, TextWriter, Task<T>> run)
-        where T : notnull
-    {
-        using var log = new OutputWriter(output);
-        var result = await run(settings, log);
-        Measurements.Append($"drill: {result}");
-
-        return result;
-    }
-
-    private sealed class OutputWriter(ITestOutputHelper output) : StringWriter
-    {
-        public override void WriteLine(string? value) => output.WriteLine(value ?? string.Empty);
-    }
+    private Task<T> RunAsync<T>(DrillSettings settings, Func<DrillSettings, TextWriter, Task<T>> run)
+        where T : notnull => Drills.RunAsync(output, settings, run);
 }

@@ -1,5 +1,4 @@
 using GracefulLifecycle.Drill;
-using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.DrillTests;
 
@@ -30,7 +29,7 @@ public sealed class RolloutDrillTests(ITestOutputHelper output)
         var result = await RunAsync(new DrillSettings(
             Enum.Parse<DrillScenario>(scenario, ignoreCase: true), Enum.Parse<BalancerMode>(mode, ignoreCase: true), Rollouts: 3));
 
-        AssertNoLoss(result);
+        Drills.AssertNoLoss(result);
     }
 
     [Fact]
@@ -38,27 +37,9 @@ public sealed class RolloutDrillTests(ITestOutputHelper output)
     {
         var result = await RunAsync(new DrillSettings(DrillScenario.Etcd, BalancerMode.None, Rollouts: 3));
 
-        AssertNoLoss(result);
+        Drills.AssertNoLoss(result);
     }
 
-    private static void AssertNoLoss(DrillResult result)
-    {
-        Assert.True(result.Requests > 1000, $"too little load to say anything: {result}");
-        Assert.Equal(0, result.Failures);
-        Assert.Equal(0, result.Killed);
-    }
-
-    private async Task<DrillResult> RunAsync(DrillSettings settings)
-    {
-        using var log = new OutputWriter(output);
-        var result = await DrillRunner.RunAsync(settings with { Timeline = true }, log);
-        Measurements.Append($"drill: {result}");
-
-        return result;
-    }
-
-    private sealed class OutputWriter(ITestOutputHelper output) : StringWriter
-    {
-        public override void WriteLine(string? value) => output.WriteLine(value ?? string.Empty);
-    }
+    private Task<DrillResult> RunAsync(DrillSettings settings) =>
+        Drills.RunAsync(output, settings with { Timeline = true }, DrillRunner.RunAsync);
 }
