@@ -146,7 +146,8 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
                 Assert.Equal(app.BaseAddress.Port, service.Port);
 
                 // The agent's own check of the instance passes while it is ready.
-                Assert.Equal("passing", Assert.Single((await consul.RunChecksAsync()).Values));
+                var check = Assert.Single((await consul.RunChecksAsync()).Values);
+                Assert.True(check == "passing", $"the agent's check was {check}: {service.CheckOutput}");
 
                 // Renewals run, so "nothing after the deregistration" below means something.
                 Assert.True(await consul.WaitForCallsAsync(calls => calls.Any(c => c.IsServiceRead), Deadline), "no renewal read the registration");
