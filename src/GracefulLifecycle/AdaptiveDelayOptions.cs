@@ -69,17 +69,15 @@ public sealed class AdaptiveDelayOptions
     public int MaxPeers { get; set; } = DefaultMaxPeers;
 
     /// <summary>
-    /// Gets or sets a value indicating whether a peer that checks the readiness endpoint itself (a load balancer's
-    /// health check: HAProxy, a cloud target group, Envoy) counts as gone only once it has checked readiness again,
-    /// after its quiet period, without a request since. Such a balancer takes the instance out only when a check
-    /// fails, so its silence alone may be a pause of the balancer or of the machine; a failed check answered while it
-    /// sends nothing shows it is alive, has seen the failure, and routes elsewhere. It costs up to one check interval
-    /// after the balancer took the instance out. Turn it off where the traffic and the readiness checks share an
-    /// address but the checks do not decide the routing (kubelet probes and SNAT'd Service traffic from the same node
-    /// address): there every delay would wait for the next kubelet probe.
+    /// Gets or sets how a peer that checks the readiness endpoint itself, at a steady pace when leaving starts (a load
+    /// balancer's health check), is shown to have moved. By default its traffic must have stopped at a failed check;
+    /// <see cref="ReadinessCheckRule.CheckAfterQuietPeriod"/> also waits for its next check, which no pause can fake;
+    /// <see cref="ReadinessCheckRule.Ignore"/> trusts its silence alone. Set <see cref="ReadinessCheckRule.Ignore"/>
+    /// where the traffic and the readiness checks share an address but the checks do not decide the routing (kubelet
+    /// probes and SNAT'd Service traffic from the same node address).
     /// </summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    public bool WaitForReadinessCheck { get; set; } = true;
+    /// <value>The default value is <see cref="ReadinessCheckRule.StoppedAtFailedCheck"/>.</value>
+    public ReadinessCheckRule ReadinessCheck { get; set; } = ReadinessCheckRule.StoppedAtFailedCheck;
 
     /// <summary>
     /// Gets paths whose requests do not count as traffic, in addition to the liveness, readiness and preStop paths:

@@ -160,7 +160,7 @@ internal static class DrillRunner
             await WaitForSteadyStateAsync(target);
             await load.StartAsync(target);
             log.WriteLine($"[{settings.Name}] load running against {target}");
-            await Task.Delay(settings.SteadyLoad);
+            await Task.Delay(settings.LoadBeforeRollout ?? settings.SteadyLoad);
 
             var rollout = Stopwatch.StartNew();
             var terminations = new List<Task<Termination>>();

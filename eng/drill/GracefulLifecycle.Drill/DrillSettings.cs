@@ -29,6 +29,9 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
     /// <summary>Gets how long the load runs on a steady service before the first rollout and after the last.</summary>
     public TimeSpan SteadyLoad { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Gets how long the load runs before the first rollout, if not <see cref="SteadyLoad"/>.</summary>
+    public TimeSpan? LoadBeforeRollout { get; init; }
+
     public bool Timeline { get; init; }
 
     /// <summary>Gets whether the replicas run with <c>GracefulLifecycle:AdaptiveDelay:Enabled</c>: <see cref="ShutdownDelay"/> is then its maximum.</summary>

@@ -86,6 +86,8 @@ internal sealed class AdaptiveDelay
 
     private long Elapsed(long started, long ended) => (long)_time.GetElapsedTime(started, ended).TotalMilliseconds;
 
+    private long Milliseconds(long ticks) => (long)TimeSpan.FromSeconds(ticks / (double)_time.TimestampFrequency).TotalMilliseconds;
+
     private string Describe(TrafficMonitor.Estimate estimate)
     {
         if (estimate.Sending == 0 && estimate.Newcomers == 0)
@@ -99,10 +101,12 @@ internal sealed class AdaptiveDelay
             return text;
         }
 
-        var quiet = peer.QuietTicks is 0 or long.MaxValue ? "none" : $"{(long)TimeSpan.FromSeconds(peer.QuietTicks / (double)_time.TimestampFrequency).TotalMilliseconds} ms";
+        var quiet = peer.QuietTicks is 0 or long.MaxValue ? "none" : $"{Milliseconds(peer.QuietTicks)} ms";
         var check = !peer.ChecksReadiness || peer.QuietTicks is 0 or long.MaxValue
             ? string.Empty
-            : peer.CheckedAfterQuiet ? ", then checked readiness with no request since" : ", its next readiness check awaited";
+            : !peer.CheckConfirms ? ", its next readiness check awaited"
+            : peer.LastArrival > peer.ConfirmingCheck ? $", its last request {Milliseconds(peer.LastArrival - peer.ConfirmingCheck)} ms after a failed readiness check"
+            : ", then checked readiness with no request since";
         return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, {peer.AfterLeaving} requests after leaving{check}";
     }
 }

@@ -50,6 +50,14 @@ internal sealed class AdaptiveDelayOptionsValidator : IValidateOptions<GracefulL
             failures.Add($"{Prefix}{nameof(adaptive.MaxPeers)} must be from 1 to 1000000 (was {adaptive.MaxPeers}); 1024 is the default.");
         }
 
+        if (!Enum.IsDefined(adaptive.ReadinessCheck))
+        {
+            failures.Add(
+                $"{Prefix}{nameof(adaptive.ReadinessCheck)} must be {nameof(ReadinessCheckRule.Ignore)}, {nameof(ReadinessCheckRule.StoppedAtFailedCheck)} or " +
+                $"{nameof(ReadinessCheckRule.CheckAfterQuietPeriod)} (was {adaptive.ReadinessCheck}); " +
+                $"{ReadinessCheckRule.StoppedAtFailedCheck} is the default.");
+        }
+
         for (var i = 0; i < adaptive.ExcludedPaths.Count; i++)
         {
             var path = adaptive.ExcludedPaths[i];

@@ -20,7 +20,7 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     private long _lastArrival = long.MinValue / 2;
     private long _afterLeaving;
     private long _lastAfterLeaving;
-    private long _checkAfterQuiet;
+    private long _confirmingCheck;
     private long _lastCheck;
     private long _checkGap;
 
@@ -43,17 +43,33 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
     public bool ChecksReadiness { get; set; }
 
     /// <summary>
-    /// Gets when the peer's first readiness check after leaving (answered 503) that came a quiet period or more after
-    /// its latest request then arrived, as a timestamp; 0 if none did. A request after it makes it stale: it is then
-    /// earlier than <see cref="LastArrival"/> plus <see cref="QuietTicks"/>.
+    /// Gets or sets how long after (positive) or before (negative) the peer's latest request a readiness check after
+    /// leaving may come and still show that the peer has moved, in timestamp ticks: the quiet period under
+    /// <see cref="ReadinessCheckRule.CheckAfterQuietPeriod"/>, minus the allowance for requests sent before the balancer
+    /// had the check's answer under <see cref="ReadinessCheckRule.StoppedAtFailedCheck"/>. Set when leaving starts.
     /// </summary>
-    public long CheckAfterQuiet => Volatile.Read(ref _checkAfterQuiet);
+    public long CheckFromTicks { get; set; }
 
     /// <summary>
-    /// Gets a value indicating whether a readiness check came a quiet period or more after the peer's latest request:
-    /// the balancer's word that it has moved. Always false for a peer with no finite quiet period.
+    /// Gets when the peer's first readiness check after leaving (answered 503) that came no earlier than
+    /// <see cref="CheckFromTicks"/> from its latest request then arrived, as a timestamp; 0 if none did. A later request
+    /// makes it stale: it is then earlier than <see cref="LastArrival"/> plus <see cref="CheckFromTicks"/>.
     /// </summary>
-    public bool CheckedAfterQuiet => QuietTicks is not 0 and not long.MaxValue && CheckAfterQuiet >= LastArrival + QuietTicks;
+    public long ConfirmingCheck => Volatile.Read(ref _confirmingCheck);
+
+    /// <summary>
+    /// Gets a value indicating whether a failed readiness check shows the peer has moved: one came no earlier than
+    /// <see cref="CheckFromTicks"/> from its latest request, with no request since but those the rule allows. Always
+    /// false for a peer with no finite quiet period.
+    /// </summary>
+    public bool CheckConfirms
+    {
+        get
+        {
+            var check = ConfirmingCheck;
+            return QuietTicks is not 0 and not long.MaxValue && check != 0 && check >= LastArrival + CheckFromTicks;
+        }
+    }
 
     /// <summary>
     /// Gets the quiet period set when leaving started, in timestamp ticks: 0 if the peer was not sending then,
@@ -108,14 +124,15 @@ internal sealed class PeerTraffic(IPAddress? address, long firstSeen)
             return;
         }
 
-        // Only the first check past the quiet period is kept: the moment the balancer showed it had moved.
+        // Only the first check of the current silence is kept: the moment the balancer showed it had moved. A request
+        // later than the rule allows makes it stale, and the next check counts instead.
         var quiet = QuietTicks;
         if (quiet is not 0 and not long.MaxValue)
         {
-            var due = LastArrival + quiet;
-            if (now >= due && Volatile.Read(ref _checkAfterQuiet) < due)
+            var from = LastArrival + CheckFromTicks;
+            if (now >= from && Volatile.Read(ref _confirmingCheck) < from)
             {
-                Volatile.Write(ref _checkAfterQuiet, now);
+                Volatile.Write(ref _confirmingCheck, now);
             }
         }
     }

@@ -21,7 +21,8 @@ internal sealed class TrafficMonitor
     private readonly ILogger _logger;
     private readonly string[] _excluded;
     private readonly string _readiness;
-    private readonly bool _waitForCheck;
+    private readonly ReadinessCheckRule _checkRule;
+    private readonly long _stopAllowanceTicks;
     private readonly long _recheckTicks;
     private readonly long _bucketTicks;
     private readonly long _windowTicks;
@@ -45,7 +46,8 @@ internal sealed class TrafficMonitor
         _readiness = (o.ReadinessPath ?? string.Empty).TrimEnd('/');
         _excluded = [.. new[] { o.LivenessPath, o.PreStopPath }.Concat(adaptive.ExcludedPaths)
             .Where(p => !string.IsNullOrEmpty(p)).Select(p => p.TrimEnd('/'))];
-        _waitForCheck = adaptive.WaitForReadinessCheck;
+        _checkRule = adaptive.ReadinessCheck;
+        _stopAllowanceTicks = ToTicks(StopAllowance);
         _recheckTicks = ToTicks(ReadinessRecheck);
         _windowTicks = ToTicks(adaptive.TrafficWindow);
         _bucketTicks = Math.Max(1, _windowTicks / 2);
@@ -67,6 +69,14 @@ internal sealed class TrafficMonitor
     /// which the instance does not know.
     /// </summary>
     internal static readonly TimeSpan ReadinessRecheck = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Under <see cref="ReadinessCheckRule.StoppedAtFailedCheck"/>, how long after a failed readiness check the peer's
+    /// last request may still arrive: the balancer goes on dispatching until it has the check's answer, and each such
+    /// request opens a new connection (leaving closes keep-alive ones). Longer lets more pauses pass for a removal;
+    /// shorter only makes the delay wait for the next check more often.
+    /// </summary>
+    internal static readonly TimeSpan StopAllowance = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Counts a request that arrived before leaving started (called only when <see cref="Enabled"/>).</summary>
     public void Record(HttpContext context) => Record(RemoteAddress(context), context.Request.Path, afterLeaving: false);
@@ -125,7 +135,7 @@ internal sealed class TrafficMonitor
                 continue;
             }
 
-            peer.ChecksReadiness = _waitForCheck && peer.IsCheckingReadiness(now);
+            peer.ChecksReadiness = _checkRule != ReadinessCheckRule.Ignore && peer.IsCheckingReadiness(now);
 
             var gap = ReferenceEquals(peer, _others) ? long.MaxValue : peer.MeanGapTicks(now, _bucketTicks);
             var quiet = gap == long.MaxValue || gap * _quietFactor >= long.MaxValue / 4 ? long.MaxValue : (long)(gap * _quietFactor);
@@ -140,6 +150,7 @@ internal sealed class TrafficMonitor
             }
 
             peer.QuietTicks = quiet == long.MaxValue ? long.MaxValue : Math.Max(quiet, _minimumQuietTicks);
+            peer.CheckFromTicks = _checkRule == ReadinessCheckRule.CheckAfterQuietPeriod ? peer.QuietTicks : -_stopAllowanceTicks;
         }
     }
 
@@ -147,7 +158,7 @@ internal sealed class TrafficMonitor
     /// Tells when every peer that was sending before leaving will have been quiet for its quiet period, as a timestamp:
     /// <see cref="long.MaxValue"/> when one cannot be told (a peer too rare, a peer first seen after leaving, the peers
     /// beyond the limit, or no traffic at all). A peer that checks readiness itself has moved only at its first check
-    /// after its quiet period; until that check arrives, the answer is a moment shortly ahead, to look again then.
+    /// as a failed check shows it (<see cref="ReadinessCheckRule"/>); until such a check arrives, the answer is a moment shortly ahead, to look again then.
     /// </summary>
     public Estimate WhenAllQuiet()
     {
@@ -182,10 +193,11 @@ internal sealed class TrafficMonitor
                 var quietAt = peer.LastArrival + quiet;
                 if (peer.ChecksReadiness)
                 {
-                    // Silence alone may be a pause; a failed check answered with no request since is the balancer's word.
-                    if (peer.CheckedAfterQuiet)
+                    // Silence alone may be a pause; a failed check with no request since (but those the rule allows) is the
+                    // balancer's word.
+                    if (peer.CheckConfirms)
                     {
-                        quietAt = peer.CheckAfterQuiet;
+                        quietAt = Math.Max(quietAt, peer.ConfirmingCheck);
                     }
                     else
                     {
@@ -287,7 +299,7 @@ internal sealed class TrafficMonitor
     /// <param name="Sending">Peers that were sending before leaving.</param>
     /// <param name="TooRare">Of those, peers that sent too rarely (or beyond the peer limit) to tell.</param>
     /// <param name="Newcomers">Peers first seen after leaving started.</param>
-    /// <param name="AwaitingCheck">Of the sending peers, those quiet or not that check readiness and have not checked since their quiet period.</param>
+    /// <param name="AwaitingCheck">Of the sending peers, those that check readiness and whose traffic no failed check has yet shown to have stopped.</param>
     /// <param name="Latest">The peer that ends the wait last (or that keeps it to the maximum), for the log.</param>
     internal readonly record struct Estimate(long QuietAt, int Sending, int TooRare, int Newcomers, int AwaitingCheck, PeerTraffic? Latest);
 }

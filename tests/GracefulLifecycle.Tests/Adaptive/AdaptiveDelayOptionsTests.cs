@@ -18,7 +18,7 @@ public sealed class AdaptiveDelayOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.AdaptiveDelay.MinimumQuietPeriod);
         Assert.Equal(TimeSpan.FromSeconds(30), options.AdaptiveDelay.TrafficWindow);
         Assert.Equal(1024, options.AdaptiveDelay.MaxPeers);
-        Assert.True(options.AdaptiveDelay.WaitForReadinessCheck);
+        Assert.Equal(ReadinessCheckRule.StoppedAtFailedCheck, options.AdaptiveDelay.ReadinessCheck);
         Assert.Empty(options.AdaptiveDelay.ExcludedPaths);
     }
 
@@ -33,7 +33,7 @@ public sealed class AdaptiveDelayOptionsTests
             ("AdaptiveDelay:MinimumQuietPeriod", "00:00:00.250"),
             ("AdaptiveDelay:TrafficWindow", "00:01:00"),
             ("AdaptiveDelay:MaxPeers", "16"),
-            ("AdaptiveDelay:WaitForReadinessCheck", "false"),
+            ("AdaptiveDelay:ReadinessCheck", "checkafterquietperiod"),
             ("AdaptiveDelay:ExcludedPaths:0", "/metrics"));
 
         Assert.True(options.AdaptiveDelay.Enabled);
@@ -42,7 +42,7 @@ public sealed class AdaptiveDelayOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.AdaptiveDelay.MinimumQuietPeriod);
         Assert.Equal(TimeSpan.FromMinutes(1), options.AdaptiveDelay.TrafficWindow);
         Assert.Equal(16, options.AdaptiveDelay.MaxPeers);
-        Assert.False(options.AdaptiveDelay.WaitForReadinessCheck);
+        Assert.Equal(ReadinessCheckRule.CheckAfterQuietPeriod, options.AdaptiveDelay.ReadinessCheck);
 
         // A list from configuration replaces the one set in code, as PreStop:AllowedNetworks does.
         Assert.Equal(["/metrics"], options.AdaptiveDelay.ExcludedPaths);
@@ -55,12 +55,21 @@ public sealed class AdaptiveDelayOptionsTests
     [InlineData("AdaptiveDelay:MinimumQuietPeriod", "00:00:00", "GracefulLifecycle:AdaptiveDelay:MinimumQuietPeriod must be greater than zero")]
     [InlineData("AdaptiveDelay:TrafficWindow", "00:00:00.500", "GracefulLifecycle:AdaptiveDelay:TrafficWindow must be from 00:00:01 to 1.00:00:00 (was 00:00:00.5000000)")]
     [InlineData("AdaptiveDelay:MaxPeers", "0", "GracefulLifecycle:AdaptiveDelay:MaxPeers must be from 1 to 1000000 (was 0)")]
+    [InlineData("AdaptiveDelay:ReadinessCheck", "7", "GracefulLifecycle:AdaptiveDelay:ReadinessCheck must be Ignore, StoppedAtFailedCheck or CheckAfterQuietPeriod (was 7)")]
     [InlineData("AdaptiveDelay:ExcludedPaths:0", "metrics", "GracefulLifecycle:AdaptiveDelay:ExcludedPaths:0 must be a path starting with '/'")]
     public void InvalidOption_FailsWithAMessageNamingIt(string key, string value, string expected)
     {
         var failure = Assert.Throws<OptionsValidationException>(() => Bind(null, (key, value)));
 
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadinessCheck_MisspelledInConfiguration_FailsNamingTheKey()
+    {
+        var failure = Assert.Throws<InvalidOperationException>(() => Bind(null, ("AdaptiveDelay:ReadinessCheck", "AfterQuiet")));
+
+        Assert.Contains("GracefulLifecycle:AdaptiveDelay:ReadinessCheck", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -179,20 +179,62 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
-    public async Task BalancerThatChecksReadiness_PausingLongerThanItsQuietPeriod_HasNotMoved_UntilItChecksWithNoRequestSince()
+    public async Task BalancerThatChecksReadiness_TrafficStoppingAtAFailedCheck_HasMovedOneQuietPeriodAfterItsLastRequest()
     {
         using var h = await ReadyAsync();
         SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
 
         _ = h.Coordinator.LeaveAsync();
 
-        // A pause of 1 s (twice the quiet period) with no check in it: the balancer, or the machine, stalled.
+        // The failed check that takes the instance out, and 40 ms of requests the balancer sent before it had the answer.
+        Send(h, Balancer, TimeSpan.FromSeconds(1));
+        Check(h);
+        Send(h, Balancer, TimeSpan.FromMilliseconds(50));
+        await AdvanceUntilEndedAsync(h);
+
+        // No further check needed: the last request (+1040 ms) and its quiet period of 500 ms.
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(1040 + 500), Timeline(h).DelayEndedAfter);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("its last request 40 ms after a failed readiness check", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BalancerThatChecksReadiness_PausingLongAfterAFailedCheck_HasNotMoved_UntilItChecksWithNoRequestSince()
+    {
+        using var h = await ReadyAsync();
+        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+
+        // A pause of 1 s (twice the quiet period) with no check since leaving: the balancer, or the machine, stalled.
         Send(h, Balancer, TimeSpan.FromSeconds(1));
         Pause(h, TimeSpan.FromSeconds(1));
         Assert.Null(Timeline(h).DelayEndedAfter);
 
-        // Routing resumes; a failed check it goes on routing through; then the failed check that takes the instance
-        // out (the last request just before it), and the next check, with no request since, shows it.
+        // A failed check it goes on routing through (the first of fall 2), then a pause 490 ms after it: not the
+        // check's doing, so the delay waits for the next check, which comes with no request since.
+        Check(h);
+        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+        Pause(h, TimeSpan.FromSeconds(1));
+        Assert.Null(Timeline(h).DelayEndedAfter);
+        Check(h);
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(TimeSpan.FromMilliseconds(3500), Timeline(h).DelayEndedAfter);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BalancerThatChecksReadiness_UnderCheckAfterQuietPeriod_TrafficStoppingAtAFailedCheck_WaitsForItsNextCheck()
+    {
+        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ReadinessCheck = ReadinessCheckRule.CheckAfterQuietPeriod);
+        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
+
+        _ = h.Coordinator.LeaveAsync();
+
+        // Routing goes on through a failed check; then the failed check that takes the instance out (the last request
+        // just before it): under the default rule the delay would end at +1490 ms, here the next check shows it.
         Send(h, Balancer, TimeSpan.FromMilliseconds(500));
         Check(h);
         Send(h, Balancer, TimeSpan.FromMilliseconds(500));
@@ -203,14 +245,14 @@ public sealed class AdaptiveDelayTests
         await AdvanceUntilEndedAsync(h);
 
         Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(4000), Timeline(h).DelayEndedAfter);
+        Assert.Equal(TimeSpan.FromMilliseconds(2000), Timeline(h).DelayEndedAfter);
         Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task BalancerThatChecksReadiness_WithWaitForReadinessCheckOff_ItsSilenceAloneEndsTheDelay()
+    public async Task BalancerThatChecksReadiness_WithReadinessCheckIgnored_ItsSilenceAloneEndsTheDelay()
     {
-        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.WaitForReadinessCheck = false);
+        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ReadinessCheck = ReadinessCheckRule.Ignore);
         SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
 
         _ = h.Coordinator.LeaveAsync();
