@@ -36,9 +36,9 @@ public sealed class AdaptiveDelayDrillTests(ITestOutputHelper output)
         Drills.AssertNoLoss(adaptive);
 
         // Every delay ended on evidence (Quiet), after the balancer had taken the replica out, well before the 10 s
-        // maximum. The goal of 1 s from removal to exit is reported by the full drill, not held here: the quiet period
-        // grows with the pauses the machine itself makes, and on a loaded machine the exit after the drain took up to
-        // 3 s more (docs/benchmarks.md, 2h).
+        // maximum. The goal of 1 s from removal to exit is reported by the full drill (0.51-0.78 s in run 8), not held
+        // here: it is a timing, the quiet period grows with the pauses the machine itself makes, and on a loaded
+        // machine the exit after the drain took up to 3 s more (docs/benchmarks.md, 2h).
         Assert.All(adaptive.Terminations, t =>
         {
             Assert.NotNull(t.RemovedAfter);

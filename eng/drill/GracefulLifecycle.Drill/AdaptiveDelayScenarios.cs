@@ -42,6 +42,16 @@ internal static class AdaptiveDelayScenarios
         };
         yield return slow with { Label = "inter4s-fall2/fixed-3s", ShutdownDelay = TimeSpan.FromSeconds(3) };
         yield return slow with { Label = "inter4s-fall2/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15), AdaptiveDelay = true, LoadBeforeRollout = LoadBeforeAdaptiveRollout };
+
+        // The stricter rule for a balancer that checks readiness: it also waits for HAProxy's next check.
+        yield return slow with
+        {
+            Label = "inter4s-fall2/adaptive-max-15s-check-after-quiet",
+            ShutdownDelay = TimeSpan.FromSeconds(15),
+            AdaptiveDelay = true,
+            ReadinessCheck = "CheckAfterQuietPeriod",
+            LoadBeforeRollout = LoadBeforeAdaptiveRollout,
+        };
         yield return slow with
         {
             Label = "inter4s-fall2-tcp/adaptive-max-15s",

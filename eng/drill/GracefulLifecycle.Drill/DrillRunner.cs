@@ -306,6 +306,10 @@ internal static class DrillRunner
         if (settings.AdaptiveDelay)
         {
             values["GracefulLifecycle__AdaptiveDelay__Enabled"] = "true";
+            if (settings.ReadinessCheck is { } rule)
+            {
+                values["GracefulLifecycle__AdaptiveDelay__ReadinessCheck"] = rule;
+            }
         }
 
         // The shutdown timeline of every old replica, read from its output into the drill's report.

@@ -37,6 +37,9 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
     /// <summary>Gets whether the replicas run with <c>GracefulLifecycle:AdaptiveDelay:Enabled</c>: <see cref="ShutdownDelay"/> is then its maximum.</summary>
     public bool AdaptiveDelay { get; init; }
 
+    /// <summary>Gets the adaptive delay's <c>ReadinessCheck</c> rule, if not its default.</summary>
+    public string? ReadinessCheck { get; init; }
+
     /// <summary>Gets HAProxy's health-check period (<c>inter</c>, and <c>fastinter</c> while a server changes state).</summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -89,7 +89,6 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
             Offset(leaving, now),
             DescribePeers(leaving, peers));
 
-        metrics.ShutdownDelayEnded(_delayEnd, delayEnded == NotYet ? TimeSpan.Zero : _time.GetElapsedTime(leaving, delayEnded));
         metrics.RequestsAfterLeaving(requests, lastMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
     }
 

@@ -71,7 +71,7 @@ internal sealed class LifecycleMetrics
         _registrationDuration = meter.CreateHistogram(
             "gracefullifecycle.registration.duration", "s", "How long registering with the service registries took before ready, by outcome.", advice: advice);
         _delayDuration = meter.CreateHistogram(
-            "gracefullifecycle.shutdown_delay.duration", "s", "How long the shutdown delay was served, by outcome (elapsed, skipped).", advice: advice);
+            "gracefullifecycle.shutdown_delay.duration", "s", "How long the shutdown delay was served, by how it ended (elapsed, quiet, maximum, skipped).", advice: advice);
         _drainDuration = meter.CreateHistogram(
             "gracefullifecycle.drain.duration", "s", "How long the drain took, by outcome (completed, timed_out).", advice: advice);
         _registryOperations = meter.CreateCounter<long>(
@@ -87,8 +87,18 @@ internal sealed class LifecycleMetrics
 
     public void RegistrationEnded(TimeSpan duration, string outcome) => _registrationDuration.Record(duration.TotalSeconds, Outcome(outcome));
 
-    public void ShutdownDelayServed(TimeSpan duration, bool skipped) =>
-        _delayDuration.Record(duration.TotalSeconds, Outcome(skipped ? "skipped" : "elapsed"));
+    /// <summary>
+    /// Records the delay served after deregistration: <c>elapsed</c> (the fixed delay ran out), <c>quiet</c> or
+    /// <c>maximum</c> (the adaptive delay ended on evidence or at its maximum), <c>skipped</c> (a second signal).
+    /// </summary>
+    public void ShutdownDelayServed(TimeSpan duration, Adaptive.DelayEnd end) =>
+        _delayDuration.Record(duration.TotalSeconds, Outcome(end switch
+        {
+            Adaptive.DelayEnd.Quiet => "quiet",
+            Adaptive.DelayEnd.Maximum => "maximum",
+            Adaptive.DelayEnd.Signal => "skipped",
+            _ => "elapsed",
+        }));
 
     public void DrainEnded(TimeSpan duration, bool timedOut) =>
         _drainDuration.Record(duration.TotalSeconds, Outcome(timedOut ? "timed_out" : "completed"));
@@ -148,14 +158,10 @@ internal sealed class LifecycleMetrics
 
     public void WebSocketsClosed(long count) => _closedWebSockets.Add(count);
 
-    // The shutdown timeline: how the delay after leaving ended (counted from leaving, deregistration included, where
-    // gracefullifecycle.shutdown_delay.duration counts the delay served alone), and the traffic that still arrived.
-    private Histogram<double>? _delayEnded;
+    // The shutdown timeline: the traffic that still arrived after leaving (how the delay ended is
+    // gracefullifecycle.shutdown_delay.duration's outcome).
     private Counter<long>? _requestsAfterLeaving;
     private Histogram<double>? _lastRequestAfterLeaving;
-
-    public void ShutdownDelayEnded(Adaptive.DelayEnd reason, TimeSpan sinceLeaving) =>
-        _delayEnded?.Record(sinceLeaving.TotalSeconds, new KeyValuePair<string, object?>("gracefullifecycle.delay.end", reason.ToString().ToLowerInvariant()));
 
     public void RequestsAfterLeaving(long count, TimeSpan? lastSinceLeaving)
     {
@@ -168,8 +174,6 @@ internal sealed class LifecycleMetrics
 
     private void CreateTimelineInstruments(Meter meter)
     {
-        _delayEnded = meter.CreateHistogram<double>(
-            "gracefullifecycle.shutdown.delay", "s", "From leaving to the end of the delay after it, by why it ended (elapsed, quiet, maximum, signal, none).");
         _requestsAfterLeaving = meter.CreateCounter<long>(
             "gracefullifecycle.shutdown.requests_after_leaving", "{request}", "Requests (probes excepted) that arrived after leaving started.");
         _lastRequestAfterLeaving = meter.CreateHistogram<double>(

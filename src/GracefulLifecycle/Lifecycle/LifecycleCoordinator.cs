@@ -602,7 +602,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
             if (delay > TimeSpan.Zero)
             {
-                _metrics.ShutdownDelayServed(_time.GetElapsedTime(started, end.At), skipped: end.Reason == DelayEnd.Signal);
+                _metrics.ShutdownDelayServed(_time.GetElapsedTime(started, end.At), end.Reason);
             }
 
             _timeline.DelayEnded(end.Reason, end.At);

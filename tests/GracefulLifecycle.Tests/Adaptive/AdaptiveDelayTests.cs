@@ -42,6 +42,7 @@ public sealed class AdaptiveDelayTests
     public async Task PeerGoingQuietAfterLeaving_EndsTheDelayOneQuietPeriodAfterItsLastRequest()
     {
         using var h = await ReadyAsync();
+        using var metrics = new Recorder(h.Services);
         Send(h, Balancer, TimeSpan.FromSeconds(2));
 
         var leave = h.Coordinator.LeaveAsync();
@@ -55,6 +56,7 @@ public sealed class AdaptiveDelayTests
         Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
         Assert.Equal(lastRequest + TimeSpan.FromMilliseconds(500), Timeline(h).DelayEndedAfter);
         await Eventually.DoneAsync(leave, "leave after the quiet period");
+        Assert.Equal([("quiet", 1.99)], metrics.Delays);
     }
 
     [Fact]
@@ -537,7 +539,7 @@ public sealed class AdaptiveDelayTests
             {
                 lock (Delays)
                 {
-                    if (instrument.Name == "gracefullifecycle.shutdown.delay")
+                    if (instrument.Name == "gracefullifecycle.shutdown_delay.duration")
                     {
                         Delays.Add(((string)tags[0].Value!, value));
                     }
