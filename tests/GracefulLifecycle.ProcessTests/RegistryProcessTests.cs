@@ -191,7 +191,7 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
         await registered();
 
         var clock = Stopwatch.StartNew();
-        await using var traffic = SteadyTraffic.Start(client, app.BaseAddress, clock, Deadline);
+        await using var traffic = SteadyTraffic.Start(app.BaseAddress, clock, Deadline);
         var signalledAt = clock.Elapsed;
         var signalled = Stopwatch.GetTimestamp();
         app.Signal(SampleProcess.SIGTERM);

@@ -20,11 +20,10 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         var delay = TimeSpan.FromSeconds(3);
         await using var app = await StartAsync(("GracefulLifecycle:ShutdownDelay", "00:00:03"), ("GracefulLifecycle:DrainTimeout", "00:00:02"));
         using var probes = NewClient();
-        using var traffic = NewClient();
         await app.WaitUntilReadyAsync(probes, StartTimeout);
 
         var clock = Stopwatch.StartNew();
-        await using var load = SteadyTraffic.Start(traffic, app.BaseAddress, clock, TimeSpan.FromSeconds(20));
+        await using var load = SteadyTraffic.Start(app.BaseAddress, clock, TimeSpan.FromSeconds(20));
         await WaitAsync(() => load.Answers.Count >= 5, "traffic flows before the signal");
 
         var signalled = clock.Elapsed;
