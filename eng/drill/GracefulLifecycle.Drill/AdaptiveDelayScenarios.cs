@@ -19,7 +19,7 @@ internal static class AdaptiveDelayScenarios
     /// whose pauses it took for the balancer's and waited twice over: quiet periods of 1.7 s and 6.8 s in the first
     /// replica of a run where every other one had 0.5 s.
     /// </summary>
-    public static readonly TimeSpan LoadBeforeAdaptiveRollout = TimeSpan.FromSeconds(32);
+    private static readonly TimeSpan LoadBeforeAdaptiveRollout = TimeSpan.FromSeconds(32);
 
     public static IEnumerable<DrillSettings> All(int rollouts)
     {
@@ -31,7 +31,7 @@ internal static class AdaptiveDelayScenarios
             GracePeriod = TimeSpan.FromSeconds(20),
         };
         yield return fast with { Label = "inter1s/fixed-10s" };
-        yield return fast with { Label = "inter1s/adaptive-max-10s", AdaptiveDelay = true, LoadBeforeRollout = LoadBeforeAdaptiveRollout };
+        yield return Adaptive(fast) with { Label = "inter1s/adaptive-max-10s" };
 
         // Slow balancer: a fixed 3 s stops listening while HAProxy still routes; the adaptive delay waits it out.
         var slow = new DrillSettings(DrillScenario.SigTerm, BalancerMode.Http, rollouts)
@@ -41,24 +41,20 @@ internal static class AdaptiveDelayScenarios
             GracePeriod = TimeSpan.FromSeconds(25),
         };
         yield return slow with { Label = "inter4s-fall2/fixed-3s", ShutdownDelay = TimeSpan.FromSeconds(3) };
-        yield return slow with { Label = "inter4s-fall2/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15), AdaptiveDelay = true, LoadBeforeRollout = LoadBeforeAdaptiveRollout };
+        yield return Adaptive(slow) with { Label = "inter4s-fall2/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15) };
 
         // The stricter rule for a balancer that checks readiness: it also waits for HAProxy's next check.
-        yield return slow with
+        yield return Adaptive(slow) with
         {
             Label = "inter4s-fall2/adaptive-max-15s-check-after-quiet",
             ShutdownDelay = TimeSpan.FromSeconds(15),
-            AdaptiveDelay = true,
             ReadinessCheck = "CheckAfterQuietPeriod",
-            LoadBeforeRollout = LoadBeforeAdaptiveRollout,
         };
-        yield return slow with
+        yield return Adaptive(slow) with
         {
             Label = "inter4s-fall2-tcp/adaptive-max-15s",
             Mode = BalancerMode.Tcp,
             ShutdownDelay = TimeSpan.FromSeconds(15),
-            AdaptiveDelay = true,
-            LoadBeforeRollout = LoadBeforeAdaptiveRollout,
         };
 
         // Client-side discovery, the consumer refreshing every 5 s. The etcd adapter raises the delay to its
@@ -70,15 +66,17 @@ internal static class AdaptiveDelayScenarios
             GracePeriod = TimeSpan.FromSeconds(25),
         };
         yield return etcd with { Label = "etcd-refresh5s/fixed-6s", ShutdownDelay = TimeSpan.FromSeconds(2) };
-        yield return etcd with { Label = "etcd-refresh5s/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15), AdaptiveDelay = true, LoadBeforeRollout = LoadBeforeAdaptiveRollout };
+        yield return Adaptive(etcd) with { Label = "etcd-refresh5s/adaptive-max-15s", ShutdownDelay = TimeSpan.FromSeconds(15) };
         yield return etcd with { Label = "etcd-refresh5s-declared1s/fixed-2s", ShutdownDelay = TimeSpan.FromSeconds(2), DeclaredConsumerRefresh = TimeSpan.FromSeconds(1) };
-        yield return etcd with
+        yield return Adaptive(etcd) with
         {
             Label = "etcd-refresh5s-declared1s/adaptive-max-15s",
             ShutdownDelay = TimeSpan.FromSeconds(15),
             DeclaredConsumerRefresh = TimeSpan.FromSeconds(1),
-            AdaptiveDelay = true,
-            LoadBeforeRollout = LoadBeforeAdaptiveRollout,
         };
     }
+
+    /// <summary>The same drill with the adaptive delay on, after the longer load its replicas learn their peers from.</summary>
+    private static DrillSettings Adaptive(DrillSettings settings) =>
+        settings with { AdaptiveDelay = true, LoadBeforeRollout = LoadBeforeAdaptiveRollout };
 }

@@ -84,7 +84,7 @@ internal sealed class AdaptiveDelay
     private Task WaitUntilAsync(long at, long now, CancellationToken skip) =>
         at <= now ? Task.CompletedTask : Task.Delay(_time.GetElapsedTime(now, at), _time, skip);
 
-    private long Elapsed(long started, long ended) => (long)_time.GetElapsedTime(started, ended).TotalMilliseconds;
+    private long Elapsed(long started, long ended) => Milliseconds(ended - started);
 
     private long Milliseconds(long ticks) => (long)TimeSpan.FromSeconds(ticks / (double)_time.TimestampFrequency).TotalMilliseconds;
 

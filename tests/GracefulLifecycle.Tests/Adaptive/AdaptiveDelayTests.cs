@@ -217,14 +217,7 @@ public sealed class AdaptiveDelayTests
         // check's doing, so the delay waits for the next check, which comes with no request since.
         Check(h);
         Send(h, Balancer, TimeSpan.FromMilliseconds(500));
-        Pause(h, TimeSpan.FromSeconds(1));
-        Assert.Null(Timeline(h).DelayEndedAfter);
-        Check(h);
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(3500), Timeline(h).DelayEndedAfter);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
+        await AssertEndedByTheNextCheckAfterAPauseAsync(h, TimeSpan.FromMilliseconds(3500));
     }
 
     [Fact]
@@ -241,14 +234,7 @@ public sealed class AdaptiveDelayTests
         Check(h);
         Send(h, Balancer, TimeSpan.FromMilliseconds(500));
         Check(h);
-        Pause(h, TimeSpan.FromSeconds(1));
-        Assert.Null(Timeline(h).DelayEndedAfter);
-        Check(h);
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(2000), Timeline(h).DelayEndedAfter);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
+        await AssertEndedByTheNextCheckAfterAPauseAsync(h, TimeSpan.FromMilliseconds(2000));
     }
 
     [Fact]
@@ -506,6 +492,22 @@ public sealed class AdaptiveDelayTests
 
     private static void Check(CoordinatorHarness h) =>
         Traffic(h).Record(Balancer, "/ifready", afterLeaving: h.Coordinator.Phase >= LifecyclePhase.Leaving);
+
+    /// <summary>
+    /// A pause of 1 s that does not end the delay, then the balancer's next failed check, with no request since, that
+    /// does: at <paramref name="endedAfter"/> from leaving, as the log says.
+    /// </summary>
+    private static async Task AssertEndedByTheNextCheckAfterAPauseAsync(CoordinatorHarness h, TimeSpan endedAfter)
+    {
+        Pause(h, TimeSpan.FromSeconds(1));
+        Assert.Null(Timeline(h).DelayEndedAfter);
+        Check(h);
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.Equal(endedAfter, Timeline(h).DelayEndedAfter);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
+    }
 
     /// <summary>Moves the clock in steps of 10 ms with nothing sent, so that the delay looks at the peers as it would.</summary>
     private static void Pause(CoordinatorHarness h, TimeSpan duration)
