@@ -20,7 +20,7 @@ namespace GracefulLifecycle.Eureka;
 /// </remarks>
 internal static class EurekaCredentials
 {
-    private const string Encoding = "percent-encode '@' as %40, ':' as %3A and '/' as %2F in them";
+    private const string Encoding = "percent-encode '@' as %40, ':' as %3A, '/' as %2F and '%' as %25 in the user name and password";
 
     /// <summary>
     /// The problem with the user info of <paramref name="url"/> as written in <paramref name="entry"/>, or null when it

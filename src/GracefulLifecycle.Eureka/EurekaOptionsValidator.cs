@@ -79,7 +79,7 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
         {
             if (RegistryUrls.Parse(entry, out _) is [var url] && EurekaCredentials.Problem(entry, url) is { } problem)
             {
-                failures.Add($"{Prefix}ServiceUrl entry {RegistryUrls.Redact(url)} {problem}.");
+                failures.Add($"{Prefix}{nameof(EurekaOptions.ServiceUrl)} entry {RegistryUrls.Redact(url)} {problem}.");
             }
         }
     }

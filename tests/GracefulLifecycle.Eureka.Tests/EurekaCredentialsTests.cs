@@ -125,6 +125,33 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         Assert.Equal(204, Assert.Single(server.Calls).StatusCode);
     }
 
+    [Fact]
+    public async Task Lifecycle_AgainstASecuredServer_EveryCallCarriesTheCredentials_AndARefusalIsLoggedWithoutThem()
+    {
+        const string Password = "pw-in-the-url";
+        await using var s = await EurekaScenario.StartAsync(
+            eureka: o => o.ServiceUrl = o.ServiceUrl.Replace("http://", $"http://eureka:{Password}@", StringComparison.Ordinal),
+            holdPreload: true);
+        s.Eureka.RequireCredentials("eureka", Password);
+        s.Preload.SetResult();
+        await s.ReadyAsync();
+        await s.HeartbeatsAsync(2);
+
+        // The server's password changes: heartbeats are refused and logged as failed, without the URL's password.
+        s.Eureka.RequireCredentials("eureka", "rotated");
+        await s.AdvanceUntilAsync(() => s.Logs.Contains("401 Unauthorized (it refused the credentials in its URL)"), "a refused heartbeat logged");
+        s.Eureka.RequireCredentials("eureka", Password);
+        await Eventually.DoneAsync(s.Host.StopAsync(), "the host stops");
+
+        var calls = s.Eureka.Calls;
+        Assert.Equal("POST apps/ORDERS -> 204", calls[0].ToString());
+        Assert.Contains(calls, c => c is { Method: "PUT", StatusCode: 401 });
+        Assert.Equal($"DELETE apps/ORDERS/{s.InstanceId} -> 200", calls[^1].ToString());
+        Assert.All(calls, c => Assert.Equal(Basic("eureka", Password), c.Authorization));
+        Assert.Contains(s.Logs.Lines, l => l.Contains("RenewalFailed", StringComparison.Ordinal) || l.Contains("[24]", StringComparison.Ordinal));
+        Assert.DoesNotContain(s.Logs.Lines, l => l.Contains(Password, StringComparison.Ordinal));
+    }
+
     private static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
 
     private async Task<FakeEurekaServer> ServerAsync()

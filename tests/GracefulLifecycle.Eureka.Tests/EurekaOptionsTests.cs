@@ -89,7 +89,7 @@ public sealed class EurekaOptionsTests
     }
 
     [Theory]
-    [InlineData("http://eureka@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a user name but no password; write them as http://user:password@eureka:8761/eureka/ (percent-encode '@' as %40, ':' as %3A and '/' as %2F in them).")]
+    [InlineData("http://eureka@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a user name but no password; write them as http://user:password@eureka:8761/eureka/ (percent-encode '@' as %40, ':' as %3A, '/' as %2F and '%' as %25 in the user name and password).")]
     [InlineData("http://eureka:@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has an empty password")]
     [InlineData("http://:s3cret@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a password but no user name")]
     [InlineData("http://eureka:s3cret%zz@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a '%' in its user info that does not start an escape")]
