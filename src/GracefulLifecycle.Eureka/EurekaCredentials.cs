@@ -14,9 +14,9 @@ namespace GracefulLifecycle.Eureka;
 /// Netflix/eureka <c>AbstractJersey2EurekaHttpClient</c>): percent-decoded as UTF-8 (<c>java.net.URI.getUserInfo</c>),
 /// user and password separated by a colon. Spring splits the decoded text at every colon and silently sends nothing
 /// unless there are exactly two parts; here the URL is split at its first literal colon before decoding, so a password
-/// may contain a colon (encoded or not), and every form Spring would drop fails validation with a message instead of
-/// being sent without credentials. The header is UTF-8, the charset Spring Security's
-/// <c>BasicAuthenticationConverter</c> decodes it with.
+/// may contain a colon (encoded or not), and user info Spring would silently drop (no password, an empty one, a
+/// malformed escape) fails validation with a message instead of going out as no credentials. The header is UTF-8, the
+/// charset Spring Security's <c>BasicAuthenticationConverter</c> decodes it with.
 /// </remarks>
 internal static class EurekaCredentials
 {
