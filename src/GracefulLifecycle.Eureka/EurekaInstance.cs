@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 
 namespace GracefulLifecycle.Eureka;
@@ -85,13 +87,14 @@ internal sealed record EurekaInstance
             json.WriteEndObject();
 
             var scheme = Port is null ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
-            var root = $"{scheme}://{HostName}:{MainPort.ToString(CultureInfo.InvariantCulture)}";
+            var host = HostForUrl(HostName);
+            var root = $"{scheme}://{host}:{MainPort.ToString(CultureInfo.InvariantCulture)}";
             json.WriteString("homePageUrl", root + "/");
             json.WriteString("statusPageUrl", root + StatusPagePath);
             json.WriteString("healthCheckUrl", root + HealthCheckPath);
             if (SecurePort is { } securePort)
             {
-                json.WriteString("secureHealthCheckUrl", $"https://{HostName}:{securePort.ToString(CultureInfo.InvariantCulture)}{HealthCheckPath}");
+                json.WriteString("secureHealthCheckUrl", $"https://{host}:{securePort.ToString(CultureInfo.InvariantCulture)}{HealthCheckPath}");
             }
 
             json.WriteString("vipAddress", VipAddress);
@@ -107,6 +110,15 @@ internal sealed record EurekaInstance
 
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>
+    /// The host as it stands in a URL: an IPv6 literal (the host name when the IP address is preferred) in brackets,
+    /// its zone's '%' escaped (RFC 3986 §3.2.2, RFC 6874); <c>hostName</c> and <c>ipAddr</c> stay bare, as Eureka stores them.
+    /// </summary>
+    private static string HostForUrl(string host) =>
+        !host.StartsWith('[') && IPAddress.TryParse(host, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6
+            ? "[" + host.Replace("%", "%25", StringComparison.Ordinal) + "]"
+            : host;
 
     private static void WritePort(Utf8JsonWriter json, string name, int port, bool enabled)
     {

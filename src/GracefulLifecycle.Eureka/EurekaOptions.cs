@@ -36,7 +36,10 @@ public sealed class EurekaOptions
     /// Gets or sets the base URLs of the Eureka servers, comma-separated, as in Spring's
     /// <c>eureka.client.serviceUrl.defaultZone</c>: for example
     /// <c>http://eureka1:8761/eureka/,http://eureka2:8761/eureka/</c>. Each call goes to the server that answered
-    /// last and fails over to the next one, in order, on a connection error, a timeout or a 5xx answer. Required.
+    /// last and fails over to the next one, in order, on a connection error, a timeout, a 5xx, 401 or 403 answer.
+    /// A secured server's credentials go in its URL, as Spring Cloud writes them
+    /// (<c>http://user:password@eureka1:8761/eureka/</c>, percent-encoded), and are sent as basic authentication to
+    /// that server only; they never appear in logs or messages. Required.
     /// </summary>
     /// <value>The default value is empty, which fails validation.</value>
     public string ServiceUrl { get; set; } = string.Empty;

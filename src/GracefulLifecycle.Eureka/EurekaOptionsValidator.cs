@@ -14,6 +14,7 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
         var failures = new List<string>();
 
         failures.AddRange(RegistryUrls.Validate(Prefix + nameof(options.ServiceUrl), options.ServiceUrl, "http://eureka:8761/eureka/"));
+        ValidateCredentials(failures, options.ServiceUrl);
 
         RequireTextIfSet(failures, nameof(options.AppName), options.AppName);
         RequireTextIfSet(failures, nameof(options.InstanceId), options.InstanceId);
@@ -77,6 +78,21 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>
+    /// A URL with credentials that Spring's client would silently drop (no password, a malformed escape) fails here
+    /// rather than at the first call with a 401. The message names the server without its credentials.
+    /// </summary>
+    private static void ValidateCredentials(List<string> failures, string? serviceUrl)
+    {
+        foreach (var entry in (serviceUrl ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (RegistryUrls.Parse(entry, out _) is [var url] && EurekaCredentials.Problem(entry, url) is { } problem)
+            {
+                failures.Add($"{Prefix}{nameof(EurekaOptions.ServiceUrl)} entry {RegistryUrls.Redact(url)} {problem}.");
+            }
+        }
     }
 
     private static void RequireTextIfSet(List<string> failures, string option, string? value)

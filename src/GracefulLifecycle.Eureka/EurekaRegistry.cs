@@ -23,8 +23,10 @@ namespace GracefulLifecycle.Eureka;
 /// <para>
 /// Each call starts at the server that answered last and fails over to the next one, in order, on a connection
 /// error, a timeout (<see cref="EurekaOptions.RequestTimeout"/>), a redirect or a 5xx answer (the shared
-/// <see cref="RegistryTransport"/>). Any other 4xx than the 404 of a heartbeat or a cancel is an error with the status
-/// and the body, without failover: another server would refuse the same request.
+/// <see cref="RegistryTransport"/>), and on a 401 or 403: each server has its own credentials, or none, in its URL
+/// (<see cref="EurekaCredentials"/>), and Eureka's own client tries the next server on them too. Any other 4xx than the
+/// 404 of a heartbeat or a cancel is an error with the status and the body, without failover: another server would
+/// refuse the same request.
 /// </para>
 /// </remarks>
 internal sealed class EurekaRegistry : IServiceRegistry
@@ -60,7 +62,11 @@ internal sealed class EurekaRegistry : IServiceRegistry
                 FailingOver = (server, method, path, reason, next) => Log.FailingOver(logger, server, method, path, reason, next),
                 ServerSwitched = server => Log.ServerSwitched(logger, server),
                 CallCompleted = (method, path, status, elapsed) => Log.CallCompleted(logger, method, path, status, elapsed),
-            });
+            },
+            SendCredentials)
+        {
+            CredentialsPerServer = true,
+        };
     }
 
     public string Name => "Eureka";
@@ -191,6 +197,19 @@ internal sealed class EurekaRegistry : IServiceRegistry
         var budget = registration.DeregistrationTimeout - registration.InFlightCallTimeout;
         var share = budget / servers;
         return share > TimeSpan.Zero && share < _options.Value.RequestTimeout ? share : null;
+    }
+
+    /// <summary>
+    /// Sends the credentials of the server the request goes to (its URL's user info, as Spring Cloud writes them) as
+    /// basic authentication, and takes them out of the request's URL, so no handler or log down the pipeline sees them.
+    /// </summary>
+    private static void SendCredentials(HttpRequestMessage request)
+    {
+        if (request.RequestUri is { UserInfo.Length: > 0 } url)
+        {
+            request.Headers.Authorization = EurekaCredentials.Header(url);
+            request.RequestUri = EurekaCredentials.WithoutUserInfo(url);
+        }
     }
 
     private static string AppPath(EurekaInstance instance) => "apps/" + Uri.EscapeDataString(instance.App);

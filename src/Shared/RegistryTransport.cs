@@ -28,7 +28,8 @@ internal sealed class RegistryTransportLog
 /// <summary>
 /// The HTTP transport the registry adapters share (compiled into each; no public surface). One failover loop: each
 /// call starts at the server that answered last and moves on, in order, on a connection error, a timeout, a 3xx
-/// (redirects are not followed), a 5xx or an answer that cannot be read; any other answer is the caller's to judge.
+/// (redirects are not followed), a 5xx, an answer that cannot be read, or (with <see cref="CredentialsPerServer"/>)
+/// a 401 or 403; any other answer is the caller's to judge.
 /// Each attempt is bounded by a timeout on the <see cref="TimeProvider"/>; answers are read up to
 /// <see cref="MaxAnswerBytes"/>; error messages quote at most <see cref="MaxExcerptChars"/> of a body and never a
 /// URL's credentials.
@@ -86,6 +87,13 @@ internal sealed class RegistryTransport
 
     public IReadOnlyList<Uri> Servers => _servers;
 
+    /// <summary>
+    /// Gets a value indicating whether each server has its own credentials (in its URL), so a 401 or 403 (this
+    /// server refused them) moves on to the next server, as Eureka's own client does
+    /// (Netflix/eureka <c>ServerStatusEvaluators.legacyEvaluator</c>), instead of being the caller's to judge.
+    /// </summary>
+    public bool CredentialsPerServer { get; init; }
+
     /// <summary>Sends the request and returns the answer of the first server that gave a usable one.</summary>
     public Task<RegistryAnswer> SendAsync(
         HttpMethod method, string path, byte[]? jsonBody, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null) =>
@@ -132,11 +140,11 @@ internal sealed class RegistryTransport
                     var body = await ReadCappedAsync(response.Content, linked.Token).ConfigureAwait(false);
                     _log.CallCompleted(method.Method, PathOnly(path), (int)response.StatusCode, (long)_time.GetElapsedTime(started).TotalMilliseconds);
                     var answer = new RegistryAnswer(response.StatusCode, response.ReasonPhrase, body, server, method, path);
-                    if ((int)response.StatusCode is >= 500 or (>= 300 and < 400))
+                    if ((int)response.StatusCode is >= 500 or (>= 300 and < 400) || IsCredentialsRefused(response.StatusCode))
                     {
                         reason = $"{(int)response.StatusCode} {response.ReasonPhrase}";
                         failures.Add(new HttpRequestException(
-                            $"{_serverKind} {name} answered {call} with {reason}: {Excerpt(body)}", null, response.StatusCode));
+                            $"{_serverKind} {name} answered {call} with {reason}{CredentialsHint(server, response.StatusCode)}: {Excerpt(body)}", null, response.StatusCode));
                     }
                     else
                     {
@@ -193,6 +201,14 @@ internal sealed class RegistryTransport
             inner: null,
             answer.Status);
     }
+
+    private static string CredentialsHint(Uri server, HttpStatusCode status) =>
+        status != HttpStatusCode.Unauthorized ? string.Empty
+        : string.IsNullOrEmpty(server.UserInfo) ? " (it wants credentials and its URL has none: write them as http://user:password@host/…)"
+        : " (it refused the credentials in its URL)";
+
+    private bool IsCredentialsRefused(HttpStatusCode status) =>
+        CredentialsPerServer && status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
 
     /// <summary>At most <see cref="MaxExcerptChars"/> of an answer, for a message.</summary>
     public static string Excerpt(string text) => text.Length <= MaxExcerptChars ? text : string.Concat(text.AsSpan(0, MaxExcerptChars), "…");

@@ -41,13 +41,28 @@ internal static class RegistryUrls
         var urls = Parse(value, out var invalid);
         foreach (var entry in invalid)
         {
-            yield return $"{key} contains '{entry}', which is not an absolute http(s) URL such as {example}.";
+            var redacted = RedactEntry(entry);
+            yield return redacted == entry
+                ? $"{key} contains '{entry}', which is not an absolute http(s) URL such as {example}."
+                : $"{key} contains '{redacted}', which is not an absolute http(s) URL such as {example}; percent-encode '@' as %40, ':' as %3A and '/' as %2F in a user name or password.";
         }
 
         if (urls.Length == 0 && invalid.Length == 0)
         {
             yield return $"{key} must contain at least one absolute http(s) URL, such as {example} (comma-separated for several servers).";
         }
+    }
+
+    /// <summary>
+    /// An entry that is not a URL, as it may appear in a message: whatever stands before its last '@' (after the
+    /// scheme) may be credentials with an unencoded '@', ':' or '/' in them, and is replaced by <c>***</c>.
+    /// </summary>
+    public static string RedactEntry(string entry)
+    {
+        var scheme = entry.IndexOf("://", StringComparison.Ordinal);
+        var start = scheme < 0 ? 0 : scheme + 3;
+        var at = entry.LastIndexOf('@');
+        return at < start ? entry : string.Concat(entry.AsSpan(0, start), "***", entry.AsSpan(at));
     }
 
     /// <summary>A server URL as it may appear in logs and exception messages: without any user:password part.</summary>

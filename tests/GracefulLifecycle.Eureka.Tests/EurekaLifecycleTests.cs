@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
 using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.TestSupport.Eureka;
@@ -114,6 +116,34 @@ public sealed class EurekaLifecycleTests(ITestOutputHelper output)
         Assert.Equal(LifecyclePhase.Ready, s.Host.Lifecycle.Phase);
         Assert.NotNull(s.Eureka.Instance("ORDERS", s.InstanceId));
         Assert.True(s.Logs.Contains("Eureka no longer knows this instance; registering again"));
+    }
+
+    [Fact]
+    public async Task HeartbeatAnswered404AfterTheStatusOverrideWasDeleted_RegistersAgainAndIsUpAgain()
+    {
+        await using var s = await EurekaScenario.StartAsync();
+        await s.ReadyAsync();
+        await s.HeartbeatsAsync(1);
+
+        // An operator deletes the instance's status override: Eureka leaves its status UNKNOWN and refuses the next renewal.
+        using (var admin = new HttpClient { BaseAddress = new Uri(s.Eureka.ServiceUrl) })
+        {
+            using var response = await admin.DeleteAsync(new Uri($"apps/ORDERS/{s.InstanceId}/status", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await s.AdvanceUntilAsync(() => s.Eureka.CallsTo("POST").Count == 2, "registered again");
+        await s.AdvanceUntilAsync(() => s.Eureka.Calls[^1] is { Method: "PUT", StatusCode: 200 }, "heartbeats accepted again");
+
+        var calls = s.Eureka.Calls;
+        var refused = calls.Single(c => c.Method == "PUT" && c.StatusCode == 404);
+        Assert.Equal("DELETE", calls[refused.Sequence - 1].Method);
+        Assert.Equal($"POST apps/ORDERS -> 204", calls[refused.Sequence + 1].ToString());
+        Assert.Equal(200, await s.ReadinessAsync());
+        Assert.Equal(LifecyclePhase.Ready, s.Host.Lifecycle.Phase);
+        using var client = new HttpClient { BaseAddress = new Uri(s.Eureka.ServiceUrl) };
+        var served = JsonNode.Parse(await client.GetStringAsync(new Uri($"apps/ORDERS/{s.InstanceId}", UriKind.Relative)))!["instance"]!;
+        Assert.Equal("UP", served["status"]!.GetValue<string>());
     }
 
     [Fact]

@@ -90,6 +90,38 @@ public sealed class EurekaOptionsTests
         Assert.Contains(message, failure, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://eureka@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a user name but no password; write them as http://user:password@eureka:8761/eureka/ (percent-encode '@' as %40, ':' as %3A, '/' as %2F and '%' as %25 in the user name and password).")]
+    [InlineData("http://eureka:@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has an empty password")]
+    [InlineData("http://:s3cret@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a password but no user name")]
+    [InlineData("http://eureka:s3cret%zz@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a '%' in its user info that does not start an escape")]
+    [InlineData("http://eureka:s3cret%FF@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has user info that is not valid UTF-8")]
+    [InlineData("http://eu%3Areka:s3cret@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry http://eureka:8761/eureka/ has a user name with a ':' (%3A)")]
+    [InlineData("https://eureka:s3cret@eureka1:8761/eureka/,https://eureka@eureka2/eureka/", "GracefulLifecycle:Eureka:ServiceUrl entry https://eureka2/eureka/ has a user name but no password; write them as https://user:password@eureka2/eureka/")]
+    [InlineData("http://eureka:s3cret@ss@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl contains 'http://***@eureka:8761/eureka/', which is not an absolute http(s) URL such as http://eureka:8761/eureka/; percent-encode '@' as %40, ':' as %3A and '/' as %2F in a user name or password.")]
+    [InlineData("http://eureka:s3/cret@eureka:8761/eureka/", "GracefulLifecycle:Eureka:ServiceUrl contains 'http://***@eureka:8761/eureka/'")]
+    public void Validation_ServiceUrlWithMalformedCredentials_SaysWhatIsWrong_WithoutQuotingThem(string serviceUrl, string message)
+    {
+        var failure = Validate(o => o.ServiceUrl = serviceUrl);
+
+        Assert.Contains(message, failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://eureka:s3cret@eureka:8761/eureka/")]
+    [InlineData("http://eureka:p%40ss%3Aw%2Frd@eureka:8761/eureka/")]
+    [InlineData("http://eureka:pa:ss@eureka:8761/eureka/")]
+    [InlineData("http://eur%C3%A9ka:p%E2%82%AC@eureka:8761/eureka/,http://eureka2:8761/eureka/")]
+    public void Validation_AcceptsUserAndPasswordInTheServiceUrl(string serviceUrl)
+    {
+        var services = new ServiceCollection();
+        services.AddGracefulLifecycle().AddEureka(o => o.ServiceUrl = serviceUrl);
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(serviceUrl, provider.GetRequiredService<IOptions<EurekaOptions>>().Value.ServiceUrl);
+    }
+
     public static TheoryData<Action<EurekaOptions>, string> InvalidOptions => new()
     {
         { o => o.AppName = " ", "GracefulLifecycle:Eureka:AppName must not be blank" },

@@ -101,6 +101,35 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         Assert.Equal("false", instance["securePort"]!["@enabled"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData(true, "fd00::1:5", "[fd00::1:5]")]
+    [InlineData(false, "2001:db8::7", "[2001:db8::7]")]
+    [InlineData(false, "[2001:db8::7]", "[2001:db8::7]")]
+    [InlineData(true, "10.1.2.3", "10.1.2.3")]
+    public async Task Register_AnIpv6Literal_IsBracketedInTheUrls_AndBareInHostNameAndIpAddr(bool preferIpAddress, string address, string inUrl)
+    {
+        var server = await ServerAsync();
+        var h = Harness(o =>
+        {
+            o.ServiceUrl = server.ServiceUrl;
+            o.PreferIpAddress = preferIpAddress;
+            o.IpAddress = preferIpAddress ? address : "10.9.9.9";
+            o.HostName = preferIpAddress ? null : address;
+            o.SecurePort = 8443;
+        });
+
+        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+
+        var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body)!["instance"]!;
+        Assert.Equal(204, server.Calls[0].StatusCode);
+        Assert.Equal(address, Text(instance, "hostName"));
+        Assert.Equal($"http://{inUrl}:8080/", Text(instance, "homePageUrl"));
+        Assert.Equal($"http://{inUrl}:8080/health", Text(instance, "statusPageUrl"));
+        Assert.Equal($"http://{inUrl}:8080/ifready", Text(instance, "healthCheckUrl"));
+        Assert.Equal($"https://{inUrl}:8443/ifready", Text(instance, "secureHealthCheckUrl"));
+        Assert.True(Uri.TryCreate(Text(instance, "healthCheckUrl"), UriKind.Absolute, out var url) && url.Port == 8080, "the health check URL does not parse with its port");
+    }
+
     [Fact]
     public async Task Renew_SendsStatusUpAndTheRegistrationsLastDirtyTimestamp()
     {

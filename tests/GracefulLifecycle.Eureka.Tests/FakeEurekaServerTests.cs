@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using GracefulLifecycle.TestSupport;
@@ -37,7 +38,6 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("instanceId", "Missing instanceId")]
     [InlineData("hostName", "Missing hostname")]
     [InlineData("ipAddr", "Missing ip address")]
     [InlineData("app", "Missing appName")]
@@ -55,7 +55,6 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("instanceId")]
     [InlineData("hostName")]
     [InlineData("ipAddr")]
     [InlineData("app")]
@@ -65,6 +64,67 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
         instance[field] = string.Empty;
 
         Assert.Equal(HttpStatusCode.BadRequest, await RegisterAsync("ORDERS", instance));
+        Assert.Equal(0, _server.InstanceCount);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public async Task Register_WithoutInstanceId_FallsBackToTheHostName(string? instanceId)
+    {
+        // InstanceInfo.getId(): the host name stands in for a missing or empty instanceId.
+        var instance = Instance();
+        instance["instanceId"] = instanceId;
+        if (instanceId is null)
+        {
+            instance.Remove("instanceId");
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, await RegisterAsync("ORDERS", instance));
+
+        Assert.NotNull(_server.Instance("ORDERS", "host-1"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1?status=UP&lastDirtyTimestamp=1000"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1"));
+    }
+
+    [Fact]
+    public async Task Register_WithoutInstanceIdOrHostName_Returns400MissingInstanceId()
+    {
+        var instance = Instance();
+        instance.Remove("instanceId");
+        instance.Remove("hostName");
+
+        var (status, body) = await RegisterWithBodyAsync("ORDERS", instance);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("Missing instanceId", body);
+        Assert.Equal(0, _server.InstanceCount);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("com.example.NoSuchDataCenterInfo")]
+    public async Task Register_DataCenterInfoWithoutAKnownClass_Returns400CannotParse(string? type)
+    {
+        // Jackson cannot pick a DataCenterInfo without its type id: DiscoveryJerseyProvider answers before ApplicationResource.
+        var instance = Instance();
+        var dataCenter = (JsonObject)instance["dataCenterInfo"]!;
+        dataCenter.Remove("@class");
+        if (type is not null)
+        {
+            dataCenter["@class"] = type;
+        }
+
+        // The error's form follows the request's media type, compared with its parameters: JSON for application/json.
+        using var json = new ByteArrayContent(Encoding.UTF8.GetBytes(new JsonObject { ["instance"] = instance.DeepClone() }.ToJsonString()));
+        json.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await _client.PostAsync(new Uri("apps/ORDERS", UriKind.Relative), json);
+        var (status, body) = await RegisterWithBodyAsync("ORDERS", instance);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("{\"error\": \"cannot parse request body\"}", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("<error><message>cannot parse request body</message></error>", body);
         Assert.Equal(0, _server.InstanceCount);
     }
 
@@ -106,6 +166,37 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
         Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=999"));
         Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1001"));
+    }
+
+    [Fact]
+    public async Task Heartbeat_OnceTheStatusResolvesUnknown_Returns404_UntilRegisteredAgain()
+    {
+        const string Heartbeat = "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000";
+        await RegisterAsync("ORDERS", Instance());
+
+        // An override other than UNKNOWN keeps the lease renewable (OverrideExistsRule).
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=OUT_OF_SERVICE"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, Heartbeat));
+
+        // Deleting the override without a value leaves the status UNKNOWN: renew fails, the client must register again.
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080/status"));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, Heartbeat));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, Heartbeat));
+
+        Assert.Equal(HttpStatusCode.NoContent, await RegisterAsync("ORDERS", Instance()));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, Heartbeat));
+        Assert.Equal("UP", (await InstanceAsync())["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Heartbeat_DeletedOverrideWithAnUpValue_StaysRenewable()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=OUT_OF_SERVICE");
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080/status?value=UP"));
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
     }
 
     [Fact]
@@ -175,6 +266,58 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetApps_WithoutTheReadOnlyCache_ShowsARegistrationAndACancelAtOnce()
+    {
+        await using var server = await FakeEurekaServer.StartAsync(_time, CacheInterval, useReadOnlyResponseCache: false);
+        using var client = new HttpClient { BaseAddress = new Uri(server.ServiceUrl) };
+        Assert.False(server.UseReadOnlyResponseCache);
+        Assert.Empty(Applications(await GetJsonAsync(client, "apps")));
+
+        using (var content = new StringContent(new JsonObject { ["instance"] = Instance() }.ToJsonString(), Encoding.UTF8, "application/json"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync(new Uri("apps/ORDERS", UriKind.Relative), content)).StatusCode);
+        }
+
+        Assert.Single(Applications(await GetJsonAsync(client, "apps")));
+        Assert.Equal("ORDERS", (await GetJsonAsync(client, "apps/ORDERS"))["application"]!["name"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync(new Uri("apps/ORDERS/host-1:orders:8080", UriKind.Relative))).StatusCode);
+        Assert.Empty(Applications(await GetJsonAsync(client, "apps")));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(new Uri("apps/ORDERS", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task RequireCredentials_AnswersACallWithoutThemOrWithOthers401_AndServesOneWithThem()
+    {
+        _server.RequireCredentials("eureka", "s3cret:x");
+
+        using var anonymous = new StringContent(new JsonObject { ["instance"] = Instance() }.ToJsonString(), Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync(new Uri("apps/ORDERS", UriKind.Relative), anonymous);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Basic realm=\"Realm\"", response.Headers.WwwAuthenticate.ToString());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Get, "apps", Basic("eureka", "s3cret")));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Get, "apps", "Bearer s3cret"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(HttpMethod.Get, "apps", "Basic not-base64!"));
+        Assert.Equal(0, _server.InstanceCount);
+
+        // The scheme is matched ignoring case, and the password is everything after the first ':'.
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Get, "apps", Basic("eureka", "s3cret:x")));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Get, "apps", Basic("eureka", "s3cret:x").Replace("Basic", "basic", StringComparison.Ordinal)));
+        Assert.Equal([null, "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("eureka:s3cret"))], _server.Calls.Take(2).Select(c => c.Authorization));
+        Assert.All(_server.Calls.SkipLast(2), c => Assert.Equal(401, c.StatusCode));
+    }
+
+    [Fact]
+    public void ServiceUrlWithCredentials_PercentEncodesThem()
+    {
+        var url = new Uri(_server.ServiceUrlWithCredentials("eu:reka", "p@ss/w:rd"));
+
+        Assert.Equal("eu%3Areka:p%40ss%2Fw%3Ard", url.UserInfo);
+        Assert.Equal(new Uri(_server.ServiceUrl).Authority, url.Authority);
+    }
+
+    [Fact]
     public async Task Calls_AreRecordedInArrivalOrderWithPathQueryAndTime()
     {
         await RegisterAsync("ORDERS", Instance());
@@ -231,16 +374,25 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private async Task<HttpStatusCode> SendAsync(HttpMethod method, string path)
+    private static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
+
+    private async Task<HttpStatusCode> SendAsync(HttpMethod method, string path, string? authorization = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
         using var response = await _client.SendAsync(request);
         return response.StatusCode;
     }
 
-    private async Task<JsonNode> GetJsonAsync(string path)
+    private Task<JsonNode> GetJsonAsync(string path) => GetJsonAsync(_client, path);
+
+    private static async Task<JsonNode> GetJsonAsync(HttpClient client, string path)
     {
-        using var response = await _client.GetAsync(new Uri(path, UriKind.Relative));
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;

@@ -7,4 +7,7 @@ public sealed class EurekaCall(int sequence, string method, string path, string 
 {
     /// <summary>Gets the server's (fake) time when the call arrived: Eureka's timestamps run on it.</summary>
     public DateTimeOffset Time { get; } = time;
+
+    /// <summary>Gets the <c>Authorization</c> header the call carried, or null.</summary>
+    public string? Authorization { get; init; }
 }

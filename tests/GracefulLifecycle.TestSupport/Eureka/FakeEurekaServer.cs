@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -14,18 +15,25 @@ namespace GracefulLifecycle.TestSupport.Eureka;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><c>POST apps/{APP}</c> with <c>{"instance":{…}}</c>: 204; 400 when <c>instanceId</c>, <c>hostName</c>,
-/// <c>ipAddr</c>, <c>app</c>, <c>dataCenterInfo</c> or <c>dataCenterInfo.name</c> is missing or empty, or when
-/// <c>app</c> is not <c>{APP}</c> (both upper-cased, as Eureka does).</item>
-/// <item><c>PUT apps/{APP}/{ID}?status=&amp;lastDirtyTimestamp=</c> (heartbeat): 200; 404 when the instance is unknown
-/// or the timestamp is newer than the registered one (Eureka's "time to sync", which asks the client to register again).</item>
+/// <item><c>POST apps/{APP}</c> with <c>{"instance":{…}}</c>: 204; 400 <c>cannot parse request body</c> when the
+/// body cannot be read or its <c>dataCenterInfo</c> has no known <c>@class</c>; 400 when the id (<c>instanceId</c>, or
+/// <c>hostName</c> when it is missing or empty), <c>hostName</c>, <c>ipAddr</c>, <c>app</c>, <c>dataCenterInfo</c> or
+/// <c>dataCenterInfo.name</c> is missing or empty, or when <c>app</c> is not <c>{APP}</c> (both upper-cased, as Eureka does).</item>
+/// <item><c>PUT apps/{APP}/{ID}?status=&amp;lastDirtyTimestamp=</c> (heartbeat): 200; 404 when the instance is unknown,
+/// when its status resolves to <c>UNKNOWN</c> (a deleted status override), or when the timestamp is newer than the
+/// registered one (Eureka's "time to sync"): each asks the client to register again.</item>
 /// <item><c>DELETE apps/{APP}/{ID}</c> (cancel): 200; 404 when unknown. It also drops the status override.</item>
 /// <item><c>PUT apps/{APP}/{ID}/status?value=</c>: 200, 404 when unknown, 500 for a value that is not a status;
 /// <c>DELETE apps/{APP}/{ID}/status</c>: 200 or 404.</item>
 /// <item><c>GET apps</c> and <c>GET apps/{APP}</c> (404 when the application has no instance) are served from a
 /// read-only response cache: an entry is filled from the registry the first time it is asked for, then refreshed
 /// every response cache update interval on the given <see cref="TimeProvider"/>, so a change shows only after the
-/// next refresh. <c>GET apps/{APP}/{ID}</c> reads the registry directly, as in Eureka.</item>
+/// next refresh. Started with <c>useReadOnlyResponseCache: false</c> (the server's
+/// <c>eureka.server.useReadOnlyResponseCache=false</c>) they read the registry at once. <c>GET apps/{APP}/{ID}</c>
+/// reads the registry directly, as in Eureka.</item>
+/// <item>After <see cref="RequireCredentials"/>, every call without <c>Authorization: Basic</c> carrying that user and
+/// password is answered 401 with <c>WWW-Authenticate: Basic realm="Realm"</c>, before Eureka sees it: a Eureka server
+/// behind Spring Security's basic authentication, as Spring Cloud documents securing it.</item>
 /// </list>
 /// Every call is recorded in arrival order. The controls (hold, fail, forget an instance, stop) are the base's, see
 /// <see cref="FakeRegistryServer{TCall}"/>; call paths are recorded below the base path (<c>apps/…</c>).
@@ -36,15 +44,21 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     private static readonly string[] Statuses = ["UP", "DOWN", "STARTING", "OUT_OF_SERVICE", "UNKNOWN"];
 
+    /// <summary>The <c>@class</c> ids DataCenterTypeInfoResolver maps to a DataCenterInfo (the first is the "phantom" MyOwn marker).</summary>
+    private static readonly string[] DataCenterInfoClasses =
+        ["com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo", "com.netflix.appinfo.MyDataCenterInfo", "com.netflix.appinfo.AmazonInfo"];
+
     private readonly Dictionary<(string App, string Id), Registration> _registry = [];
     private readonly Dictionary<string, string?> _readOnlyCache = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private ITimer? _cacheTimer;
+    private (string User, string Password)? _credentials;
 
-    private FakeEurekaServer(TimeProvider time, TimeSpan responseCacheUpdateInterval)
+    private FakeEurekaServer(TimeProvider time, TimeSpan responseCacheUpdateInterval, bool useReadOnlyResponseCache)
     {
         _time = time;
         ResponseCacheUpdateInterval = responseCacheUpdateInterval;
+        UseReadOnlyResponseCache = useReadOnlyResponseCache;
     }
 
     /// <summary>
@@ -57,16 +71,48 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     public TimeSpan ResponseCacheUpdateInterval { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether <c>GET apps</c> and <c>GET apps/{APP}</c> are served from the read-only response
+    /// cache (Eureka's default) or, when false, straight from the registry, so every change shows at once.
+    /// </summary>
+    public bool UseReadOnlyResponseCache { get; }
+
     /// <summary>Starts a server on 127.0.0.1 with a port the OS picks, or <paramref name="port"/>.</summary>
-    public static async Task<FakeEurekaServer> StartAsync(TimeProvider time, TimeSpan? responseCacheUpdateInterval = null, int port = 0)
+    /// <param name="time">The clock of the response cache and of the recorded calls.</param>
+    /// <param name="responseCacheUpdateInterval">The server's <c>responseCacheUpdateIntervalMs</c>; 30 s by default, as in Eureka.</param>
+    /// <param name="port">The port, or 0 for one the OS picks.</param>
+    /// <param name="useReadOnlyResponseCache">The server's <c>useReadOnlyResponseCache</c>; true by default, as in Eureka.</param>
+    public static async Task<FakeEurekaServer> StartAsync(
+        TimeProvider time, TimeSpan? responseCacheUpdateInterval = null, int port = 0, bool useReadOnlyResponseCache = true)
     {
-        var server = new FakeEurekaServer(time, responseCacheUpdateInterval ?? TimeSpan.FromSeconds(30));
+        var server = new FakeEurekaServer(time, responseCacheUpdateInterval ?? TimeSpan.FromSeconds(30), useReadOnlyResponseCache);
         await server.StartServerAsync(port);
         server.Port = server.RootUrl.Port;
-        server._cacheTimer = time.CreateTimer(
-            static s => ((FakeEurekaServer)s!).RefreshResponseCache(), server, server.ResponseCacheUpdateInterval, server.ResponseCacheUpdateInterval);
+        if (useReadOnlyResponseCache)
+        {
+            // ResponseCacheImpl schedules the read-only cache's refresh only when the cache is in use.
+            server._cacheTimer = time.CreateTimer(
+                static s => ((FakeEurekaServer)s!).RefreshResponseCache(), server, server.ResponseCacheUpdateInterval, server.ResponseCacheUpdateInterval);
+        }
+
         return server;
     }
+
+    /// <summary>
+    /// Secures the server as Spring Security's basic authentication does: from now on every call must carry
+    /// <c>Authorization: Basic</c> with this user and password (UTF-8, split at the first ':'), or is answered 401.
+    /// </summary>
+    public void RequireCredentials(string user, string password)
+    {
+        lock (Gate)
+        {
+            _credentials = (user, password);
+        }
+    }
+
+    /// <summary>Gets <see cref="ServiceUrl"/> with <paramref name="user"/> and <paramref name="password"/> percent-encoded into it, as Spring Cloud writes a secured server's URL.</summary>
+    public string ServiceUrlWithCredentials(string user, string password) =>
+        $"http://{Uri.EscapeDataString(user)}:{Uri.EscapeDataString(password)}@127.0.0.1:{Port}{BasePath}";
 
     /// <summary>Gets a copy of the registered instance (as registered, without the served status), or null.</summary>
     public JsonObject? Instance(string app, string id)
@@ -146,6 +192,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     protected override void Map(WebApplication app)
     {
+        app.Use(AuthenticateAsync);
         app.MapPost("/eureka/apps/{app}", Register);
         app.MapPut("/eureka/apps/{app}/{id}", Renew);
         app.MapDelete("/eureka/apps/{app}/{id}", Cancel);
@@ -160,7 +207,10 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
     {
         var path = context.Request.Path.Value ?? string.Empty;
         path = path.StartsWith(BasePath, StringComparison.Ordinal) ? path[BasePath.Length..] : path;
-        return new EurekaCall(sequence, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), arrivedAt, body);
+        return new EurekaCall(sequence, context.Request.Method, path, context.Request.QueryString.Value ?? string.Empty, _time.GetUtcNow(), arrivedAt, body)
+        {
+            Authorization = context.Request.Headers.Authorization.Count > 0 ? context.Request.Headers.Authorization.ToString() : null,
+        };
     }
 
     private Task Register(HttpContext context, string app)
@@ -171,9 +221,9 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         {
             instance = JsonNode.Parse(BodyOf(context))?["instance"] as JsonObject;
         }
-        catch (JsonException ex)
+        catch (JsonException)
         {
-            return Answer(context, 400, "Unreadable instance: " + ex.Message);
+            return CannotParse(context);
         }
 
         if (instance is null)
@@ -181,7 +231,19 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             return Answer(context, 400, "Missing instance");
         }
 
-        var id = Text(instance, "instanceId");
+        // The body is decoded before ApplicationResource sees it (eureka-client DiscoveryJerseyProvider.readFrom):
+        // dataCenterInfo is read as the polymorphic DataCenterInfo (@JsonTypeInfo(use = CLASS, property = "@class"),
+        // eureka-client DataCenterInfo.java, DataCenterTypeInfoResolver.java). Without a type id, or with one naming
+        // no DataCenterInfo, Jackson throws, and the provider answers 400 "cannot parse request body".
+        if (instance["dataCenterInfo"] is JsonObject typed && (Text(typed, "@class") is not { } type || !DataCenterInfoClasses.Contains(type)))
+        {
+            return CannotParse(context);
+        }
+
+        // InstanceInfo.getId() (eureka-client InstanceInfo.java): the instanceId, or the host name when it is null or
+        // empty (a DataCenterInfo with its own id, AmazonInfo, comes between; MyOwn has none). ApplicationResource
+        // .addInstance checks that id, so "Missing instanceId" means neither is there.
+        var id = Text(instance, "instanceId") is { Length: > 0 } instanceId ? instanceId : Text(instance, "hostName");
         var error =
             string.IsNullOrEmpty(id) ? "Missing instanceId"
             : string.IsNullOrEmpty(Text(instance, "hostName")) ? "Missing hostname"
@@ -218,6 +280,18 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             {
                 return Answer(context, 404);
             }
+
+            // AbstractInstanceRegistry.renew (eureka-core): the status is resolved by the override rules first
+            // (PeerAwareInstanceRegistryImpl: DownOrStartingRule, OverrideExistsRule, LeaseExistsRule, then the
+            // instance's own status); UNKNOWN ("possibly due to deleted override", DELETE .../status) fails the renewal,
+            // and InstanceResource.renewLease answers 404 so the client registers again.
+            var resolved = ResolvedStatus(registration);
+            if (resolved == "UNKNOWN")
+            {
+                return Answer(context, 404);
+            }
+
+            registration.Status = resolved;
 
             if (lastDirty > registration.LastDirtyTimestamp)
             {
@@ -278,6 +352,74 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         return Answer(context, 200);
     }
 
+    /// <summary>
+    /// The status a renewal resolves to: DownOrStartingRule trusts any status but UP and OUT_OF_SERVICE; otherwise an
+    /// override wins (OverrideExistsRule); otherwise the status stands (LeaseExistsRule, AlwaysMatchInstanceStatusRule).
+    /// </summary>
+    private static string ResolvedStatus(Registration registration) =>
+        registration.Status is not ("UP" or "OUT_OF_SERVICE") ? registration.Status
+        : registration.OverriddenStatus ?? registration.Status;
+
+    /// <summary>
+    /// Spring Security's basic authentication in front of Eureka (spring-security <c>BasicAuthenticationConverter</c>:
+    /// scheme matched ignoring case, Base64, UTF-8, user and password split at the first ':';
+    /// <c>BasicAuthenticationEntryPoint</c>: 401 with <c>WWW-Authenticate: Basic realm="Realm"</c>, the realm
+    /// <c>HttpBasicConfigurer</c> defaults to).
+    /// </summary>
+    private Task AuthenticateAsync(HttpContext context, RequestDelegate next)
+    {
+        (string User, string Password)? required;
+        lock (Gate)
+        {
+            required = _credentials;
+        }
+
+        if (required is not { } credentials || Presented(context.Request.Headers.Authorization.ToString()) == (credentials.User, credentials.Password))
+        {
+            return next(context);
+        }
+
+        context.Response.StatusCode = 401;
+        context.Response.Headers.WWWAuthenticate = "Basic realm=\"Realm\"";
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(new JsonObject
+        {
+            ["status"] = 401,
+            ["error"] = "Unauthorized",
+            ["path"] = context.Request.Path.Value,
+        }.ToJsonString());
+
+        static (string, string)? Presented(string header)
+        {
+            header = header.Trim();
+            if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            try
+            {
+                var token = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+                var colon = token.IndexOf(':', StringComparison.Ordinal);
+                return colon < 0 ? null : (token[..colon], token[(colon + 1)..]);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>DiscoveryJerseyProvider.createErrorReply: the JSON form for a JSON request, the XML form otherwise.</summary>
+    private static Task CannotParse(HttpContext context)
+    {
+        const string Message = "cannot parse request body";
+        var json = string.Equals(context.Request.ContentType, "application/json", StringComparison.OrdinalIgnoreCase);
+        context.Response.StatusCode = 400;
+        context.Response.ContentType = json ? "application/json" : "application/xml";
+        return context.Response.WriteAsync(json ? $"{{\"error\": \"{Message}\"}}" : $"<error><message>{Message}</message></error>");
+    }
+
     private Task GetApplications(HttpContext context) => AnswerJson(context, Cached("ALL_APPS")!);
 
     private Task GetApplication(HttpContext context, string app) =>
@@ -299,11 +441,20 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         return AnswerJson(context, json);
     }
 
-    /// <summary>The read-only response cache: filled on first request, then only by the periodic refresh.</summary>
+    /// <summary>
+    /// The read-only response cache: filled on first request, then only by the periodic refresh. Without it
+    /// (ResponseCacheImpl.getValue with useReadOnlyCache false) the answer comes from the read-write cache, which every
+    /// register, cancel and status change invalidates (AbstractInstanceRegistry.invalidateCache): the registry as it is now.
+    /// </summary>
     private string? Cached(string key)
     {
         lock (Gate)
         {
+            if (!UseReadOnlyResponseCache)
+            {
+                return Generate(key);
+            }
+
             if (!_readOnlyCache.TryGetValue(key, out var payload))
             {
                 payload = Generate(key);
