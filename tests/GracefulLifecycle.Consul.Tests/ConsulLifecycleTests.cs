@@ -26,7 +26,7 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
     public async Task DisposeAsync() => await _agent.DisposeAsync();
 
     [Fact]
-    public async Task NoCallBeforePreloadCompletes_ThenTheRegistrationCarriesTheInstanceAndAReadinessCheck()
+    public async Task NoCallBeforePreloadCompletes_ThenTheRegistrationCarriesTheInstanceAndItsReadinessAndLivenessChecks()
     {
         var preloading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -4,15 +4,16 @@ using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.TestSupport.Consul;
 using GracefulLifecycle.TestSupport.Eureka;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GracefulLifecycle.Consul.Tests;
 
 /// <summary>
-/// Consul and Eureka on one instance, on one fake clock shared by the instance, the Consul agent's checks and reaper,
-/// and Eureka's cache. Readiness waits for Eureka's consumers (95 s) after both accepted the registration: readiness
-/// answers 503 all that time, longer than Consul's reaper allows a reaping check to stay critical.
+/// Consul's reaper against an instance that is alive but answers readiness 503 for minutes while registered, on one
+/// fake clock shared by the instance and the Consul agent's checks and reaper: Consul consumers must stop seeing it
+/// as passing, and the agent must never remove it (it would come back at the next renewal, and vanish again).
 /// </summary>
-public sealed class ConsulWithEurekaTests
+public sealed class ConsulReaperTests
 {
     private static readonly TimeSpan EurekaVisibility = TimeSpan.FromSeconds(95);
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(2);
@@ -47,7 +48,9 @@ public sealed class ConsulWithEurekaTests
             settings: new Dictionary<string, string?> { ["GracefulLifecycle:Registration:DeregistrationTimeout"] = "00:10:00" },
             time: time);
 
-        await consul.WaitForAnsweredCallAsync(c => c.IsRegister, "the registration with Consul");
+        // Both accepted it before the clock moves: a registration still in flight would let the startup timeout end the wait.
+        await Eventually.TrueAsync(
+            () => host.Logs.Contains("Registered with Consul after") && host.Logs.Contains("Registered with Eureka after"), "both registrations to be accepted");
         Assert.Equal(LifecyclePhase.Registering, host.Lifecycle.Phase);
 
         // Second by second through the visibility wait and well past it: the agent checks and reaps on this clock.
@@ -101,6 +104,58 @@ public sealed class ConsulWithEurekaTests
         Assert.Null(consul.Service("orders-1"));
         Assert.Empty(passingAfter);
         await host.AdvanceUntilAsync(() => leave.IsCompleted, "LeaveAsync to complete");
+    }
+
+    [Fact]
+    public async Task DependencyDownForMinutes_LeavesThePassingList_IsNeverReaped_AndComesBackWhenItRecovers()
+    {
+        var dependencyUp = true;
+        var time = new FakeTimeProvider();
+        await using var consul = await FakeConsulAgent.StartAsync(time: time);
+        await using var host = await LifecycleTestHost.StartAsync(
+            configure: b => b.AddConsul(o =>
+            {
+                o.Address = consul.Address.ToString();
+                o.ServiceName = "orders";
+                o.ServiceId = "orders-1";
+                o.ServiceAddress = "127.0.0.1";
+                o.CheckInterval = CheckInterval;
+                o.RequestTimeout = TimeSpan.FromMinutes(10);
+            }),
+            services: s => s.AddHealthChecks().AddCheck(
+                "database", () => dependencyUp ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("down"), tags: ["ready"]),
+            options: o => o.TerminationGracePeriod = TimeSpan.FromHours(1),
+            settings: new Dictionary<string, string?> { ["GracefulLifecycle:Registration:DeregistrationTimeout"] = "00:10:00" },
+            time: time);
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "the instance to become ready");
+        await AdvanceAsync(time, consul, TimeSpan.FromSeconds(5));
+        var passingBefore = await PassingAsync(consul);
+
+        dependencyUp = false;
+        await AdvanceAsync(time, consul, CheckInterval);
+        var passingDuringOutage = await PassingAsync(consul);
+        await AdvanceAsync(time, consul, TimeSpan.FromMinutes(5));
+        var criticalFor = time.GetUtcNow() - consul.Service("orders-1")?.Checks[0].CriticalSince;
+        dependencyUp = true;
+        await AdvanceAsync(time, consul, CheckInterval);
+
+        Assert.Single(passingBefore);
+        Assert.Empty(passingDuringOutage);
+        Assert.True(criticalFor >= TimeSpan.FromMinutes(5), $"the readiness check was critical for {criticalFor} after 5 minutes of outage");
+        Assert.Empty(consul.Reaped);
+        Assert.Single(consul.Calls, c => c.IsRegister);
+        Assert.Single(await PassingAsync(consul));
+        Assert.Equal(LifecyclePhase.Ready, host.Lifecycle.Phase);
+    }
+
+    /// <summary>Moves the shared clock second by second, letting the agent's checks each step started finish.</summary>
+    private static async Task AdvanceAsync(FakeTimeProvider time, FakeConsulAgent agent, TimeSpan by)
+    {
+        for (var moved = TimeSpan.Zero; moved < by; moved += TimeSpan.FromSeconds(1))
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await agent.ChecksCompletedAsync();
+        }
     }
 
     private static async Task<JsonElement[]> PassingAsync(FakeConsulAgent agent)
