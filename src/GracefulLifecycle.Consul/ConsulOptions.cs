@@ -6,9 +6,11 @@ namespace GracefulLifecycle.Consul;
 /// overrides values set in code. Invalid values fail the application at startup with a message naming the key.
 /// </summary>
 /// <remarks>
-/// The service is registered with an HTTP check that points at the instance's own readiness endpoint, so Consul
+/// The service is registered with two HTTP checks. One points at the instance's own readiness endpoint, so Consul
 /// marks the instance critical the moment leaving starts, even before the deregistration arrives, and passing only
-/// once the instance is ready.
+/// once the instance is ready. The other points at the liveness endpoint and alone carries
+/// <see cref="DeregisterCriticalServiceAfter"/>, so Consul's reaper removes an instance whose process stopped
+/// answering, never one that is alive but not ready (waiting for another registry's consumers, a dependency down).
 /// </remarks>
 public sealed class ConsulOptions
 {
@@ -76,8 +78,9 @@ public sealed class ConsulOptions
     public IDictionary<string, string> Meta { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
-    /// Gets or sets how often the agent calls <see cref="CheckUrl"/>. After leaving starts, the instance is marked
-    /// critical at the latest one interval later, even if the deregistration never arrives.
+    /// Gets or sets how often the agent calls <see cref="CheckUrl"/> and <see cref="LivenessCheckUrl"/>. After leaving
+    /// starts, the instance is marked critical at the latest one interval later, even if the deregistration never
+    /// arrives. Consul raises an interval below one second to one second.
     /// </summary>
     /// <value>The default value is 2 seconds.</value>
     public TimeSpan CheckInterval { get; set; } = DefaultCheckInterval;
@@ -87,8 +90,12 @@ public sealed class ConsulOptions
     public TimeSpan CheckTimeout { get; set; } = DefaultCheckTimeout;
 
     /// <summary>
-    /// Gets or sets how long the check may stay critical before the agent removes the service by itself, which
-    /// cleans up after a process that died without deregistering. Consul does not accept less than one minute.
+    /// Gets or sets how long the liveness check (<see cref="LivenessCheckUrl"/>) may stay critical before the agent
+    /// removes the service by itself, which cleans up after a process that died without deregistering. Consul raises a
+    /// value below one minute to one minute (it does not refuse it) and looks for such services every 30 seconds, so
+    /// the removal comes between this value (at least one minute) and 30 seconds later. The readiness check carries no
+    /// such timeout: an instance that is alive but not ready is never removed. <see cref="TimeSpan.Zero"/> never
+    /// removes the service.
     /// </summary>
     /// <value>The default value is 1 minute, Consul's minimum.</value>
     public TimeSpan DeregisterCriticalServiceAfter { get; set; } = MinimumDeregisterCriticalServiceAfter;
@@ -102,6 +109,17 @@ public sealed class ConsulOptions
     /// instance's own readiness endpoint, so Consul marks it critical the moment leaving starts.
     /// </value>
     public string? CheckUrl { get; set; }
+
+    /// <summary>
+    /// Gets or sets the URL of the liveness check, the one <see cref="DeregisterCriticalServiceAfter"/> applies to. It
+    /// should answer 2xx while the process runs, whatever its readiness. Set it too when <see cref="CheckUrl"/> points
+    /// somewhere the agent reaches the instance by another address.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: <c>http://{ServiceAddress}:{Port}{LivenessPath}</c>, the instance's
+    /// own liveness endpoint, which stays 200 while it drains.
+    /// </value>
+    public string? LivenessCheckUrl { get; set; }
 
     /// <summary>
     /// Gets or sets the slowest kind of consumer that calls this service through Consul. It sets

@@ -50,11 +50,13 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
 
         RequirePositive(failures, nameof(options.CheckInterval), options.CheckInterval);
         RequirePositive(failures, nameof(options.CheckTimeout), options.CheckTimeout);
-        if (options.DeregisterCriticalServiceAfter < ConsulOptions.MinimumDeregisterCriticalServiceAfter)
+        // Consul raises a value below one minute to one minute and accepts it (hashicorp/consul agent/agent.go, addCheck):
+        // only a negative value, which no Go duration the agent would honour, is refused.
+        if (options.DeregisterCriticalServiceAfter < TimeSpan.Zero)
         {
             failures.Add(
-                $"{Prefix}{nameof(options.DeregisterCriticalServiceAfter)} must be at least {ConsulOptions.MinimumDeregisterCriticalServiceAfter} (Consul's minimum) " +
-                $"(was {options.DeregisterCriticalServiceAfter}).");
+                $"{Prefix}{nameof(options.DeregisterCriticalServiceAfter)} must not be negative (was {options.DeregisterCriticalServiceAfter}); " +
+                $"use {ConsulOptions.MinimumDeregisterCriticalServiceAfter} (Consul's minimum, the default), or 00:00:00 to never remove the service.");
         }
 
         if (options.CheckUrl is not null && !IsHttpUrl(options.CheckUrl))
@@ -66,6 +68,11 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
         {
             failures.Add(
                 $"{Prefix}{nameof(options.ConsumerProfile)} must be one of {string.Join(", ", Enum.GetNames<ConsulConsumerProfile>())} (was {(int)options.ConsumerProfile}).");
+        }
+
+        if (options.LivenessCheckUrl is not null && !IsHttpUrl(options.LivenessCheckUrl))
+        {
+            failures.Add($"{Prefix}{nameof(options.LivenessCheckUrl)} must be an absolute http or https URL (was '{options.LivenessCheckUrl}'); remove it to check the liveness endpoint.");
         }
 
         RequireAtLeastZero(failures, nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval);

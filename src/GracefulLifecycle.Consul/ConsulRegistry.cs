@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace GracefulLifecycle.Consul;
 
 /// <summary>
-/// Registers the instance with the local Consul agent through its HTTP API: a service with an HTTP check on the
-/// readiness endpoint, verified with <c>GET /v1/agent/service/{id}</c> and removed with
+/// Registers the instance with the local Consul agent through its HTTP API: a service with HTTP checks on the
+/// readiness and liveness endpoints, verified with <c>GET /v1/agent/service/{id}</c> and removed with
 /// <c>PUT /v1/agent/service/deregister/{id}</c>. The lifecycle decides when each call is made.
 /// </summary>
 internal sealed class ConsulRegistry : IServiceRegistry
@@ -91,7 +91,8 @@ internal sealed class ConsulRegistry : IServiceRegistry
         instance.GetPort(Uri.UriSchemeHttp),
         instance.HostName,
         instance.IpAddress,
-        instance.ReadinessPath);
+        instance.ReadinessPath,
+        instance.LivenessPath);
 
     public async Task RegisterAsync(ServiceInstance instance, CancellationToken cancellationToken)
     {

@@ -7,8 +7,15 @@ namespace GracefulLifecycle.Consul;
 
 /// <summary>
 /// The service as registered with <c>PUT /v1/agent/service/register</c>, every default resolved: ID, name,
-/// address, port, tags, metadata and one HTTP check.
+/// address, port, tags, metadata and two HTTP checks.
 /// </summary>
+/// <remarks>
+/// The readiness check takes the instance out of Consul's passing list whenever readiness fails (leaving, waiting
+/// for another registry's consumers, a dependency down) and carries no <c>DeregisterCriticalServiceAfter</c>, so
+/// Consul's reaper never removes a live instance for it. The liveness check fails only when the process does not
+/// answer, and carries <c>DeregisterCriticalServiceAfter</c>: the reaper then removes an instance that died without
+/// deregistering (hashicorp/consul agent/agent.go, <c>reapServicesInternal</c>, reads each check's own timeout).
+/// </remarks>
 internal sealed class ConsulServiceDefinition
 {
     public required string Id { get; init; }
@@ -25,6 +32,8 @@ internal sealed class ConsulServiceDefinition
 
     public required string CheckUrl { get; init; }
 
+    public required string LivenessCheckUrl { get; init; }
+
     public required TimeSpan CheckInterval { get; init; }
 
     public required TimeSpan CheckTimeout { get; init; }
@@ -37,9 +46,10 @@ internal sealed class ConsulServiceDefinition
     /// <param name="listeningPort">The HTTP port the server listens on, if known.</param>
     /// <param name="hostName">The host name, part of the default service ID.</param>
     /// <param name="ipAddress">The instance's IP address, the default service address.</param>
-    /// <param name="readinessPath">The path of the readiness endpoint, the default check target.</param>
+    /// <param name="readinessPath">The path of the readiness endpoint, the default readiness check target.</param>
+    /// <param name="livenessPath">The path of the liveness endpoint, the default liveness check target.</param>
     public static ConsulServiceDefinition Create(
-        ConsulOptions options, string? applicationName, int? listeningPort, string hostName, string ipAddress, string readinessPath)
+        ConsulOptions options, string? applicationName, int? listeningPort, string hostName, string ipAddress, string readinessPath, string livenessPath)
     {
         var name = options.ServiceName ?? applicationName;
         if (string.IsNullOrWhiteSpace(name))
@@ -60,6 +70,7 @@ internal sealed class ConsulServiceDefinition
             Tags = options.Tags.Distinct(StringComparer.Ordinal).ToArray(),
             Meta = new Dictionary<string, string>(options.Meta, StringComparer.Ordinal),
             CheckUrl = options.CheckUrl ?? $"http://{HostForUrl(address)}:{port}{readinessPath}",
+            LivenessCheckUrl = options.LivenessCheckUrl ?? $"http://{HostForUrl(address)}:{port}{livenessPath}",
             CheckInterval = options.CheckInterval,
             CheckTimeout = options.CheckTimeout,
             DeregisterCriticalServiceAfter = options.DeregisterCriticalServiceAfter,
@@ -91,17 +102,32 @@ internal sealed class ConsulServiceDefinition
             }
 
             json.WriteEndObject();
-            json.WriteStartObject(Wire.Check);
-            json.WriteString(Wire.HTTP, CheckUrl);
-            json.WriteString(Wire.Method, "GET");
-            json.WriteString(Wire.Interval, GoDuration.Format(CheckInterval));
-            json.WriteString(Wire.Timeout, GoDuration.Format(CheckTimeout));
-            json.WriteString(Wire.DeregisterCriticalServiceAfter, GoDuration.Format(DeregisterCriticalServiceAfter));
-            json.WriteEndObject();
+            json.WriteStartArray(Wire.Checks);
+            WriteCheck(json, $"Service '{Name}' readiness", CheckUrl, deregisterCriticalServiceAfter: null);
+            WriteCheck(json, $"Service '{Name}' liveness", LivenessCheckUrl, DeregisterCriticalServiceAfter);
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private void WriteCheck(Utf8JsonWriter json, string name, string url, TimeSpan? deregisterCriticalServiceAfter)
+    {
+        json.WriteStartObject();
+        json.WriteString(Wire.Name, name);
+        json.WriteString(Wire.HTTP, url);
+        json.WriteString(Wire.Method, "GET");
+        json.WriteString(Wire.Interval, GoDuration.Format(CheckInterval));
+        json.WriteString(Wire.Timeout, GoDuration.Format(CheckTimeout));
+
+        // Zero: Consul's own meaning, never removed (agent/agent.go addCheck only sets a reap timeout above zero).
+        if (deregisterCriticalServiceAfter is { } after && after > TimeSpan.Zero)
+        {
+            json.WriteString(Wire.DeregisterCriticalServiceAfter, GoDuration.Format(after));
+        }
+
+        json.WriteEndObject();
     }
 
     private static string HostForUrl(string address) =>
@@ -118,7 +144,7 @@ internal sealed class ConsulServiceDefinition
         public const string Address = "Address";
         public const string Port = "Port";
         public const string Meta = "Meta";
-        public const string Check = "Check";
+        public const string Checks = "Checks";
         public const string HTTP = "HTTP";
         public const string Method = "Method";
         public const string Interval = "Interval";

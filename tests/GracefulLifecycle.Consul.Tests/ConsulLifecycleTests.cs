@@ -26,7 +26,7 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
     public async Task DisposeAsync() => await _agent.DisposeAsync();
 
     [Fact]
-    public async Task NoCallBeforePreloadCompletes_ThenTheRegistrationCarriesTheInstanceAndAReadinessCheck()
+    public async Task NoCallBeforePreloadCompletes_ThenTheRegistrationCarriesTheInstanceAndItsReadinessAndLivenessChecks()
     {
         var preloading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -66,12 +66,19 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(host.Port, body.GetProperty("Port").GetInt32());
         Assert.Equal(["blue", "http"], body.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("2.1", body.GetProperty("Meta").GetProperty("version").GetString());
-        var check = body.GetProperty("Check");
-        Assert.Equal($"http://127.0.0.1:{host.Port}/healthz/ready", check.GetProperty("HTTP").GetString());
-        Assert.Equal("GET", check.GetProperty("Method").GetString());
-        Assert.Equal("3s", check.GetProperty("Interval").GetString());
-        Assert.Equal("500ms", check.GetProperty("Timeout").GetString());
-        Assert.Equal("90s", check.GetProperty("DeregisterCriticalServiceAfter").GetString());
+        var checks = body.GetProperty("Checks").EnumerateArray().ToArray();
+        Assert.Equal(2, checks.Length);
+        var (readiness, liveness) = (checks[0], checks[1]);
+        Assert.Equal($"http://127.0.0.1:{host.Port}/healthz/ready", readiness.GetProperty("HTTP").GetString());
+        Assert.Equal($"http://127.0.0.1:{host.Port}/health", liveness.GetProperty("HTTP").GetString());
+        Assert.All(checks, check =>
+        {
+            Assert.Equal("GET", check.GetProperty("Method").GetString());
+            Assert.Equal("3s", check.GetProperty("Interval").GetString());
+            Assert.Equal("500ms", check.GetProperty("Timeout").GetString());
+        });
+        Assert.False(readiness.TryGetProperty("DeregisterCriticalServiceAfter", out _));
+        Assert.Equal("90s", liveness.GetProperty("DeregisterCriticalServiceAfter").GetString());
         Assert.Equal(TimeSpan.FromSeconds(90), _agent.Service(ServiceId(host))!.DeregisterCriticalServiceAfter);
         Assert.True(host.Logs.Contains($"Registering service orders as {ServiceId(host)} at 127.0.0.1:{host.Port}"));
     }
@@ -101,11 +108,11 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork, address);
         Assert.Equal(host.Port, body.GetProperty("Port").GetInt32());
         Assert.Empty(body.GetProperty("Tags").EnumerateArray());
-        var check = body.GetProperty("Check");
-        Assert.Equal($"http://{address}:{host.Port}/ifready", check.GetProperty("HTTP").GetString());
-        Assert.Equal("2s", check.GetProperty("Interval").GetString());
-        Assert.Equal("1s", check.GetProperty("Timeout").GetString());
-        Assert.Equal("60s", check.GetProperty("DeregisterCriticalServiceAfter").GetString());
+        var checks = body.GetProperty("Checks").EnumerateArray().ToArray();
+        Assert.Equal([$"http://{address}:{host.Port}/ifready", $"http://{address}:{host.Port}/health"], checks.Select(c => c.GetProperty("HTTP").GetString()));
+        Assert.All(checks, c => Assert.Equal("2s", c.GetProperty("Interval").GetString()));
+        Assert.All(checks, c => Assert.Equal("1s", c.GetProperty("Timeout").GetString()));
+        Assert.Equal("60s", checks[1].GetProperty("DeregisterCriticalServiceAfter").GetString());
     }
 
     [Fact]
@@ -131,9 +138,9 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
     {
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => StartHostAsync(
             _agent,
-            settings: new Dictionary<string, string?> { ["GracefulLifecycle:Consul:DeregisterCriticalServiceAfter"] = "00:00:30" }));
+            settings: new Dictionary<string, string?> { ["GracefulLifecycle:Consul:DeregisterCriticalServiceAfter"] = "-00:00:30" }));
 
-        Assert.Contains("GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must be at least 00:01:00 (Consul's minimum)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must not be negative (was -00:00:30)", ex.Message, StringComparison.Ordinal);
         Assert.Empty(_agent.Calls);
     }
 

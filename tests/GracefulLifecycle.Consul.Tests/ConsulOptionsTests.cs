@@ -87,16 +87,27 @@ public sealed class ConsulOptionsTests
             delay.ToString());
     }
 
-    [Fact]
-    public void Validation_DeregisterCriticalServiceAfterBelowOneMinute_NamesTheKey()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(59)]
+    public void Validation_DeregisterCriticalServiceAfterBelowOneMinute_IsAccepted_AsConsulRaisesIt(int seconds)
     {
-        var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(30) });
+        var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(seconds) });
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Failures ?? []));
+    }
+
+    [Fact]
+    public void Validation_NegativeDeregisterCriticalServiceAfter_NamesTheKeyTheValueAndTheFix()
+    {
+        var result = new ConsulOptionsValidator().Validate(null, new ConsulOptions { DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(-30) });
 
         var failure = Assert.Single(result.Failures!);
-        Assert.StartsWith(
-            "GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must be at least 00:01:00 (Consul's minimum)",
-            failure,
-            StringComparison.Ordinal);
+        Assert.Equal(
+            "GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must not be negative (was -00:00:30); " +
+            "use 00:01:00 (Consul's minimum, the default), or 00:00:00 to never remove the service.",
+            failure);
     }
 
     [Theory]
@@ -112,6 +123,7 @@ public sealed class ConsulOptionsTests
     [InlineData("CheckInterval", "GracefulLifecycle:Consul:CheckInterval must be greater than zero")]
     [InlineData("CheckTimeout", "GracefulLifecycle:Consul:CheckTimeout must be greater than zero")]
     [InlineData("CheckUrl", "GracefulLifecycle:Consul:CheckUrl must be an absolute http or https URL")]
+    [InlineData("LivenessCheckUrl", "GracefulLifecycle:Consul:LivenessCheckUrl must be an absolute http or https URL")]
     [InlineData("ConsumerRefreshInterval", "GracefulLifecycle:Consul:ConsumerRefreshInterval must not be negative")]
     [InlineData("LoadBalancerCacheTtl", "GracefulLifecycle:Consul:LoadBalancerCacheTtl must not be negative (was -00:00:01)")]
     [InlineData("ConsumerProfile", "GracefulLifecycle:Consul:ConsumerProfile must be one of SpringCloudLoadBalancer, Immediate (was 7)")]
@@ -135,6 +147,7 @@ public sealed class ConsulOptionsTests
             case "CheckInterval": options.CheckInterval = TimeSpan.Zero; break;
             case "CheckTimeout": options.CheckTimeout = TimeSpan.FromSeconds(-1); break;
             case "CheckUrl": options.CheckUrl = "/ifready"; break;
+            case "LivenessCheckUrl": options.LivenessCheckUrl = "/health"; break;
             case "ConsumerRefreshInterval": options.ConsumerRefreshInterval = TimeSpan.FromSeconds(-1); break;
             case "LoadBalancerCacheTtl": options.LoadBalancerCacheTtl = TimeSpan.FromSeconds(-1); break;
             case "ConsumerProfile": options.ConsumerProfile = (ConsulConsumerProfile)7; break;
@@ -189,12 +202,12 @@ public sealed class ConsulOptionsTests
     {
         using var services = Build(settings: new Dictionary<string, string?>
         {
-            ["GracefulLifecycle:Consul:DeregisterCriticalServiceAfter"] = "00:00:30",
+            ["GracefulLifecycle:Consul:DeregisterCriticalServiceAfter"] = "-00:00:30",
         });
 
         var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ConsulOptions>>().Value);
 
-        Assert.Contains("GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must be at least 00:01:00 (Consul's minimum)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must not be negative (was -00:00:30)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -86,14 +86,26 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
         Assert.Equal(8080, body.GetProperty("Port").GetInt32());
         Assert.Equal(["v2"], body.GetProperty("Tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("eu-1", body.GetProperty("Meta").GetProperty("zone").GetString());
-        var check = body.GetProperty("Check");
-        Assert.Equal("http://10.1.2.3:8080/ifready", check.GetProperty("HTTP").GetString());
-        Assert.Equal("GET", check.GetProperty("Method").GetString());
-        Assert.Equal("1500ms", check.GetProperty("Interval").GetString());
-        Assert.Equal("500ms", check.GetProperty("Timeout").GetString());
-        Assert.Equal("120s", check.GetProperty("DeregisterCriticalServiceAfter").GetString());
+        var checks = body.GetProperty("Checks").EnumerateArray().ToArray();
+        Assert.Equal(2, checks.Length);
+        var (readiness, liveness) = (checks[0], checks[1]);
+        Assert.Equal("Service 'orders' readiness", readiness.GetProperty("Name").GetString());
+        Assert.Equal("http://10.1.2.3:8080/ifready", readiness.GetProperty("HTTP").GetString());
+        Assert.Equal("Service 'orders' liveness", liveness.GetProperty("Name").GetString());
+        Assert.Equal("http://10.1.2.3:8080/health", liveness.GetProperty("HTTP").GetString());
+        Assert.All(checks, check =>
+        {
+            Assert.Equal("GET", check.GetProperty("Method").GetString());
+            Assert.Equal("1500ms", check.GetProperty("Interval").GetString());
+            Assert.Equal("500ms", check.GetProperty("Timeout").GetString());
+        });
+
+        // Only the liveness check lets the reaper remove the service: a live instance that is not ready stays.
+        Assert.False(readiness.TryGetProperty("DeregisterCriticalServiceAfter", out _));
+        Assert.Equal("120s", liveness.GetProperty("DeregisterCriticalServiceAfter").GetString());
         var service = _agent.Service("orders-1")!;
-        Assert.Equal(TimeSpan.FromMinutes(2), service.DeregisterCriticalServiceAfter);
+        Assert.Equal(["service:orders-1:1", "service:orders-1:2"], service.Checks.Select(c => c.Id));
+        Assert.Equal([TimeSpan.Zero, TimeSpan.FromMinutes(2)], service.Checks.Select(c => c.DeregisterCriticalServiceAfter));
         Assert.Equal(TimeSpan.FromMilliseconds(1500), service.CheckInterval);
     }
 
@@ -105,6 +117,24 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
         var definition = Registry(services).CreateDefinition(ServiceInstances.Describe(services));
 
         Assert.Equal("http://[fd00::5]:8080/ifready", definition.CheckUrl);
+        Assert.Equal("http://[fd00::5]:8080/health", definition.LivenessCheckUrl);
+    }
+
+    [Fact]
+    public async Task Register_CheckUrlsAndZeroDeregisterCriticalServiceAfter_AreSentAsSet()
+    {
+        using var services = Build(o =>
+        {
+            o.CheckUrl = "http://sidecar:9000/ready";
+            o.LivenessCheckUrl = "http://sidecar:9000/live";
+            o.DeregisterCriticalServiceAfter = TimeSpan.Zero;
+        });
+
+        await Registry(services).RegisterAsync(services, CancellationToken.None);
+
+        var checks = Assert.Single(_agent.Calls).Json().GetProperty("Checks").EnumerateArray().ToArray();
+        Assert.Equal(["http://sidecar:9000/ready", "http://sidecar:9000/live"], checks.Select(c => c.GetProperty("HTTP").GetString()));
+        Assert.All(checks, c => Assert.False(c.TryGetProperty("DeregisterCriticalServiceAfter", out _)));
     }
 
     [Fact]

@@ -1,17 +1,25 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.TestSupport.Consul;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 
 namespace GracefulLifecycle.Consul.Tests;
 
-/// <summary>The fake agent keeps the published contract the adapter is tested against.</summary>
+/// <summary>
+/// The fake agent keeps the contract the adapter is tested against, as the real agent's source shows it. Its checks
+/// and reaper run on fake time here: nothing runs on its own schedule until a test moves the clock.
+/// </summary>
 public sealed class FakeConsulAgentTests : IAsyncLifetime
 {
     private readonly HttpClient _client = new();
+    private readonly FakeTimeProvider _time = new();
     private FakeConsulAgent _agent = null!;
 
-    public async Task InitializeAsync() => _agent = await FakeConsulAgent.StartAsync();
+    public async Task InitializeAsync() => _agent = await FakeConsulAgent.StartAsync(time: _time);
 
     public async Task DisposeAsync()
     {
@@ -119,6 +127,144 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.NotNull(agent.Service("web"));
         Assert.Equal([null, "guess", "guess", "secret"], agent.Calls.Select(c => c.Token));
+    }
+
+    [Fact]
+    public async Task Reaper_CheckCriticalLongerThanDeregisterCriticalServiceAfter_RemovesTheService_AtAReaperPass()
+    {
+        // 10s is raised to one minute; the reaper passes every 30 s from the agent's start (now).
+        await RegisterAsync("web-1", """{"HTTP":"{{target}}","Interval":"5s","DeregisterCriticalServiceAfter":"10s"}""", target: 503);
+
+        await AdvanceAsync(TimeSpan.FromSeconds(60));
+        var atOneMinute = _agent.Service("web-1");
+        await AdvanceAsync(TimeSpan.FromSeconds(30));
+
+        // Critical for exactly 60 s at the second pass is not longer than the timeout (agent/agent.go: CriticalFor() > timeout).
+        Assert.NotNull(atOneMinute);
+        Assert.Equal("critical", atOneMinute.CheckStatus);
+        Assert.Null(_agent.Service("web-1"));
+        Assert.Equal(["web-1"], _agent.Reaped);
+        using var read = await _client.GetAsync(new Uri(_agent.Address, "v1/agent/service/web-1"));
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+    }
+
+    [Fact]
+    public async Task Reaper_PassingCheck_OrCriticalCheckWithoutATimeout_NeverRemovesTheService()
+    {
+        // One service whose reaping check passes while another check of it stays critical, one with a critical check
+        // that sets no timeout: Consul reaps by each check's own timeout, so neither goes.
+        await PutAsync(
+            "v1/agent/service/register",
+            $$$"""{"ID":"alive","Name":"web","Checks":[{"HTTP":"{{{_agent.Address}}}_fake/status/503","Interval":"5s"},{"HTTP":"{{{_agent.Address}}}_fake/status/200","Interval":"5s","DeregisterCriticalServiceAfter":"1m"}]}""");
+        await RegisterAsync("untimed", """{"HTTP":"{{target}}","Interval":"5s"}""", target: 503);
+
+        await AdvanceAsync(TimeSpan.FromMinutes(5));
+
+        var alive = _agent.Service("alive")!;
+        Assert.Equal(["critical", "passing"], alive.Checks.Select(c => c.Status));
+        Assert.Equal("critical", _agent.Service("untimed")!.CheckStatus);
+        Assert.Empty(_agent.Reaped);
+    }
+
+    [Fact]
+    public async Task Reaper_CriticalTimeRestartsAfterTheCheckPassed()
+    {
+        var status = 503;
+        await using var target = await TargetAsync(() => status);
+        await RegisterAsync("web-1", $$$"""{"HTTP":"{{{target}}}","Interval":"5s","DeregisterCriticalServiceAfter":"1m"}""");
+
+        // Critical for 50 s, passing once, critical again: 40 s later (90 s from the start) it is only 40 s critical.
+        await AdvanceAsync(TimeSpan.FromSeconds(50));
+        status = 200;
+        await AdvanceAsync(TimeSpan.FromSeconds(5));
+        var passed = _agent.Service("web-1")!.CheckStatus;
+        status = 503;
+        await AdvanceAsync(TimeSpan.FromSeconds(35));
+        var stillThere = _agent.Service("web-1");
+        await AdvanceAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal("passing", passed);
+        Assert.NotNull(stillThere);
+        Assert.Null(_agent.Service("web-1"));
+    }
+
+    [Fact]
+    public async Task Checks_RunPeriodically_FirstAfterARandomStaggerWithinTheInterval()
+    {
+        var registeredAt = _time.GetUtcNow();
+        for (var i = 0; i < 8; i++)
+        {
+            await RegisterAsync($"web-{i}", """{"HTTP":"{{target}}","Interval":"10s"}""", target: 200);
+        }
+
+        await AdvanceAsync(TimeSpan.FromSeconds(35), step: TimeSpan.FromMilliseconds(100));
+
+        var runs = _agent.CheckRuns.Where(r => r.Scheduled).GroupBy(r => r.ServiceId).ToDictionary(g => g.Key, g => g.Select(r => r.StartedAt).ToArray());
+        Assert.Equal(8, runs.Count);
+        var firsts = runs.Values.Select(r => r[0] - registeredAt).ToArray();
+        Assert.All(firsts, first => Assert.InRange(first, TimeSpan.Zero, TimeSpan.FromSeconds(10)));
+        Assert.True(firsts.Distinct().Count() > 1, $"every first run at the same offset: {string.Join(", ", firsts)}");
+        Assert.All(runs.Values, starts =>
+        {
+            Assert.InRange(starts.Length, 3, 4);
+            Assert.All(starts.Zip(starts.Skip(1)), pair => Assert.InRange(pair.Second - pair.First, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10.2)));
+        });
+        Assert.All(_agent.Services, s => Assert.Equal("passing", s.CheckStatus));
+    }
+
+    [Fact]
+    public async Task Checks_IntervalBelowOneSecond_IsRaisedToOneSecond()
+    {
+        await RegisterAsync("web-1", """{"HTTP":"{{target}}","Interval":"100ms"}""", target: 200);
+
+        await AdvanceAsync(TimeSpan.FromSeconds(4), step: TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(TimeSpan.FromSeconds(1), _agent.Service("web-1")!.CheckInterval);
+        var starts = _agent.CheckRuns.Where(r => r.Scheduled).Select(r => r.StartedAt).ToArray();
+        Assert.InRange(starts.Length, 3, 5);
+        Assert.All(starts.Zip(starts.Skip(1)), pair => Assert.True(pair.Second - pair.First >= TimeSpan.FromSeconds(1), $"{pair.Second - pair.First} between runs"));
+    }
+
+    [Fact]
+    public async Task Checks_SeveralOnOneService_GetNumberedIds_AndAllMustPassForThePassingList()
+    {
+        await PutAsync(
+            "v1/agent/service/register",
+            $$$"""{"ID":"web-1","Name":"web","Check":{"HTTP":"{{{_agent.Address}}}_fake/status/200","Interval":"1s"},"Checks":[{"Name":"live","HTTP":"{{{_agent.Address}}}_fake/status/503","Interval":"1s"}]}""");
+
+        await _agent.RunChecksAsync();
+        var all = await HealthAsync("web", passingOnly: false);
+
+        var service = _agent.Service("web-1")!;
+        Assert.Equal(["service:web-1:1", "service:web-1:2"], service.Checks.Select(c => c.Id));
+        Assert.Equal(["Service 'web' check", "live"], service.Checks.Select(c => c.Name));
+        Assert.Equal("critical", service.CheckStatus);
+        Assert.Empty(await HealthAsync("web", passingOnly: true));
+        Assert.Equal(
+            [("service:web-1:1", "passing"), ("service:web-1:2", "critical")],
+            Assert.Single(all).GetProperty("Checks").EnumerateArray().Select(c => (c.GetProperty("CheckID").GetString(), c.GetProperty("Status").GetString())));
+    }
+
+    [Fact]
+    public async Task AclToken_IsReadFromTheQuery_TheHeader_OrAnAuthorizationBearer()
+    {
+        await using var agent = await FakeConsulAgent.StartAsync(aclToken: "secret", time: _time);
+        const string body = """{"Name":"web"}""";
+
+        using var bearer = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: null, authorization: "Bearer secret");
+        using var bearerLowerCase = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: null, authorization: "bearer  secret ");
+        using var basic = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: null, authorization: "Basic secret");
+        using var wrongBearer = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register", body, token: null, authorization: "Bearer guess");
+        using var query = await SendAsync(agent, HttpMethod.Put, "v1/agent/service/register?token=secret", body, token: null);
+
+        Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, bearerLowerCase.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, basic.StatusCode);
+        Assert.Equal("Permission denied", await basic.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, wrongBearer.StatusCode);
+        Assert.Equal("ACL not found", await wrongBearer.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+        Assert.Equal(["secret", "secret", null, "guess", "secret"], agent.Calls.Select(c => c.Token));
     }
 
     [Fact]
@@ -235,7 +381,38 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> PutAsync(string path, string? body) => await SendAsync(_agent, HttpMethod.Put, path, body, token: null);
 
-    private async Task<HttpResponseMessage> SendAsync(FakeConsulAgent agent, HttpMethod method, string path, string? body, string? token)
+    /// <summary>Registers service <paramref name="id"/> (name <c>web</c>) with one check; <c>{{target}}</c> in it is the
+    /// fake's own target answering <paramref name="target"/>.</summary>
+    private async Task RegisterAsync(string id, string check, int? target = null)
+    {
+        var resolved = target is { } code ? check.Replace("{{target}}", $"{_agent.Address}_fake/status/{code}", StringComparison.Ordinal) : check;
+        using var response = await PutAsync("v1/agent/service/register", $$$"""{"ID":"{{{id}}}","Name":"web","Check":{{{resolved}}}}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>Moves the agent's clock in steps, letting the checks each step started finish before the next.</summary>
+    private async Task AdvanceAsync(TimeSpan by, TimeSpan? step = null)
+    {
+        var size = step ?? TimeSpan.FromSeconds(1);
+        for (var moved = TimeSpan.Zero; moved < by; moved += size)
+        {
+            _time.Advance(size);
+            await _agent.ChecksCompletedAsync();
+        }
+    }
+
+    /// <summary>A check target answering what <paramref name="status"/> says at each call.</summary>
+    private static async Task<CheckTarget> TargetAsync(Func<int> status)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapGet("/", () => Results.StatusCode(status()));
+        await app.StartAsync();
+        return new CheckTarget(app);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(FakeConsulAgent agent, HttpMethod method, string path, string? body, string? token, string? authorization = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(agent.Address, path));
         if (body is not null)
@@ -248,6 +425,11 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
             request.Headers.Add("X-Consul-Token", token);
         }
 
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
         var response = await _client.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
         return response;
@@ -258,5 +440,12 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
         var json = await _client.GetStringAsync(new Uri(_agent.Address, $"v1/health/service/{name}" + (passingOnly ? "?passing" : string.Empty)));
         using var document = JsonDocument.Parse(json);
         return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+    }
+
+    private sealed class CheckTarget(WebApplication app) : IAsyncDisposable
+    {
+        public override string ToString() => app.Urls.First() + "/";
+
+        public ValueTask DisposeAsync() => app.DisposeAsync();
     }
 }

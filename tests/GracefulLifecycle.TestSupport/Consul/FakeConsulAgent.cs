@@ -8,18 +8,31 @@ using Microsoft.AspNetCore.Http;
 namespace GracefulLifecycle.TestSupport.Consul;
 
 /// <summary>
-/// An in-repo fake of a Consul agent's HTTP API. It follows the published Consul agent API (the hashicorp/consul
-/// agent endpoints and the "agent/service" and "health" API documentation) because a real Consul agent cannot be
-/// installed on the test machines. It runs on real Kestrel, bound to 127.0.0.1 on a port the OS picks.
+/// An in-repo fake of a Consul agent's HTTP API. It follows the Consul agent as its source shows it
+/// (hashicorp/consul, files named by each rule) because a real Consul agent cannot be installed on the test machines.
+/// It runs on real Kestrel, bound to 127.0.0.1 on a port the OS picks, and keeps its timers (checks, reaper) on the
+/// <see cref="TimeProvider"/> it is given: the system clock for real-time runs, a fake clock for long timings.
 /// </summary>
 /// <remarks>
-/// <para>The published behaviour it reproduces:</para>
+/// <para>The behaviour it reproduces:</para>
 /// <list type="bullet">
 /// <item><c>PUT /v1/agent/service/register</c>: 200 with an empty body; 400 <c>Request decode failed: …</c> when the
 /// body is not JSON, <c>Missing service name</c> without <c>Name</c>, <c>Invalid check: Interval must be &gt; 0 …</c>
-/// for an HTTP check without an interval. <c>ID</c> defaults to the name. A
-/// <c>DeregisterCriticalServiceAfter</c> below one minute is raised to one minute. A new check starts critical.
-/// Field names are matched case-insensitively, as Consul's decoder does.</item>
+/// for an HTTP check without an interval. <c>ID</c> defaults to the name. <c>Check</c> and <c>Checks</c> may both be
+/// sent, <c>Check</c> first; check IDs default to <c>service:{id}</c>, numbered <c>service:{id}:1</c>, <c>:2</c>, … when
+/// there are several, names to <c>Service '{name}' check</c> (agent/agent.go, <c>addServiceInternal</c>). A new check
+/// starts critical. Field names are matched case-insensitively, as Consul's decoder does.</item>
+/// <item>An interval below one second is raised to one second (agent/checks/check.go <c>MinInterval</c>, applied in
+/// agent/agent.go <c>addCheck</c>); a <c>DeregisterCriticalServiceAfter</c> below one minute is raised to one minute,
+/// not refused (agent/agent.go <c>addCheck</c>, <c>CheckDeregisterIntervalMin</c> in agent/config/default.go).</item>
+/// <item>HTTP checks run periodically: the first run after a random stagger within one interval
+/// (<c>lib.RandomStagger</c> in <c>CheckHTTP.run</c>, agent/checks/check.go), then one interval after each run ends.
+/// Each run calls the URL with its timeout and without keep-alive; 2xx is passing, 429 warning, anything else or no
+/// answer critical (<c>CheckHTTP.check</c>).</item>
+/// <item>The reaper: every 30 seconds (<c>CheckReapInterval</c>, agent/config/default.go) it removes every service one
+/// of whose checks has been critical for longer than that check's <c>DeregisterCriticalServiceAfter</c>
+/// (agent/agent.go <c>reapServicesInternal</c>; a check is critical since it turned critical, or since it was added,
+/// agent/local/state.go <c>CheckState.CriticalFor</c>). A check without the setting never removes its service.</item>
 /// <item><c>PUT /v1/agent/service/deregister/{id}</c>: 200; 404 <c>Unknown service ID "…". Ensure that the service
 /// ID is passed, not the service name.</c> for an ID it does not know (Consul since 2021; older agents answered 200).</item>
 /// <item><c>GET /v1/agent/service/{id}</c>: 200 with the service as JSON; 404 when unknown.</item>
@@ -28,30 +41,44 @@ namespace GracefulLifecycle.TestSupport.Consul;
 /// invalid <c>enable</c>; 404 when unknown.</item>
 /// <item><c>GET /v1/health/service/{name}[?passing]</c>: <c>[{"Node":…,"Service":{…},"Checks":[…]}]</c>, with
 /// <c>passing</c> only the entries whose checks all pass (the node's serfHealth check is left out).</item>
-/// <item>ACLs, when the fake is given a token: a call without <c>X-Consul-Token</c> (or <c>?token=</c>) gets 403
-/// <c>Permission denied</c>, a call with an unknown token 403 <c>ACL not found</c>. The fake checks the token
+/// <item>ACLs, when the fake is given a token: the token is read from <c>?token=</c>, else <c>X-Consul-Token</c>, else
+/// <c>Authorization: Bearer</c> (agent/http.go <c>parseTokenInternal</c>, <c>parseTokenFromHeaders</c>). A call without
+/// one gets 403 <c>Permission denied</c>, a call with an unknown one 403 <c>ACL not found</c>. The fake checks the token
 /// before the body (Consul validates the body first).</item>
 /// </list>
-/// <para>Health checks run only when a test calls <see cref="RunChecksAsync"/>: each HTTP check is called once
-/// with its timeout and without keep-alive, as Consul does; 2xx is passing, 429 warning, anything else or no answer
-/// critical. <c>GET /_fake/status/{code}</c> answers that status code, a check target for contract tests; it is not
-/// part of Consul's API.</para>
+/// <para><see cref="RunChecksAsync"/> runs every HTTP check once more, now, for a test that needs a result without
+/// moving the clock. <c>GET /_fake/status/{code}</c> answers that status code, a check target for contract tests; it
+/// is not part of Consul's API.</para>
 /// <para>The controls (hold, fail, forget a service, unavailable, stop) are the base's, see
 /// <see cref="FakeRegistryServer{TCall}"/>; only agent calls (<c>/v1/…</c>) are recorded.</para>
 /// </remarks>
 public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
 {
+    /// <summary>How often the reaper looks for services to remove (hashicorp/consul agent/config/default.go, <c>CheckReapInterval</c>).</summary>
+    public static readonly TimeSpan CheckReapInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest check interval (hashicorp/consul agent/checks/check.go, <c>MinInterval</c>).</summary>
+    public static readonly TimeSpan MinimumCheckInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest reap timeout (hashicorp/consul agent/config/default.go, <c>CheckDeregisterIntervalMin</c>).</summary>
+    public static readonly TimeSpan MinimumDeregisterCriticalServiceAfter = TimeSpan.FromMinutes(1);
+
     private const string TokenHeader = "X-Consul-Token";
     private const string AddressField = "Address";
-    private static readonly TimeSpan MinimumDeregisterCriticalServiceAfter = TimeSpan.FromMinutes(1);
+    private const string Critical = "critical";
 
     private readonly Dictionary<string, AgentService> _services = new(StringComparer.Ordinal);
+    private readonly List<CheckRun> _checkRuns = [];
+    private readonly HashSet<Task> _checksInFlight = [];
     private readonly HttpClient _checks = new(new SocketsHttpHandler { UseProxy = false });
     private readonly string? _aclToken;
+    private ITimer? _reaper;
+    private long _runSequence;
 
-    private FakeConsulAgent(string? aclToken)
+    private FakeConsulAgent(string? aclToken, TimeProvider time)
     {
         _aclToken = aclToken;
+        Time = time;
     }
 
     /// <summary>
@@ -59,6 +86,9 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     /// the name of the option a client sets to it (<c>ConsulOptions.Address</c>).
     /// </summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Gets the clock of the agent's checks and reaper.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>Gets the services registered now.</summary>
     public IReadOnlyList<AgentService> Services
@@ -72,13 +102,44 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         }
     }
 
+    /// <summary>Gets every check run whose result was applied, in that order.</summary>
+    public IReadOnlyList<CheckRun> CheckRuns
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return [.. _checkRuns];
+            }
+        }
+    }
+
+    /// <summary>Gets the IDs of the services the reaper removed, in that order.</summary>
+    public IReadOnlyList<string> Reaped
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return [.. ReapedLocked];
+            }
+        }
+    }
+
+    private List<string> ReapedLocked { get; } = [];
+
     /// <summary>Starts the agent on a port the OS picks.</summary>
     /// <param name="aclToken">When set, every call must carry this token.</param>
-    public static async Task<FakeConsulAgent> StartAsync(string? aclToken = null)
+    /// <param name="time">The clock of the checks and the reaper; the system clock when <see langword="null"/>. With a
+    /// fake clock, nothing runs until the test moves it (<see cref="RunChecksAsync"/> still runs the checks).</param>
+    public static async Task<FakeConsulAgent> StartAsync(string? aclToken = null, TimeProvider? time = null)
     {
-        var agent = new FakeConsulAgent(aclToken);
+        var agent = new FakeConsulAgent(aclToken, time ?? TimeProvider.System);
         await agent.StartServerAsync();
         agent.Address = agent.RootUrl;
+
+        // The reaper runs from the agent's start, on its own schedule (agent/agent.go reapServices).
+        agent._reaper = agent.Time.CreateTimer(static s => ((FakeConsulAgent)s!).Reap(), agent, CheckReapInterval, CheckReapInterval);
         return agent;
     }
 
@@ -95,31 +156,54 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     {
         lock (Gate)
         {
-            return _services.Remove(id);
+            return RemoveLocked(id);
         }
     }
 
-    /// <summary>Runs every HTTP check once, now, and returns each service's resulting status by service ID.</summary>
+    /// <summary>
+    /// Runs every HTTP check once, now, besides their schedule, and returns each service's resulting status by service
+    /// ID (see <see cref="AgentService.CheckStatus"/>).
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, string>> RunChecksAsync()
     {
-        AgentService[] services;
+        (AgentService Service, AgentCheck Check)[] checks;
         lock (Gate)
         {
-            services = _services.Values.Where(s => s.CheckHttp is not null).ToArray();
+            checks = _services.Values.SelectMany(s => s.Checks.Where(c => c.Http is not null).Select(c => (s, c))).ToArray();
         }
 
-        var results = await Task.WhenAll(services.Select(async service =>
+        await Task.WhenAll(checks.Select(c => RunCheckAsync(c.Service, c.Check, scheduled: false)));
+        lock (Gate)
         {
-            var (status, output) = await CheckAsync(service);
-            lock (Gate)
-            {
-                service.CheckStatus = status;
-                service.CheckOutput = output;
-            }
+            return checks.Select(c => c.Service).Distinct().ToDictionary(s => s.Id, s => s.CheckStatus, StringComparer.Ordinal);
+        }
+    }
 
-            return (service.Id, status);
-        }));
-        return results.ToDictionary(r => r.Id, r => r.status, StringComparer.Ordinal);
+    /// <summary>Waits until every check run started so far has applied its result: with a fake clock, the runs a move of
+    /// the clock started are real HTTP calls that end in real time.</summary>
+    public async Task ChecksCompletedAsync(TimeSpan? timeout = null)
+    {
+        Task[] running;
+        lock (Gate)
+        {
+            running = [.. _checksInFlight];
+        }
+
+        await Task.WhenAll(running).WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
+    }
+
+    protected override Task OnStoppingAsync()
+    {
+        lock (Gate)
+        {
+            _reaper?.Dispose();
+            foreach (var check in _services.Values.SelectMany(s => s.Checks))
+            {
+                StopLocked(check);
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     protected override ValueTask OnDisposedAsync()
@@ -128,27 +212,152 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         return ValueTask.CompletedTask;
     }
 
-    private async Task<(string Status, string Output)> CheckAsync(AgentService service)
+    /// <summary>Returns a random stagger within <paramref name="interval"/> (hashicorp/consul lib/cluster.go, <c>RandomStagger</c>).</summary>
+    private static TimeSpan RandomStagger(TimeSpan interval) =>
+        interval <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromTicks(Random.Shared.NextInt64(interval.Ticks));
+
+    private void StartLocked(AgentService service, AgentCheck check)
     {
-        using var timeout = new CancellationTokenSource(service.CheckTimeout);
-        using var request = new HttpRequestMessage(new HttpMethod(service.CheckMethod), service.CheckHttp);
+        if (check.Http is null)
+        {
+            return;
+        }
+
+        check.Timer = Time.CreateTimer(
+            _ => _ = RunCheckAsync(service, check, scheduled: true), null, RandomStagger(check.Interval), System.Threading.Timeout.InfiniteTimeSpan);
+    }
+
+    private static void StopLocked(AgentCheck check)
+    {
+        check.Stopped = true;
+        check.Timer?.Dispose();
+        check.Timer = null;
+    }
+
+    private Task RunCheckAsync(AgentService service, AgentCheck check, bool scheduled)
+    {
+        Task run;
+        lock (Gate)
+        {
+            if (check.Stopped)
+            {
+                return Task.CompletedTask;
+            }
+
+            run = RunAsync(_runSequence++, Time.GetUtcNow());
+            _checksInFlight.Add(run);
+        }
+
+        return run;
+
+        async Task RunAsync(long sequence, DateTimeOffset startedAt)
+        {
+            await Task.Yield();
+            try
+            {
+                var (status, output) = await CheckAsync(check);
+                lock (Gate)
+                {
+                    // A result older than the one applied last (a test's run overlapping a scheduled one) is dropped.
+                    if (!check.Stopped && sequence > check.LastAppliedRun)
+                    {
+                        check.LastAppliedRun = sequence;
+                        UpdateLocked(check, status, output);
+                        _checkRuns.Add(new CheckRun(service.Id, check.Id, startedAt, status, scheduled));
+                    }
+
+                    // The next run is one interval after this one ended (agent/checks/check.go, CheckHTTP.run:
+                    // time.After(Interval) once check() returns).
+                    if (scheduled && !check.Stopped)
+                    {
+                        check.Timer?.Change(check.Interval, System.Threading.Timeout.InfiniteTimeSpan);
+                    }
+                }
+            }
+            finally
+            {
+                lock (Gate)
+                {
+                    _checksInFlight.RemoveWhere(t => t.IsCompleted);
+                }
+            }
+        }
+    }
+
+    /// <summary>Sets a check's status and when it turned critical (hashicorp/consul agent/local/state.go, <c>UpdateCheck</c>:
+    /// the time is kept while it stays critical and cleared when it is not).</summary>
+    private void UpdateLocked(AgentCheck check, string status, string output)
+    {
+        if (status == Critical)
+        {
+            check.CriticalSince ??= Time.GetUtcNow();
+        }
+        else
+        {
+            check.CriticalSince = null;
+        }
+
+        check.Status = status;
+        check.Output = output;
+    }
+
+    /// <summary>One pass of the reaper (hashicorp/consul agent/agent.go, <c>reapServicesInternal</c>): a service goes when
+    /// one of its checks has a reap timeout and has been critical for longer than it.</summary>
+    private void Reap()
+    {
+        lock (Gate)
+        {
+            var now = Time.GetUtcNow();
+            var due = _services.Values
+                .Where(s => s.Checks.Any(c =>
+                    c.DeregisterCriticalServiceAfter > TimeSpan.Zero && c.CriticalSince is { } since && now - since > c.DeregisterCriticalServiceAfter))
+                .Select(s => s.Id)
+                .ToArray();
+            foreach (var id in due)
+            {
+                RemoveLocked(id);
+                ReapedLocked.Add(id);
+            }
+        }
+    }
+
+    private bool RemoveLocked(string id)
+    {
+        if (!_services.Remove(id, out var service))
+        {
+            return false;
+        }
+
+        foreach (var check in service.Checks)
+        {
+            StopLocked(check);
+        }
+
+        return true;
+    }
+
+    private async Task<(string Status, string Output)> CheckAsync(AgentCheck check)
+    {
+        // The timeout is on the wall clock: it bounds a real HTTP call, which a fake clock moved ahead must not cut short.
+        using var timeout = new CancellationTokenSource(check.Timeout);
+        using var request = new HttpRequestMessage(new HttpMethod(check.Method), check.Http);
         request.Headers.ConnectionClose = true;
         request.Headers.UserAgent.ParseAdd("Consul Health Check");
         try
         {
             using var response = await _checks.SendAsync(request, timeout.Token);
             var code = (int)response.StatusCode;
-            var output = $"HTTP {request.Method} {service.CheckHttp}: {code} {response.ReasonPhrase}";
+            var output = $"HTTP {request.Method} {check.Http}: {code} {response.ReasonPhrase}";
             return code switch
             {
                 >= 200 and < 300 => ("passing", output),
                 429 => ("warning", output),
-                _ => ("critical", output),
+                _ => (Critical, output),
             };
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException)
         {
-            return ("critical", $"HTTP {request.Method} {service.CheckHttp}: {ex.Message}");
+            return (Critical, $"HTTP {request.Method} {check.Http}: {ex.Message}");
         }
     }
 
@@ -169,10 +378,29 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     protected override AgentCall CreateCall(int sequence, HttpContext context, string body, long arrivedAt) =>
         new(sequence, context.Request.Method, context.Request.Path.Value!, context.Request.QueryString.Value ?? string.Empty, body, arrivedAt, TokenOf(context));
 
-    private static string? TokenOf(HttpContext context) =>
-        context.Request.Headers.TryGetValue(TokenHeader, out var header) ? header.ToString()
-        : context.Request.Query.TryGetValue("token", out var query) ? query.ToString()
-        : null;
+    /// <summary>
+    /// The token as the agent reads it (hashicorp/consul agent/http.go, <c>parseTokenInternal</c> and
+    /// <c>parseTokenFromHeaders</c>): <c>?token=</c> first, then <c>X-Consul-Token</c>, then <c>Authorization</c> with the
+    /// scheme <c>Bearer</c> (any case) and the rest of the header, trimmed, as the token.
+    /// </summary>
+    private static string? TokenOf(HttpContext context)
+    {
+        if (context.Request.Query["token"].ToString() is { Length: > 0 } query)
+        {
+            return query;
+        }
+
+        if (context.Request.Headers[TokenHeader].ToString() is { Length: > 0 } header)
+        {
+            return header;
+        }
+
+        var parts = context.Request.Headers.Authorization.ToString().Split(' ');
+        return parts.Length > 1 && string.Equals(parts[0], "bearer", StringComparison.OrdinalIgnoreCase) &&
+            string.Join(' ', parts[1..]).Trim() is { Length: > 0 } bearer
+            ? bearer
+            : null;
+    }
 
     /// <summary>Enforces the ACL token on agent calls, after the base recorded (and maybe held) them.</summary>
     private async Task CheckTokenAsync(HttpContext context, RequestDelegate next)
@@ -219,53 +447,34 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
             return Text(400, "Invalid service address");
         }
 
-        string? checkHttp = null;
-        var checkMethod = "GET";
-        var interval = TimeSpan.Zero;
-        var checkTimeout = TimeSpan.FromSeconds(10);
-        var deregisterAfter = TimeSpan.Zero;
-        if (Property(root, "Check") is { ValueKind: JsonValueKind.Object } check)
+        // Check first, then Checks (hashicorp/consul api ServiceDefinition.CheckTypes).
+        var definitions = new List<JsonElement>();
+        if (Property(root, "Check") is { ValueKind: JsonValueKind.Object } single)
         {
-            checkHttp = String(check, "HTTP");
-            checkMethod = String(check, "Method") is { Length: > 0 } method ? method : "GET";
-            foreach (var (field, apply) in new (string, Action<TimeSpan>)[]
-            {
-                ("Interval", v => interval = v),
-                ("Timeout", v => checkTimeout = v),
-                ("DeregisterCriticalServiceAfter", v => deregisterAfter = v),
-            })
-            {
-                if (Property(check, field) is { } raw)
-                {
-                    if (!GoDurationParser.TryParse(raw, out var value))
-                    {
-                        return Text(400, $"Request decode failed: time: invalid duration \"{raw}\"");
-                    }
+            definitions.Add(single);
+        }
 
-                    apply(value);
-                }
+        if (Property(root, "Checks") is { ValueKind: JsonValueKind.Array } many)
+        {
+            definitions.AddRange(many.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.Object));
+        }
+
+        var id = String(root, "ID") is { Length: > 0 } given ? given : name;
+        var checks = new List<AgentCheck>();
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var (check, error) = ParseCheck(definitions[i], id, name, i, definitions.Count);
+            if (error is not null)
+            {
+                return Text(400, error);
             }
 
-            var hasTtl = Property(check, "TTL") is { } ttl && GoDurationParser.TryParse(ttl, out var ttlValue) && ttlValue > TimeSpan.Zero;
-            if (checkHttp is not null && interval <= TimeSpan.Zero)
-            {
-                return Text(400, "Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or OSService checks");
-            }
-
-            if (checkHttp is null && !hasTtl)
-            {
-                return Text(400, "Invalid check: TTL must be > 0 for TTL checks");
-            }
-
-            if (deregisterAfter > TimeSpan.Zero && deregisterAfter < MinimumDeregisterCriticalServiceAfter)
-            {
-                deregisterAfter = MinimumDeregisterCriticalServiceAfter;
-            }
+            checks.Add(check!);
         }
 
         var service = new AgentService
         {
-            Id = String(root, "ID") is { Length: > 0 } id ? id : name,
+            Id = id,
             Name = name,
             Address = address,
             Port = Property(root, "Port") is { ValueKind: JsonValueKind.Number } port ? port.GetInt32() : 0,
@@ -273,26 +482,96 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
             Meta = Property(root, "Meta") is { ValueKind: JsonValueKind.Object } meta
                 ? meta.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
                 : new Dictionary<string, string>(StringComparer.Ordinal),
-            CheckHttp = checkHttp,
-            CheckMethod = checkMethod,
-            CheckInterval = interval,
-            CheckTimeout = checkTimeout,
-            DeregisterCriticalServiceAfter = deregisterAfter,
+            Checks = checks,
         };
 
+        var now = Time.GetUtcNow();
         lock (Gate)
         {
+            RemoveLocked(service.Id);
             _services[service.Id] = service;
+            foreach (var check in checks)
+            {
+                // A new check starts critical (agent/agent.go addServiceInternal), so it is critical from now on.
+                check.CriticalSince = check.Status == Critical ? now : null;
+                StartLocked(service, check);
+            }
         }
 
         return Results.Ok();
+    }
+
+    /// <summary>Reads one check of a service definition, or says why the agent refuses it.</summary>
+    private static (AgentCheck? Check, string? Error) ParseCheck(JsonElement definition, string serviceId, string serviceName, int index, int count)
+    {
+        var http = String(definition, "HTTP");
+        var interval = TimeSpan.Zero;
+        var timeout = TimeSpan.FromSeconds(10);
+        var deregisterAfter = TimeSpan.Zero;
+        var ttl = TimeSpan.Zero;
+        foreach (var (field, apply) in new (string, Action<TimeSpan>)[]
+        {
+            ("Interval", v => interval = v),
+            ("Timeout", v => timeout = v),
+            ("DeregisterCriticalServiceAfter", v => deregisterAfter = v),
+            ("TTL", v => ttl = v),
+        })
+        {
+            if (Property(definition, field) is { } raw)
+            {
+                if (!GoDurationParser.TryParse(raw, out var value))
+                {
+                    return (null, $"Request decode failed: time: invalid duration \"{raw}\"");
+                }
+
+                apply(value);
+            }
+        }
+
+        if (http is not null && interval <= TimeSpan.Zero)
+        {
+            return (null, "Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or OSService checks");
+        }
+
+        if (http is null && ttl <= TimeSpan.Zero)
+        {
+            return (null, "Invalid check: TTL must be > 0 for TTL checks");
+        }
+
+        // Raised, not refused (agent/agent.go addCheck): the interval to MinInterval (agent/checks/check.go), the reap
+        // timeout to CheckDeregisterIntervalMin (agent/config/default.go).
+        if (http is not null && interval < MinimumCheckInterval)
+        {
+            interval = MinimumCheckInterval;
+        }
+
+        if (deregisterAfter > TimeSpan.Zero && deregisterAfter < MinimumDeregisterCriticalServiceAfter)
+        {
+            deregisterAfter = MinimumDeregisterCriticalServiceAfter;
+        }
+
+        // Default ID and name (agent/agent.go addServiceInternal).
+        var checkId = String(definition, "CheckID") is { Length: > 0 } givenId
+            ? givenId
+            : count > 1 ? $"service:{serviceId}:{index + 1}" : $"service:{serviceId}";
+        return (new AgentCheck
+        {
+            Id = checkId,
+            Name = String(definition, "Name") is { Length: > 0 } givenName ? givenName : $"Service '{serviceName}' check",
+            Type = http is not null ? "http" : "ttl",
+            Http = http,
+            Method = String(definition, "Method") is { Length: > 0 } method ? method : "GET",
+            Interval = interval,
+            Timeout = timeout,
+            DeregisterCriticalServiceAfter = deregisterAfter,
+        }, null);
     }
 
     private IResult Deregister(string id)
     {
         lock (Gate)
         {
-            return _services.Remove(id) ? Results.Ok() : UnknownService(id);
+            return RemoveLocked(id) ? Results.Ok() : UnknownService(id);
         }
     }
 
@@ -401,15 +680,10 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
 
     private static List<(string Id, string Name, string Status, string Notes, string Output, string Type)> ChecksOf(AgentService service)
     {
-        var checks = new List<(string, string, string, string, string, string)>();
-        if (service.CheckHttp is not null)
-        {
-            checks.Add(($"service:{service.Id}", $"Service '{service.Name}' check", service.CheckStatus, string.Empty, service.CheckOutput, "http"));
-        }
-
+        var checks = service.Checks.Select(c => (c.Id, c.Name, c.Status, string.Empty, c.Output, c.Type)).ToList();
         if (service.MaintenanceReason is { } reason)
         {
-            checks.Add(($"_service_maintenance:{service.Id}", "Service Maintenance Mode", "critical", reason, string.Empty, "maintenance"));
+            checks.Add(($"_service_maintenance:{service.Id}", "Service Maintenance Mode", Critical, reason, string.Empty, "maintenance"));
         }
 
         return checks;
