@@ -36,7 +36,17 @@ internal sealed class WebhookRegistry : IServiceRegistry
 
     public TimeSpan VisibilityDelay => TimeSpan.Zero;
 
-    public TimeSpan PropagationDelay => _options.Value.PropagationDelay;
+    /// <summary>
+    /// Gets the one term the webhook knows of: how long its consumers keep the list they read from it, named by its
+    /// key so the startup log and a budget error say what to change.
+    /// </summary>
+    public PropagationDelay PropagationDelay => new(
+    [
+        new PropagationTerm(
+            PropagationStage.ConsumerRefresh,
+            _options.Value.PropagationDelay,
+            WebhookRegistryOptions.SectionName + ":" + nameof(WebhookRegistryOptions.PropagationDelay)),
+    ]);
 
     public TimeSpan RenewalInterval => _options.Value.RenewalInterval;
 

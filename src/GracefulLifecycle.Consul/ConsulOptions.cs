@@ -19,11 +19,17 @@ public sealed class ConsulOptions
     internal static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(2);
     internal static readonly TimeSpan DefaultCheckTimeout = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan MinimumDeregisterCriticalServiceAfter = TimeSpan.FromMinutes(1);
-    internal static readonly TimeSpan DefaultConsumerRefreshInterval = TimeSpan.FromSeconds(2);
     internal static readonly TimeSpan DefaultRenewalInterval = TimeSpan.FromSeconds(30);
     internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
 
     internal static readonly TimeSpan DefaultPropagationMargin = TimeSpan.FromSeconds(1);
+
+    // Null until set to something other than what the profile gives: the configuration binder writes every property
+    // back through its setter (the getter's value when the section has no key), which must not pin the profile's figure
+    // before a profile bound from configuration applies. A value equal to the profile's, set before the profile changes,
+    // therefore follows the profile.
+    private TimeSpan? _consumerRefreshInterval;
+    private TimeSpan? _loadBalancerCacheTtl;
 
     /// <summary>Gets or sets the base address of the Consul agent's HTTP API.</summary>
     /// <value>The default value is <c>http://127.0.0.1:8500</c>, the agent running on the same host.</value>
@@ -98,18 +104,47 @@ public sealed class ConsulOptions
     public string? CheckUrl { get; set; }
 
     /// <summary>
-    /// Gets or sets how long consumers that poll the catalog or resolve the service through DNS keep a stale answer
-    /// (poll interval, DNS TTL, client cache). Consumers using blocking queries see a deregistration at once.
-    /// The shutdown delay is raised to at least this value plus <see cref="PropagationMargin"/>.
+    /// Gets or sets the slowest kind of consumer that calls this service through Consul. It sets
+    /// <see cref="ConsumerRefreshInterval"/> and <see cref="LoadBalancerCacheTtl"/> when those are not set explicitly:
+    /// one setting declares faster consumers (<see cref="ConsulConsumerProfile.Immediate"/>: Steeltoe, blocking
+    /// queries, a mesh).
     /// </summary>
-    /// <value>The default value is 2 seconds.</value>
-    public TimeSpan ConsumerRefreshInterval { get; set; } = DefaultConsumerRefreshInterval;
+    /// <value>The default value is <see cref="ConsulConsumerProfile.SpringCloudLoadBalancer"/> (a 35 s load-balancer cache).</value>
+    public ConsulConsumerProfile ConsumerProfile { get; set; }
 
     /// <summary>
-    /// Gets or sets how long readiness waits after the agent accepted the registration. No wait is needed: the check
-    /// follows readiness, so Consul consumers see the instance at the first passing check after it reports ready.
+    /// Gets or sets how long consumers keep a stale answer from Consul itself: their poll interval, a DNS TTL. Consumers
+    /// that ask on each lookup or use blocking queries see a deregistration at once (zero).
     /// </summary>
-    /// <value>The default value is <see langword="null"/>, which means zero.</value>
+    /// <value>The default value is that of <see cref="ConsumerProfile"/>: zero for both profiles.</value>
+    public TimeSpan ConsumerRefreshInterval
+    {
+        get => _consumerRefreshInterval ?? TimeSpan.Zero;
+        set => _consumerRefreshInterval = _consumerRefreshInterval is null && value == TimeSpan.Zero ? null : value;
+    }
+
+    /// <summary>
+    /// Gets or sets how long the consumers' load balancer keeps its list of instances over their Consul client (Spring
+    /// Cloud LoadBalancer's <c>spring.cloud.loadbalancer.cache.ttl</c>); zero when it asks on each call. Set it to the
+    /// largest value among the consumers; it is not sent anywhere.
+    /// </summary>
+    /// <value>The default value is that of <see cref="ConsumerProfile"/>: 35 seconds for Spring Cloud LoadBalancer, zero for Immediate.</value>
+    public TimeSpan LoadBalancerCacheTtl
+    {
+        get => _loadBalancerCacheTtl ?? ProfileLoadBalancerCacheTtl(ConsumerProfile);
+        set => _loadBalancerCacheTtl = _loadBalancerCacheTtl is null && value == ProfileLoadBalancerCacheTtl(ConsumerProfile) ? null : value;
+    }
+
+    /// <summary>
+    /// Gets or sets how long readiness waits after the agent accepted the registration, for consumers to see the instance.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: the propagation delay for
+    /// <see cref="ConsulConsumerProfile.SpringCloudLoadBalancer"/> consumers, which list the instance while its check is
+    /// still critical and see it only once their load balancer's cache expires; zero for
+    /// <see cref="ConsulConsumerProfile.Immediate"/> consumers, which see it at the first passing check, and the check
+    /// follows readiness: waiting before readiness passes would only delay that check.
+    /// </value>
     public TimeSpan? VisibilityDelay { get; set; }
 
     /// <summary>
@@ -125,9 +160,25 @@ public sealed class ConsulOptions
     public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
 
     /// <summary>
-    /// Gets or sets the time added to <see cref="ConsumerRefreshInterval"/> to make the propagation delay, for caches
-    /// beyond the consumers' own (a client-side load balancer's server list, a DNS cache).
+    /// Gets or sets the time added to the consumer terms to make the propagation delay, for slack: timers that fire
+    /// late, a request already on its way.
     /// </summary>
     /// <value>The default value is 1 second.</value>
     public TimeSpan PropagationMargin { get; set; } = DefaultPropagationMargin;
+
+    /// <summary>Gets whether <see cref="ConsumerRefreshInterval"/> was set, in code or configuration, rather than taken from the profile.</summary>
+    internal bool ConsumerRefreshIntervalIsSet => _consumerRefreshInterval is not null;
+
+    /// <summary>Gets whether <see cref="LoadBalancerCacheTtl"/> was set, in code or configuration, rather than taken from the profile.</summary>
+    internal bool LoadBalancerCacheTtlIsSet => _loadBalancerCacheTtl is not null;
+
+    internal static TimeSpan ProfileLoadBalancerCacheTtl(ConsulConsumerProfile profile) => profile switch
+    {
+        // Consumers that see changes at once: Steeltoe's load balancers keep no cache without an IDistributedCache.
+        ConsulConsumerProfile.Immediate => TimeSpan.Zero,
+
+        // spring-cloud-commons LoadBalancerCacheProperties: ttl = Duration.ofSeconds(35). An undefined value fails
+        // validation; until then, the slowest known consumer.
+        _ => TimeSpan.FromSeconds(35),
+    };
 }

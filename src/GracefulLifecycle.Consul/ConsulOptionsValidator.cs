@@ -62,7 +62,14 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
             failures.Add($"{Prefix}{nameof(options.CheckUrl)} must be an absolute http or https URL (was '{options.CheckUrl}'); remove it to check the readiness endpoint.");
         }
 
+        if (!Enum.IsDefined(options.ConsumerProfile))
+        {
+            failures.Add(
+                $"{Prefix}{nameof(options.ConsumerProfile)} must be one of {string.Join(", ", Enum.GetNames<ConsulConsumerProfile>())} (was {(int)options.ConsumerProfile}).");
+        }
+
         RequireAtLeastZero(failures, nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval);
+        RequireAtLeastZero(failures, nameof(options.LoadBalancerCacheTtl), options.LoadBalancerCacheTtl);
         RequireAtLeastZero(failures, nameof(options.PropagationMargin), options.PropagationMargin);
         if (options.VisibilityDelay is { } visibility)
         {

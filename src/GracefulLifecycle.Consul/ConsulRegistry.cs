@@ -49,9 +49,35 @@ internal sealed class ConsulRegistry : IServiceRegistry
 
     public string Name => "Consul";
 
-    public TimeSpan VisibilityDelay => _options.Value.VisibilityDelay ?? TimeSpan.Zero;
+    /// <summary>
+    /// Gets <see cref="ConsulOptions.VisibilityDelay"/>, or else the propagation delay for consumers that list critical
+    /// instances (Spring Cloud), and zero for those that list passing ones only: the check follows readiness, so they see
+    /// the instance at the first passing check, and a wait before readiness passes would only delay it.
+    /// </summary>
+    public TimeSpan VisibilityDelay => _options.Value.VisibilityDelay ??
+        (_options.Value.ConsumerProfile == ConsulConsumerProfile.Immediate ? TimeSpan.Zero : PropagationDelay.Total);
 
-    public TimeSpan PropagationDelay => _options.Value.ConsumerRefreshInterval + _options.Value.PropagationMargin;
+    /// <summary>
+    /// Gets the chain from the deregistration to the last consumer that may still call: no registry term (the agent
+    /// syncs the catalog before it answers) + the consumers' refresh + their load balancer's cache + the margin.
+    /// </summary>
+    public PropagationDelay PropagationDelay
+    {
+        get
+        {
+            var o = _options.Value;
+            const string Prefix = ConsulOptions.SectionName + ":";
+            return new PropagationDelay(
+            [
+                new(PropagationStage.ConsumerRefresh, o.ConsumerRefreshInterval, Source(nameof(ConsulOptions.ConsumerRefreshInterval), o.ConsumerRefreshIntervalIsSet)),
+                new(PropagationStage.LoadBalancerCache, o.LoadBalancerCacheTtl, Source(nameof(ConsulOptions.LoadBalancerCacheTtl), o.LoadBalancerCacheTtlIsSet)),
+                new(PropagationStage.Margin, o.PropagationMargin, Prefix + nameof(ConsulOptions.PropagationMargin)),
+            ]);
+
+            string Source(string option, bool set) =>
+                set ? Prefix + option : $"{Prefix}{option}, set by {Prefix}{nameof(ConsulOptions.ConsumerProfile)} {o.ConsumerProfile}";
+        }
+    }
 
     public TimeSpan RenewalInterval => _options.Value.RenewalInterval;
 

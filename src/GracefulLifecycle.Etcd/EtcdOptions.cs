@@ -13,6 +13,13 @@ public sealed class EtcdOptions
     internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
     internal static readonly TimeSpan DefaultPropagationMargin = TimeSpan.FromSeconds(1);
 
+    // Null until set to something other than what the profile gives: the configuration binder writes every property
+    // back through its setter (the getter's value when the section has no key), which must not pin the profile's figure
+    // before a profile bound from configuration applies. A value equal to the profile's, set before the profile changes,
+    // therefore follows the profile.
+    private TimeSpan? _consumerRefreshInterval;
+    private TimeSpan? _loadBalancerCacheTtl;
+
     /// <summary>
     /// Gets or sets the etcd client URLs, comma-separated; each call starts at the endpoint that answered last and
     /// fails over to the next one, in order, on a connection error, a timeout, a redirect or a 5xx answer.
@@ -53,14 +60,40 @@ public sealed class EtcdOptions
     public TimeSpan? KeepAliveInterval { get; set; }
 
     /// <summary>
-    /// Gets or sets how long consumers may keep a stale view of the service keys (their polling interval; zero for
-    /// consumers that watch). The propagation delay is this plus <see cref="PropagationMargin"/>.
+    /// Gets or sets the slowest kind of consumer that calls this service through etcd. It sets
+    /// <see cref="ConsumerRefreshInterval"/> and <see cref="LoadBalancerCacheTtl"/> when those are not set explicitly:
+    /// one setting declares consumers that watch (<see cref="EtcdConsumerProfile.Watch"/>).
     /// </summary>
-    /// <value>The default value is 2 seconds.</value>
-    public TimeSpan ConsumerRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <value>The default value is <see cref="EtcdConsumerProfile.Polling"/> (a 2 s poll, assumed).</value>
+    public EtcdConsumerProfile ConsumerProfile { get; set; }
 
-    /// <summary>Gets or sets how long readiness waits after the key is written.</summary>
-    /// <value>The default value is <see langword="null"/>: <see cref="ConsumerRefreshInterval"/>.</value>
+    /// <summary>
+    /// Gets or sets how long consumers may keep a stale view of the service keys: their polling interval, zero for
+    /// consumers that watch. Set it to the largest value among them.
+    /// </summary>
+    /// <value>The default value is that of <see cref="ConsumerProfile"/>: 2 seconds for Polling, zero for Watch.</value>
+    public TimeSpan ConsumerRefreshInterval
+    {
+        get => _consumerRefreshInterval ?? (ConsumerProfile == EtcdConsumerProfile.Watch ? TimeSpan.Zero : TimeSpan.FromSeconds(2));
+        set => _consumerRefreshInterval = _consumerRefreshInterval is null && value == (ConsumerProfile == EtcdConsumerProfile.Watch ? TimeSpan.Zero : TimeSpan.FromSeconds(2)) ? null : value;
+    }
+
+    /// <summary>
+    /// Gets or sets how long the consumers' load balancer keeps its list of instances over what they read from etcd;
+    /// zero when they pick from it directly.
+    /// </summary>
+    /// <value>The default value is that of <see cref="ConsumerProfile"/>: zero for both profiles.</value>
+    public TimeSpan LoadBalancerCacheTtl
+    {
+        get => _loadBalancerCacheTtl ?? TimeSpan.Zero;
+        set => _loadBalancerCacheTtl = _loadBalancerCacheTtl is null && value == TimeSpan.Zero ? null : value;
+    }
+
+    /// <summary>
+    /// Gets or sets how long readiness waits after the key is written, for consumers to see the instance: a new key
+    /// reaches them through the same poll and cache as a deleted one.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: the propagation delay.</value>
     public TimeSpan? VisibilityDelay { get; set; }
 
     /// <summary>Gets or sets the timeout of each HTTP call to one etcd endpoint; the next endpoint is tried when it passes.</summary>
@@ -68,9 +101,15 @@ public sealed class EtcdOptions
     public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
 
     /// <summary>
-    /// Gets or sets the time added to <see cref="ConsumerRefreshInterval"/> to make the propagation delay, for caches
-    /// beyond the consumers' own (a client-side load balancer's server list).
+    /// Gets or sets the time added to the consumer terms to make the propagation delay, for slack: timers that fire
+    /// late, a request already on its way.
     /// </summary>
     /// <value>The default value is 1 second.</value>
     public TimeSpan PropagationMargin { get; set; } = DefaultPropagationMargin;
+
+    /// <summary>Gets whether <see cref="ConsumerRefreshInterval"/> was set, in code or configuration, rather than taken from the profile.</summary>
+    internal bool ConsumerRefreshIntervalIsSet => _consumerRefreshInterval is not null;
+
+    /// <summary>Gets whether <see cref="LoadBalancerCacheTtl"/> was set, in code or configuration, rather than taken from the profile.</summary>
+    internal bool LoadBalancerCacheTtlIsSet => _loadBalancerCacheTtl is not null;
 }

@@ -34,6 +34,17 @@ internal sealed class EtcdOptionsValidator : IValidateOptions<EtcdOptions>
             failures.Add($"{Prefix}{nameof(options.ConsumerRefreshInterval)} must not be negative (was {options.ConsumerRefreshInterval}).");
         }
 
+        if (!Enum.IsDefined(options.ConsumerProfile))
+        {
+            failures.Add(
+                $"{Prefix}{nameof(options.ConsumerProfile)} must be one of {string.Join(", ", Enum.GetNames<EtcdConsumerProfile>())} (was {(int)options.ConsumerProfile}).");
+        }
+
+        if (options.LoadBalancerCacheTtl < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{nameof(options.LoadBalancerCacheTtl)} must not be negative (was {options.LoadBalancerCacheTtl}).");
+        }
+
         if (options.PropagationMargin < TimeSpan.Zero)
         {
             failures.Add($"{Prefix}{nameof(options.PropagationMargin)} must not be negative (was {options.PropagationMargin}).");

@@ -33,9 +33,30 @@ internal sealed class EtcdRegistry : IServiceRegistry
 
     public string Name => "etcd";
 
-    public TimeSpan VisibilityDelay => _options.VisibilityDelay ?? _options.ConsumerRefreshInterval;
+    /// <summary>Gets <see cref="EtcdOptions.VisibilityDelay"/>, or the propagation delay: a new key travels the same chain as a deleted one.</summary>
+    public TimeSpan VisibilityDelay => _options.VisibilityDelay ?? PropagationDelay.Total;
 
-    public TimeSpan PropagationDelay => _options.ConsumerRefreshInterval + _options.PropagationMargin;
+    /// <summary>
+    /// Gets the chain from the revoke to the last consumer that may still call: no registry term (the revoke deletes the
+    /// key at once, and reads are linearizable) + the consumers' refresh + their load balancer's cache + the margin.
+    /// </summary>
+    public PropagationDelay PropagationDelay
+    {
+        get
+        {
+            var o = _options;
+            const string Prefix = EtcdOptions.SectionName + ":";
+            return new PropagationDelay(
+            [
+                new(PropagationStage.ConsumerRefresh, o.ConsumerRefreshInterval, Source(nameof(EtcdOptions.ConsumerRefreshInterval), o.ConsumerRefreshIntervalIsSet)),
+                new(PropagationStage.LoadBalancerCache, o.LoadBalancerCacheTtl, Source(nameof(EtcdOptions.LoadBalancerCacheTtl), o.LoadBalancerCacheTtlIsSet)),
+                new(PropagationStage.Margin, o.PropagationMargin, Prefix + nameof(EtcdOptions.PropagationMargin)),
+            ]);
+
+            string Source(string option, bool set) =>
+                set ? Prefix + option : $"{Prefix}{option}, set by {Prefix}{nameof(EtcdOptions.ConsumerProfile)} {o.ConsumerProfile}";
+        }
+    }
 
     public TimeSpan RenewalInterval => _options.KeepAliveInterval ?? _options.LeaseTtl / 3;
 

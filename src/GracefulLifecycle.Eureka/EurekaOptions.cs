@@ -8,9 +8,11 @@ namespace GracefulLifecycle.Eureka;
 /// </summary>
 /// <remarks>
 /// The timings also decide how long the instance waits: readiness waits <see cref="VisibilityDelay"/> after the
-/// registration, and the shutdown delay is raised to the propagation delay,
-/// <see cref="ResponseCacheUpdateIntervalMs"/> + <see cref="RegistryFetchIntervalSeconds"/> + <see cref="PropagationMargin"/>,
-/// which must fit in <c>GracefulLifecycle:TerminationGracePeriod</c> with the drain.
+/// registration, and the shutdown delay is raised to the propagation delay, the whole chain from the cancel to the
+/// last consumer: <see cref="ResponseCacheUpdateIntervalMs"/> (the server's read-only cache) +
+/// <see cref="RegistryFetchIntervalSeconds"/> (the consumers' fetch) + <see cref="LoadBalancerCacheTtl"/> (their load
+/// balancer's cache, set by <see cref="ConsumerProfile"/> unless set explicitly) + <see cref="PropagationMargin"/>,
+/// 96 s with the defaults. It must fit in <c>GracefulLifecycle:TerminationGracePeriod</c> with the drain.
 /// </remarks>
 public sealed class EurekaOptions
 {
@@ -23,6 +25,12 @@ public sealed class EurekaOptions
     internal const int DefaultRegistryFetchIntervalSeconds = 30;
     internal static readonly TimeSpan DefaultPropagationMargin = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
+
+    // Null until set to something other than what the profile gives: the configuration binder writes every property
+    // back through its setter (the getter's value when the section has no key), which must not pin the profile's figure
+    // before a profile bound from configuration applies. A value equal to the profile's, set before the profile changes,
+    // therefore follows the profile.
+    private TimeSpan? _loadBalancerCacheTtl;
 
     /// <summary>
     /// Gets or sets the base URLs of the Eureka servers, comma-separated, as in Spring's
@@ -105,22 +113,63 @@ public sealed class EurekaOptions
     public int RegistryFetchIntervalSeconds { get; set; } = DefaultRegistryFetchIntervalSeconds;
 
     /// <summary>
-    /// Gets or sets the time added to the propagation delay for caches beyond Eureka's own, such as a client-side
-    /// load balancer's server list (Ribbon's <c>ServerListRefreshInterval</c>, Spring Cloud LoadBalancer's cache).
+    /// Gets or sets the slowest kind of consumer that calls this service through Eureka. It sets
+    /// <see cref="LoadBalancerCacheTtl"/> when that is not set explicitly: one setting declares faster consumers
+    /// (<see cref="EurekaConsumerProfile.Steeltoe"/>: no load-balancer cache).
+    /// </summary>
+    /// <value>The default value is <see cref="EurekaConsumerProfile.SpringCloudLoadBalancer"/> (a 35 s load-balancer cache).</value>
+    public EurekaConsumerProfile ConsumerProfile { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long the consumers' load balancer keeps its list of instances over their Eureka client
+    /// (Spring Cloud LoadBalancer's <c>spring.cloud.loadbalancer.cache.ttl</c>, Ribbon's <c>ServerListRefreshInterval</c>);
+    /// zero when they ask the client on each call. Set it to the largest value among the consumers; it is not sent anywhere.
+    /// </summary>
+    /// <value>
+    /// The default value is that of <see cref="ConsumerProfile"/>: 35 seconds for Spring Cloud LoadBalancer, 30 seconds
+    /// for Ribbon, zero for Steeltoe.
+    /// </value>
+    public TimeSpan LoadBalancerCacheTtl
+    {
+        get => _loadBalancerCacheTtl ?? ProfileLoadBalancerCacheTtl(ConsumerProfile);
+        set => _loadBalancerCacheTtl = _loadBalancerCacheTtl is null && value == ProfileLoadBalancerCacheTtl(ConsumerProfile) ? null : value;
+    }
+
+    /// <summary>
+    /// Gets or sets the time added to the propagation delay for slack: timers that fire late, a request already on its way.
     /// </summary>
     /// <value>The default value is 1 second.</value>
     public TimeSpan PropagationMargin { get; set; } = DefaultPropagationMargin;
 
     /// <summary>
-    /// Gets or sets how long readiness waits after Eureka accepted the registration, for consumers to see the instance.
+    /// Gets or sets how long readiness waits after Eureka accepted the registration, for consumers to see the instance:
+    /// a new instance reaches them through the same caches as a departure.
     /// </summary>
     /// <value>
     /// The default value is <see langword="null"/>: the propagation delay, <see cref="ResponseCacheUpdateIntervalMs"/>
-    /// + <see cref="RegistryFetchIntervalSeconds"/> + <see cref="PropagationMargin"/>.
+    /// + <see cref="RegistryFetchIntervalSeconds"/> + <see cref="LoadBalancerCacheTtl"/> + <see cref="PropagationMargin"/>.
     /// </value>
     public TimeSpan? VisibilityDelay { get; set; }
 
     /// <summary>Gets or sets the timeout of each HTTP call to one Eureka server; the next server is tried when it passes.</summary>
     /// <value>The default value is 5 seconds.</value>
     public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>Gets whether <see cref="LoadBalancerCacheTtl"/> was set, in code or configuration, rather than taken from the profile.</summary>
+    internal bool LoadBalancerCacheTtlIsSet => _loadBalancerCacheTtl is not null;
+
+    internal static TimeSpan ProfileLoadBalancerCacheTtl(EurekaConsumerProfile profile) => profile switch
+    {
+        // spring-cloud-commons LoadBalancerCacheProperties: ttl = Duration.ofSeconds(35).
+        EurekaConsumerProfile.SpringCloudLoadBalancer => TimeSpan.FromSeconds(35),
+
+        // Netflix/ribbon PollingServerListUpdater: LISTOFSERVERS_CACHE_REPEAT_INTERVAL 30 s.
+        EurekaConsumerProfile.Ribbon => TimeSpan.FromSeconds(30),
+
+        // Steeltoe load balancers ask the Eureka client's local registry on each request (no IDistributedCache by default).
+        EurekaConsumerProfile.Steeltoe => TimeSpan.Zero,
+
+        // An undefined value fails validation; until then, the slowest known consumer.
+        _ => TimeSpan.FromSeconds(35),
+    };
 }

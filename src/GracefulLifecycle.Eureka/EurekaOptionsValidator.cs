@@ -50,6 +50,17 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
             failures.Add($"{Prefix}{nameof(options.RegistryFetchIntervalSeconds)} must not be negative (was {options.RegistryFetchIntervalSeconds}).");
         }
 
+        if (!Enum.IsDefined(options.ConsumerProfile))
+        {
+            failures.Add(
+                $"{Prefix}{nameof(options.ConsumerProfile)} must be one of {string.Join(", ", Enum.GetNames<EurekaConsumerProfile>())} (was {(int)options.ConsumerProfile}).");
+        }
+
+        if (options.LoadBalancerCacheTtl < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}{nameof(options.LoadBalancerCacheTtl)} must not be negative (was {options.LoadBalancerCacheTtl}); zero when the consumers' load balancer keeps no cache.");
+        }
+
         if (options.PropagationMargin < TimeSpan.Zero)
         {
             failures.Add($"{Prefix}{nameof(options.PropagationMargin)} must not be negative (was {options.PropagationMargin}).");

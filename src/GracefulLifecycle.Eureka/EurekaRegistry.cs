@@ -17,8 +17,8 @@ namespace GracefulLifecycle.Eureka;
 /// removes the instance and any status override in one call. A status update is a <c>PUT</c> that keeps a record
 /// consumers still fetch (and one more call that can arrive out of order), and any call that reaches Eureka after
 /// leaving risks registering the instance again (spring-cloud-netflix#1543). The lifecycle guarantees that nothing
-/// follows the deregistration; the delay that follows it covers the server's response cache and the consumers'
-/// fetch interval (<see cref="PropagationDelay"/>).
+/// follows the deregistration; the delay that follows it covers the server's response cache, the consumers' fetch
+/// interval and their load balancer's cache (<see cref="PropagationDelay"/>).
 /// </para>
 /// <para>
 /// Each call starts at the server that answered last and fails over to the next one, in order, on a connection
@@ -65,19 +65,35 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
     public string Name => "Eureka";
 
-    /// <summary>Gets <see cref="EurekaOptions.VisibilityDelay"/>, or the propagation delay when it is not set.</summary>
-    public TimeSpan VisibilityDelay => _options.Value.VisibilityDelay ?? PropagationDelay;
+    /// <summary>
+    /// Gets <see cref="EurekaOptions.VisibilityDelay"/>, or the propagation delay when it is not set: a new instance
+    /// reaches consumers through the same read-only cache, fetch and load-balancer cache as a departure.
+    /// </summary>
+    public TimeSpan VisibilityDelay => _options.Value.VisibilityDelay ?? PropagationDelay.Total;
 
     /// <summary>
-    /// Gets the server's response cache interval + the consumers' registry fetch interval + the margin for client
-    /// load-balancer caches: how long a consumer may still pick the instance after the cancel.
+    /// Gets the chain from the cancel to the last consumer that may still pick the instance: the server's read-only
+    /// response cache + the consumers' registry fetch + their load balancer's cache + the margin, each term with its key.
     /// </summary>
-    public TimeSpan PropagationDelay
+    public PropagationDelay PropagationDelay
     {
         get
         {
             var o = _options.Value;
-            return TimeSpan.FromMilliseconds(o.ResponseCacheUpdateIntervalMs) + TimeSpan.FromSeconds(o.RegistryFetchIntervalSeconds) + o.PropagationMargin;
+            const string Prefix = EurekaOptions.SectionName + ":";
+            var loadBalancerSource = Prefix + nameof(EurekaOptions.LoadBalancerCacheTtl);
+            if (!o.LoadBalancerCacheTtlIsSet)
+            {
+                loadBalancerSource += $", set by {Prefix}{nameof(EurekaOptions.ConsumerProfile)} {o.ConsumerProfile}";
+            }
+
+            return new PropagationDelay(
+            [
+                new(PropagationStage.Registry, TimeSpan.FromMilliseconds(o.ResponseCacheUpdateIntervalMs), Prefix + nameof(EurekaOptions.ResponseCacheUpdateIntervalMs)),
+                new(PropagationStage.ConsumerRefresh, TimeSpan.FromSeconds(o.RegistryFetchIntervalSeconds), Prefix + nameof(EurekaOptions.RegistryFetchIntervalSeconds)),
+                new(PropagationStage.LoadBalancerCache, o.LoadBalancerCacheTtl, loadBalancerSource),
+                new(PropagationStage.Margin, o.PropagationMargin, Prefix + nameof(EurekaOptions.PropagationMargin)),
+            ]);
         }
     }
 

@@ -30,16 +30,19 @@ public interface IServiceRegistry
     string Name { get; }
 
     /// <summary>
-    /// Gets how long after a successful registration the registry's consumers can be expected to see the instance.
-    /// Readiness waits for it.
+    /// Gets how long after a successful registration the registry's consumers can be expected to see the instance:
+    /// for most registries the same chain as <see cref="PropagationDelay"/>, since news of an arrival travels through
+    /// the same caches as news of a departure. Readiness waits for it.
     /// </summary>
     TimeSpan VisibilityDelay { get; }
 
     /// <summary>
-    /// Gets how long after deregistration consumers may still call the instance (registry and client caches).
-    /// The shutdown delay is raised to at least this value.
+    /// Gets how long after deregistration consumers may still call the instance, term by term: the registry's own
+    /// staleness, the consumers' registry refresh, their load balancer's cache, a margin, each with the setting it comes
+    /// from. The shutdown delay is raised to at least its <see cref="GracefulLifecycle.PropagationDelay.Total"/>; the
+    /// startup log and the budget error name each term. Read once, when the shutdown plan is built at startup.
     /// </summary>
-    TimeSpan PropagationDelay { get; }
+    PropagationDelay PropagationDelay { get; }
 
     /// <summary>
     /// Gets how often <see cref="RenewAsync"/> is called while registered, or <see cref="Timeout.InfiniteTimeSpan"/>

@@ -84,6 +84,9 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
             {
                 o.Address = _agent.Address.ToString();
                 o.Token = AclToken;
+
+                // Spring Cloud consumers (the default) need a longer grace period than the test host's 30 s.
+                o.ConsumerProfile = ConsulConsumerProfile.Immediate;
             }),
             settings: Settings(null));
 
@@ -282,7 +285,10 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
 
         await host.StopAsync();
 
-        Assert.True(host.Logs.Contains("Shutdown delay 00:00:10 set by the propagation delay of Consul (configured 00:00:05)"));
+        Assert.True(host.Logs.Contains(
+            "Shutdown delay 00:00:10 set by the propagation delay of Consul: consumer refresh 00:00:09 (GracefulLifecycle:Consul:ConsumerRefreshInterval) + " +
+            "load-balancer cache 00:00:00 (GracefulLifecycle:Consul:LoadBalancerCacheTtl, set by GracefulLifecycle:Consul:ConsumerProfile Immediate) + " +
+            "margin 00:00:01 (GracefulLifecycle:Consul:PropagationMargin) (configured 00:00:05)"));
         Assert.True(host.Logs.Contains("Shutdown delay of 00:00:10 elapsed"));
     }
 
@@ -295,6 +301,8 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
         await host.StopAsync();
 
         Assert.DoesNotContain(host.Logs.Lines, l => l.Contains("set by the propagation delay", StringComparison.Ordinal));
+        Assert.True(host.Logs.Contains("Propagation delay of Consul 00:00:03: consumer refresh 00:00:02 (GracefulLifecycle:Consul:ConsumerRefreshInterval) + "));
+        Assert.True(host.Logs.Contains("; within the shutdown delay 00:00:05"));
         Assert.True(host.Logs.Contains("Shutdown delay of 00:00:05 elapsed"));
     }
 
@@ -335,6 +343,11 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
                     o.ServiceAddress = "127.0.0.1";
                     o.RenewalInterval = RenewalInterval;
                     o.RequestTimeout = TimeSpan.FromSeconds(30);
+
+                    // Consumers that list passing instances only and poll every 2 s: a 3 s propagation delay and no
+                    // visibility wait, which fit the test host's 30 s grace period (Spring Cloud's 36 s would not).
+                    o.ConsumerProfile = ConsulConsumerProfile.Immediate;
+                    o.ConsumerRefreshInterval = TimeSpan.FromSeconds(2);
                     consul?.Invoke(o);
                 });
             },

@@ -28,7 +28,10 @@ public sealed class ConsulOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(1), options.CheckTimeout);
         Assert.Equal(TimeSpan.FromMinutes(1), options.DeregisterCriticalServiceAfter);
         Assert.Null(options.CheckUrl);
-        Assert.Equal(TimeSpan.FromSeconds(2), options.ConsumerRefreshInterval);
+        Assert.Equal(ConsulConsumerProfile.SpringCloudLoadBalancer, options.ConsumerProfile);
+        Assert.Equal(TimeSpan.Zero, options.ConsumerRefreshInterval);
+        Assert.Equal(TimeSpan.FromSeconds(35), options.LoadBalancerCacheTtl);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.PropagationMargin);
         Assert.Null(options.VisibilityDelay);
         Assert.Equal(TimeSpan.FromSeconds(30), options.RenewalInterval);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
@@ -36,20 +39,52 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
-    public void Delays_FollowTheOptions()
+    public void Delays_WithTheDefaults_CoverSpringCloudConsulConsumers_AndTheirLoadBalancerCache()
     {
-        using var services = Build(configure: o =>
-        {
-            o.ConsumerRefreshInterval = TimeSpan.FromSeconds(7);
-            o.RenewalInterval = TimeSpan.FromSeconds(11);
-        });
+        using var services = Build(configure: o => o.RenewalInterval = TimeSpan.FromSeconds(11));
 
         var registry = Assert.IsType<ConsulRegistry>(Assert.Single(services.GetServices<IServiceRegistry>()));
 
+        // No registry term (the agent syncs the catalog before answering), a lookup on each call, a 35 s cache over it.
         Assert.Equal("Consul", registry.Name);
-        Assert.Equal(TimeSpan.FromSeconds(8), registry.PropagationDelay);
-        Assert.Equal(TimeSpan.Zero, registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(36), registry.PropagationDelay.Total);
+        Assert.Equal(TimeSpan.Zero, registry.PropagationDelay.RegistrySide);
+        Assert.Equal(
+            "consumer refresh 00:00:00 (GracefulLifecycle:Consul:ConsumerRefreshInterval, set by GracefulLifecycle:Consul:ConsumerProfile SpringCloudLoadBalancer) + " +
+            "load-balancer cache 00:00:35 (GracefulLifecycle:Consul:LoadBalancerCacheTtl, set by GracefulLifecycle:Consul:ConsumerProfile SpringCloudLoadBalancer) + " +
+            "margin 00:00:01 (GracefulLifecycle:Consul:PropagationMargin)",
+            registry.PropagationDelay.ToString());
+
+        // They list critical instances too, so they see a new one only when their cache expires: readiness waits for it.
+        Assert.Equal(TimeSpan.FromSeconds(36), registry.VisibilityDelay);
         Assert.Equal(TimeSpan.FromSeconds(11), registry.RenewalInterval);
+    }
+
+    [Fact]
+    public void ConsumerProfile_Immediate_LeavesTheMarginAlone_AndNoVisibilityWait()
+    {
+        using var services = Build(settings: new Dictionary<string, string?> { ["GracefulLifecycle:Consul:ConsumerProfile"] = "Immediate" });
+
+        var registry = Assert.Single(services.GetServices<IServiceRegistry>());
+
+        Assert.Equal(TimeSpan.FromSeconds(1), registry.PropagationDelay.Total);
+        Assert.Equal(TimeSpan.Zero, registry.VisibilityDelay);
+    }
+
+    [Fact]
+    public void ExplicitTerms_OverrideTheProfile()
+    {
+        using var services = Build(
+            configure: o => o.ConsumerRefreshInterval = TimeSpan.FromSeconds(7),
+            settings: new Dictionary<string, string?> { ["GracefulLifecycle:Consul:LoadBalancerCacheTtl"] = "00:00:10", ["GracefulLifecycle:Consul:ConsumerProfile"] = "Immediate" });
+
+        var delay = Assert.Single(services.GetServices<IServiceRegistry>()).PropagationDelay;
+
+        Assert.Equal(TimeSpan.FromSeconds(18), delay.Total);
+        Assert.Equal(
+            "consumer refresh 00:00:07 (GracefulLifecycle:Consul:ConsumerRefreshInterval) + load-balancer cache 00:00:10 (GracefulLifecycle:Consul:LoadBalancerCacheTtl) + " +
+            "margin 00:00:01 (GracefulLifecycle:Consul:PropagationMargin)",
+            delay.ToString());
     }
 
     [Fact]
@@ -78,6 +113,8 @@ public sealed class ConsulOptionsTests
     [InlineData("CheckTimeout", "GracefulLifecycle:Consul:CheckTimeout must be greater than zero")]
     [InlineData("CheckUrl", "GracefulLifecycle:Consul:CheckUrl must be an absolute http or https URL")]
     [InlineData("ConsumerRefreshInterval", "GracefulLifecycle:Consul:ConsumerRefreshInterval must not be negative")]
+    [InlineData("LoadBalancerCacheTtl", "GracefulLifecycle:Consul:LoadBalancerCacheTtl must not be negative (was -00:00:01)")]
+    [InlineData("ConsumerProfile", "GracefulLifecycle:Consul:ConsumerProfile must be one of SpringCloudLoadBalancer, Immediate (was 7)")]
     [InlineData("VisibilityDelay", "GracefulLifecycle:Consul:VisibilityDelay must not be negative")]
     [InlineData("RenewalInterval", "GracefulLifecycle:Consul:RenewalInterval must be greater than zero")]
     [InlineData("RequestTimeout", "GracefulLifecycle:Consul:RequestTimeout must be greater than zero")]
@@ -99,6 +136,8 @@ public sealed class ConsulOptionsTests
             case "CheckTimeout": options.CheckTimeout = TimeSpan.FromSeconds(-1); break;
             case "CheckUrl": options.CheckUrl = "/ifready"; break;
             case "ConsumerRefreshInterval": options.ConsumerRefreshInterval = TimeSpan.FromSeconds(-1); break;
+            case "LoadBalancerCacheTtl": options.LoadBalancerCacheTtl = TimeSpan.FromSeconds(-1); break;
+            case "ConsumerProfile": options.ConsumerProfile = (ConsulConsumerProfile)7; break;
             case "VisibilityDelay": options.VisibilityDelay = TimeSpan.FromSeconds(-1); break;
             case "RenewalInterval": options.RenewalInterval = TimeSpan.Zero; break;
             case "RequestTimeout": options.RequestTimeout = TimeSpan.Zero; break;

@@ -24,6 +24,8 @@ public sealed class EtcdOptionsTests
     [InlineData("LeaseTtl", "00:00:02.500", "GracefulLifecycle:Etcd:LeaseTtl must be a whole number of seconds, at least 2")]
     [InlineData("KeepAliveInterval", "00:00:10", "GracefulLifecycle:Etcd:KeepAliveInterval must be greater than zero and shorter than")]
     [InlineData("Port", "0", "GracefulLifecycle:Etcd:Port must be a TCP port")]
+    [InlineData("LoadBalancerCacheTtl", "-00:00:01", "GracefulLifecycle:Etcd:LoadBalancerCacheTtl must not be negative (was -00:00:01)")]
+    [InlineData("ConsumerProfile", "5", "GracefulLifecycle:Etcd:ConsumerProfile must be one of Polling, Watch (was 5)")]
     public void InvalidOptions_FailNamingTheKey(string key, string value, string expected)
     {
         var configuration = new ConfigurationBuilder()
@@ -40,11 +42,65 @@ public sealed class EtcdOptionsTests
     }
 
     [Fact]
+    public void Delays_WithTheDefaults_AssumeConsumersPollingEveryTwoSeconds()
+    {
+        var registry = Registry();
+
+        // No registry term (a revoke deletes the key at once), a 2 s poll (assumed), no load-balancer cache, 1 s margin.
+        Assert.Equal(TimeSpan.FromSeconds(3), registry.PropagationDelay.Total);
+        Assert.Equal(TimeSpan.Zero, registry.PropagationDelay.RegistrySide);
+        Assert.Equal(
+            "consumer refresh 00:00:02 (GracefulLifecycle:Etcd:ConsumerRefreshInterval, set by GracefulLifecycle:Etcd:ConsumerProfile Polling) + " +
+            "load-balancer cache 00:00:00 (GracefulLifecycle:Etcd:LoadBalancerCacheTtl, set by GracefulLifecycle:Etcd:ConsumerProfile Polling) + " +
+            "margin 00:00:01 (GracefulLifecycle:Etcd:PropagationMargin)",
+            registry.PropagationDelay.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(3), registry.VisibilityDelay);
+    }
+
+    [Fact]
+    public void ConsumerProfile_Watch_LeavesTheMarginAlone()
+    {
+        var registry = Registry(new() { ["GracefulLifecycle:Etcd:ConsumerProfile"] = "Watch" });
+
+        Assert.Equal(TimeSpan.FromSeconds(1), registry.PropagationDelay.Total);
+        Assert.Equal(TimeSpan.FromSeconds(1), registry.VisibilityDelay);
+    }
+
+    [Fact]
+    public void ExplicitTerms_OverrideTheProfile_AndTheVisibilityDelayWhenSetReplacesTheChain()
+    {
+        var registry = Registry(new()
+        {
+            ["GracefulLifecycle:Etcd:ConsumerProfile"] = "Watch",
+            ["GracefulLifecycle:Etcd:ConsumerRefreshInterval"] = "00:00:05",
+            ["GracefulLifecycle:Etcd:LoadBalancerCacheTtl"] = "00:00:10",
+            ["GracefulLifecycle:Etcd:VisibilityDelay"] = "00:00:04",
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(16), registry.PropagationDelay.Total);
+        Assert.Equal(
+            "consumer refresh 00:00:05 (GracefulLifecycle:Etcd:ConsumerRefreshInterval) + load-balancer cache 00:00:10 (GracefulLifecycle:Etcd:LoadBalancerCacheTtl) + " +
+            "margin 00:00:01 (GracefulLifecycle:Etcd:PropagationMargin)",
+            registry.PropagationDelay.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(4), registry.VisibilityDelay);
+    }
+
+    [Fact]
     public void AddEtcd_Twice_RegistersOneRegistry()
     {
         var services = new ServiceCollection();
         services.AddGracefulLifecycle().AddEtcd().AddEtcd();
 
         Assert.Single(services, d => d.ServiceType == typeof(IServiceRegistry));
+    }
+
+    private static IServiceRegistry Registry(Dictionary<string, string?>? settings = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build());
+        services.AddGracefulLifecycle().AddEtcd();
+        var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IServiceRegistry>();
     }
 }

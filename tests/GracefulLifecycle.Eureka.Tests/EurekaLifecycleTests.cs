@@ -207,17 +207,40 @@ public sealed class EurekaLifecycleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task EurekaDefaults_FailStartup_NamingEurekaAndTheTerminationGracePeriod()
+    public async Task EurekaDefaults_FailStartup_NamingEachTermTheGracePeriodNeededAndTheConsumerSettings()
     {
-        // 30000 ms server cache + 30 s consumers' fetch + 1 s margin = 61 s: more than the default 30 s grace period.
+        // 30 s server cache + 30 s consumers' fetch + 35 s Spring Cloud LoadBalancer cache + 1 s margin = 96 s:
+        // with the test host's 10 s drain, 2 + 96 + 10 + 2 = 110 s, far more than the default 30 s grace period.
         var error = await Assert.ThrowsAnyAsync<Exception>(() => LifecycleTestHost.StartAsync(
             configure: b => b.AddEureka(o => o.ServiceUrl = "http://127.0.0.1:1/eureka/")));
 
-        var message = Errors.AllMessages(error);
-        Assert.Contains("raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the propagation delay of Eureka", message, StringComparison.Ordinal);
-        Assert.Contains("the shutdown delay (00:01:01", message, StringComparison.Ordinal);
-        Assert.Contains("exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30)", message, StringComparison.Ordinal);
-        Assert.Contains("lower the cache intervals of Eureka", message, StringComparison.Ordinal);
+        Assert.Contains(
+            "GracefulLifecycle:Registration:DeregistrationTimeout (00:00:02) + the shutdown delay (00:01:36, raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the " +
+            "propagation delay of Eureka: registry cache 00:00:30 (GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs) + consumer refresh 00:00:30 " +
+            "(GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds) + load-balancer cache 00:00:35 (GracefulLifecycle:Eureka:LoadBalancerCacheTtl, set by " +
+            "GracefulLifecycle:Eureka:ConsumerProfile SpringCloudLoadBalancer) + margin 00:00:01 (GracefulLifecycle:Eureka:PropagationMargin)) + " +
+            "GracefulLifecycle:DrainTimeout (00:00:10) + GracefulLifecycle:ShutdownMargin (00:00:02) = 00:01:50 exceeds GracefulLifecycle:TerminationGracePeriod " +
+            "(00:00:30): the orchestrator would kill the process before the drain ends. Raise GracefulLifecycle:TerminationGracePeriod to at least 00:01:50 (and " +
+            "terminationGracePeriodSeconds with it), or shorten the drain; or, if the consumers of Eureka refresh or cache for less than that, declare them in the " +
+            "settings those terms come from: GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds; GracefulLifecycle:Eureka:LoadBalancerCacheTtl, set by " +
+            "GracefulLifecycle:Eureka:ConsumerProfile SpringCloudLoadBalancer.",
+            Errors.AllMessages(error),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartupLog_NamesEachTermOfThePropagationDelay_AndItsSource()
+    {
+        await using var s = await EurekaScenario.StartAsync(
+            eureka: o => o.ConsumerProfile = EurekaConsumerProfile.Ribbon,
+            lifecycle: o => o.ShutdownDelay = TimeSpan.FromSeconds(1),
+            settings: new Dictionary<string, string?> { ["GracefulLifecycle:Eureka:LoadBalancerCacheTtl"] = "00:00:02" });
+
+        var expected =
+            "Shutdown delay 00:00:04.5000000 set by the propagation delay of Eureka: registry cache 00:00:01 (GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs) + " +
+            "consumer refresh 00:00:01 (GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds) + load-balancer cache 00:00:02 (GracefulLifecycle:Eureka:LoadBalancerCacheTtl) + " +
+            "margin 00:00:00.5000000 (GracefulLifecycle:Eureka:PropagationMargin) (configured 00:00:01)";
+        Assert.Single(s.Logs.Lines, l => l.EndsWith("[29] " + expected, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -366,7 +389,7 @@ public sealed class EurekaLifecycleTests(ITestOutputHelper output)
     public async Task ShutdownDelay_IsRaisedToThePropagationDelay_CountedFromTheDelete()
     {
         await using var s = await EurekaScenario.StartAsync(lifecycle: o => o.ShutdownDelay = TimeSpan.FromSeconds(1));
-        Assert.True(s.Logs.Contains("Shutdown delay 00:00:02.5000000 set by the propagation delay of Eureka (configured 00:00:01)"));
+        Assert.True(s.Logs.Contains("Shutdown delay 00:00:02.5000000 set by the propagation delay of Eureka: "));
         await s.ReadyAsync();
         DateTimeOffset? drainStarted = null;
         s.Host.Lifecycle.PhaseChanged += (_, e) =>

@@ -31,6 +31,8 @@ public sealed class EurekaOptionsTests
         Assert.Equal(90, o.LeaseExpirationDurationInSeconds);
         Assert.Equal(30_000, o.ResponseCacheUpdateIntervalMs);
         Assert.Equal(30, o.RegistryFetchIntervalSeconds);
+        Assert.Equal(EurekaConsumerProfile.SpringCloudLoadBalancer, o.ConsumerProfile);
+        Assert.Equal(TimeSpan.FromSeconds(35), o.LoadBalancerCacheTtl);
         Assert.Equal(TimeSpan.FromSeconds(1), o.PropagationMargin);
         Assert.Null(o.VisibilityDelay);
         Assert.Equal(TimeSpan.FromSeconds(5), o.RequestTimeout);
@@ -101,6 +103,8 @@ public sealed class EurekaOptionsTests
         { o => o.ResponseCacheUpdateIntervalMs = -1, "GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs must not be negative" },
         { o => o.RegistryFetchIntervalSeconds = -1, "GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds must not be negative" },
         { o => o.PropagationMargin = TimeSpan.FromSeconds(-1), "GracefulLifecycle:Eureka:PropagationMargin must not be negative" },
+        { o => o.LoadBalancerCacheTtl = TimeSpan.FromSeconds(-1), "GracefulLifecycle:Eureka:LoadBalancerCacheTtl must not be negative (was -00:00:01)" },
+        { o => o.ConsumerProfile = (EurekaConsumerProfile)9, "GracefulLifecycle:Eureka:ConsumerProfile must be one of SpringCloudLoadBalancer, Ribbon, Steeltoe (was 9)" },
         { o => o.VisibilityDelay = TimeSpan.FromSeconds(-1), "GracefulLifecycle:Eureka:VisibilityDelay must not be negative" },
         { o => o.RequestTimeout = TimeSpan.Zero, "GracefulLifecycle:Eureka:RequestTimeout must be greater than zero" },
         { o => o.Metadata[" "] = "x", "GracefulLifecycle:Eureka:Metadata contains a blank key" },
@@ -155,35 +159,112 @@ public sealed class EurekaOptionsTests
         Assert.Throws<ArgumentNullException>("builder", () => EurekaLifecycleBuilderExtensions.AddEureka(null!));
 
     [Fact]
-    public void Delays_FollowTheServerCacheTheConsumersFetchAndTheMargin()
+    public void Delays_WithTheDefaults_CoverSpringCloudLoadBalancerConsumers()
     {
-        using var h = new RegistryHarness(o =>
+        var delay = Derive(_ => { });
+
+        // Server read-only cache 30 s + client fetch 30 s + Spring Cloud LoadBalancer cache 35 s + 1 s: at least 95 s.
+        Assert.Equal(TimeSpan.FromSeconds(96), delay.Total);
+        Assert.Equal(TimeSpan.FromSeconds(30), delay.RegistrySide);
+        Assert.Equal(
+            "registry cache 00:00:30 (GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs) + consumer refresh 00:00:30 (GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds) + " +
+            "load-balancer cache 00:00:35 (GracefulLifecycle:Eureka:LoadBalancerCacheTtl, set by GracefulLifecycle:Eureka:ConsumerProfile SpringCloudLoadBalancer) + " +
+            "margin 00:00:01 (GracefulLifecycle:Eureka:PropagationMargin)",
+            delay.ToString());
+    }
+
+    [Fact]
+    public void Delays_WithSeed002sSettings_StillCoverTheLoadBalancerCache()
+    {
+        // eureka.server.responseCacheUpdateIntervalMs 5000, eureka.client.registryFetchIntervalSeconds 5: 5 + 5 + 35 + 1.
+        var delay = Derive(o =>
+        {
+            o.ResponseCacheUpdateIntervalMs = 5000;
+            o.RegistryFetchIntervalSeconds = 5;
+        });
+
+        Assert.Equal(TimeSpan.FromSeconds(46), delay.Total);
+        Assert.Equal(TimeSpan.FromSeconds(5), delay.RegistrySide);
+    }
+
+    [Theory]
+    [InlineData(EurekaConsumerProfile.SpringCloudLoadBalancer, 35, 96)]
+    [InlineData(EurekaConsumerProfile.Ribbon, 30, 91)]
+    [InlineData(EurekaConsumerProfile.Steeltoe, 0, 61)]
+    public void ConsumerProfile_SetsTheLoadBalancerTerm(EurekaConsumerProfile profile, int loadBalancerSeconds, int totalSeconds)
+    {
+        var delay = Derive(o => o.ConsumerProfile = profile);
+
+        var term = Assert.Single(delay.Terms, t => t.Stage == PropagationStage.LoadBalancerCache);
+        Assert.Equal(TimeSpan.FromSeconds(loadBalancerSeconds), term.Duration);
+        Assert.Equal($"GracefulLifecycle:Eureka:LoadBalancerCacheTtl, set by GracefulLifecycle:Eureka:ConsumerProfile {profile}", term.Source);
+        Assert.Equal(TimeSpan.FromSeconds(totalSeconds), delay.Total);
+    }
+
+    [Fact]
+    public void LoadBalancerCacheTtl_SetExplicitly_OverridesTheProfile_InCodeAndInConfiguration()
+    {
+        var inCode = Derive(o =>
+        {
+            o.ConsumerProfile = EurekaConsumerProfile.Steeltoe;
+            o.LoadBalancerCacheTtl = TimeSpan.FromSeconds(10);
+        });
+        var fromConfiguration = Derive(_ => { }, new() { ["GracefulLifecycle:Eureka:LoadBalancerCacheTtl"] = "00:00:00" });
+
+        Assert.Equal(TimeSpan.FromSeconds(71), inCode.Total);
+        Assert.Equal("GracefulLifecycle:Eureka:LoadBalancerCacheTtl", Assert.Single(inCode.Terms, t => t.Stage == PropagationStage.LoadBalancerCache).Source);
+        Assert.Equal(TimeSpan.FromSeconds(61), fromConfiguration.Total);
+    }
+
+    [Fact]
+    public void ConsumerProfile_FromConfiguration_SetsTheTermsNotSetExplicitly()
+    {
+        // Binding must leave an absent LoadBalancerCacheTtl to the profile bound next to it.
+        var delay = Derive(_ => { }, new() { ["GracefulLifecycle:Eureka:ConsumerProfile"] = "Steeltoe" });
+
+        Assert.Equal(TimeSpan.FromSeconds(61), delay.Total);
+        Assert.EndsWith("ConsumerProfile Steeltoe", Assert.Single(delay.Terms, t => t.Stage == PropagationStage.LoadBalancerCache).Source, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VisibilityDelay_FollowsTheSameChain_UnlessSet()
+    {
+        using var derived = new RegistryHarness(o =>
         {
             o.ServiceUrl = "http://eureka:8761/eureka/";
             o.ResponseCacheUpdateIntervalMs = 30_000;
             o.RegistryFetchIntervalSeconds = 30;
+            o.LoadBalancerCacheTtl = TimeSpan.FromSeconds(35);
             o.PropagationMargin = TimeSpan.FromSeconds(1);
             o.LeaseRenewalIntervalInSeconds = 30;
             o.LeaseExpirationDurationInSeconds = 90;
         });
-
-        Assert.Equal("Eureka", h.Registry.Name);
-        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.PropagationDelay);
-        Assert.Equal(TimeSpan.FromSeconds(61), h.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromSeconds(30), h.Registry.RenewalInterval);
-    }
-
-    [Fact]
-    public void VisibilityDelay_WhenSet_ReplacesThePropagationDelay()
-    {
-        using var h = new RegistryHarness(o =>
+        using var set = new RegistryHarness(o =>
         {
             o.ServiceUrl = "http://eureka:8761/eureka/";
             o.VisibilityDelay = TimeSpan.FromSeconds(7);
         });
 
-        Assert.Equal(TimeSpan.FromSeconds(7), h.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromMilliseconds(2500), h.Registry.PropagationDelay);
+        Assert.Equal("Eureka", derived.Registry.Name);
+        Assert.Equal(TimeSpan.FromSeconds(96), derived.Registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), derived.Registry.RenewalInterval);
+        Assert.Equal(TimeSpan.FromSeconds(7), set.Registry.VisibilityDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), set.Registry.PropagationDelay.Total);
+    }
+
+    /// <summary>The propagation delay the registry derives from the defaults, <paramref name="configure"/> and configuration.</summary>
+    private static PropagationDelay Derive(Action<EurekaOptions> configure, Dictionary<string, string?>? settings = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build());
+        services.AddGracefulLifecycle().AddEureka(o =>
+        {
+            o.ServiceUrl = "http://eureka:8761/eureka/";
+            configure(o);
+        });
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IServiceRegistry>().PropagationDelay;
     }
 
     private static string Validate(Action<EurekaOptions> configure)

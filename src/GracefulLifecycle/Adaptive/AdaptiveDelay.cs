@@ -6,8 +6,9 @@ namespace GracefulLifecycle.Adaptive;
 
 /// <summary>
 /// Serves the delay after leaving until the traffic has stopped: it ends at the latest of the minimum delay, the
-/// registries' largest propagation delay, and the moment every peer that was sending has been quiet for its quiet
-/// period; it never lasts longer than the maximum (the shutdown delay in force). It sleeps until the moment the peers
+/// registry-side part of the registries' propagation delays (<see cref="PropagationDelay.RegistrySide"/>), and the
+/// moment every peer that was sending has been quiet for its quiet period; it never lasts longer than the maximum (the
+/// shutdown delay in force, raised to the registries' whole propagation delays). It sleeps until the moment the peers
 /// predict and checks again then, since a request that arrived meanwhile moves that moment on.
 /// </summary>
 internal sealed class AdaptiveDelay
@@ -25,13 +26,17 @@ internal sealed class AdaptiveDelay
         _logger = logger;
         _floor = options.Value.AdaptiveDelay.MinimumDelay;
 
-        // A registry's consumers may not send anything for a while and still hold the instance in their cache.
+        // Until the registry itself stops handing the instance out (Eureka's read-only cache), a consumer that has not
+        // called yet may still fetch it and call: no traffic seen here can show otherwise, so that part is a floor.
+        // The consumers' own refresh and load-balancer cache are not: a consumer that holds the instance calls it, and
+        // its traffic stopping is the evidence that it has moved; one that never calls holds the delay to the maximum.
         foreach (var registry in registries)
         {
-            if (registry.PropagationDelay > _floor)
+            var registrySide = registry.PropagationDelay.RegistrySide;
+            if (registrySide > _floor)
             {
-                _floor = registry.PropagationDelay;
-                _floorSetBy = registry.Name;
+                _floor = registrySide;
+                _floorSetBy = registry.Name + " registry cache";
             }
         }
     }

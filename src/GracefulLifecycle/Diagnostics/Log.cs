@@ -102,8 +102,11 @@ internal static partial class Log
     [LoggerMessage(28, LogLevel.Warning, "Not registered with {Registry} after {StartupTimeout}; reporting ready anyway and retrying in the background", EventName = "RegistrationStartupTimedOut")]
     public static partial void RegistrationStartupTimedOut(ILogger logger, string registry, TimeSpan startupTimeout);
 
-    [LoggerMessage(29, LogLevel.Information, "Shutdown delay {ShutdownDelay} set by the propagation delay of {Registry} (configured {ConfiguredDelay})", EventName = "ShutdownDelayFromRegistry")]
-    public static partial void ShutdownDelayFromRegistry(ILogger logger, TimeSpan shutdownDelay, string registry, TimeSpan configuredDelay);
+    [LoggerMessage(29, LogLevel.Information, "Shutdown delay {ShutdownDelay} set by the propagation delay of {Registry}: {Propagation} (configured {ConfiguredDelay})", EventName = "ShutdownDelayFromRegistry")]
+    public static partial void ShutdownDelayFromRegistry(ILogger logger, TimeSpan shutdownDelay, string registry, PropagationDelay propagation, TimeSpan configuredDelay);
+
+    [LoggerMessage(84, LogLevel.Information, "Propagation delay of {Registry} {PropagationDelay}: {Propagation}; within the shutdown delay {ShutdownDelay}", EventName = "RegistryPropagationDelay")]
+    public static partial void RegistryPropagationDelay(ILogger logger, string registry, TimeSpan propagationDelay, PropagationDelay propagation, TimeSpan shutdownDelay);
 
     [LoggerMessage(30, LogLevel.Information, "Registering: {Count} service registries", EventName = "RegisteringStarted")]
     public static partial void RegisteringStarted(ILogger logger, int count);

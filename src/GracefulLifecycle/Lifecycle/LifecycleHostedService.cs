@@ -31,9 +31,17 @@ internal sealed class LifecycleHostedService(
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        if (plan.DelaySetBy is { } registry)
+        foreach (var (registry, propagation) in plan.PropagationDelays)
         {
-            Log.ShutdownDelayFromRegistry(logger, plan.ShutdownDelay, registry, o.ShutdownDelay);
+            // Each term with the setting it comes from: what to change when a figure is wrong for these consumers.
+            if (ReferenceEquals(propagation, plan.DelaySetByTerms))
+            {
+                Log.ShutdownDelayFromRegistry(logger, plan.ShutdownDelay, registry, propagation, o.ShutdownDelay);
+            }
+            else
+            {
+                Log.RegistryPropagationDelay(logger, registry, propagation.Total, propagation, plan.ShutdownDelay);
+            }
         }
 
         Log.ShutdownBudget(

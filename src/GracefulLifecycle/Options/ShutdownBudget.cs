@@ -48,17 +48,21 @@ internal static class ShutdownBudget
             var deregistrationTerm = plan.HasRegistries
                 ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
                 : string.Empty;
+            var propagation = plan.DelaySetByTerms is { } setBy
+                ? $", at least the propagation delay of {plan.DelaySetBy}, {setBy.Total}: {setBy}"
+                : plan.HasRegistries ? ", at least the registries' propagation delay" : string.Empty;
             return
                 $"{Prefix}PreStop:{nameof(options.PreStop.Sleep)} ({plan.PreStopSleep}) + {deregistrationTerm}the delay left after SIGTERM ({plan.DelayAfterPreStopSleep}: " +
-                $"{Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} less the sleep" + (plan.HasRegistries ? ", at least the registries' propagation delay" : string.Empty) +
+                $"{Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} less the sleep{propagation}" +
                 $") + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) + {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.TerminationBudget} " +
                 $"exceeds {Prefix}{nameof(options.TerminationGracePeriod)} ({options.TerminationGracePeriod}): the kubelet counts the grace period from the start of the preStop sleep " +
-                "and would kill the process before the drain ends. Shorten the sleep or the drain, or raise the grace period (and terminationGracePeriodSeconds with it).";
+                "and would kill the process before the drain ends. Shorten the sleep or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)" +
+                ConsumerRemedy(plan);
         }
 
-        var delay = plan.DelaySetBy is null
+        var delay = plan.DelaySetByTerms is not { } terms
             ? $"{Prefix}{nameof(options.ShutdownDelay)} ({plan.ShutdownDelay})"
-            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} by the propagation delay of {plan.DelaySetBy})";
+            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} by the propagation delay of {plan.DelaySetBy}: {terms})";
         var deregistration = plan.HasRegistries
             ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
             : string.Empty;
@@ -66,7 +70,30 @@ internal static class ShutdownBudget
             $"{deregistration}{delay} + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
             $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.Total} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
             $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
-            "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)" +
-            (plan.DelaySetBy is null ? "." : $", or lower the cache intervals of {plan.DelaySetBy}.");
+            (plan.DelaySetByTerms is null
+                ? "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)."
+                : $"Raise {Prefix}{nameof(options.TerminationGracePeriod)} to at least {plan.TerminationBudget} (and terminationGracePeriodSeconds with it), or shorten the drain" +
+                  ConsumerRemedy(plan));
+    }
+
+    /// <summary>
+    /// What to change when the registry's consumers are faster than its propagation delay assumes: the settings its
+    /// consumer terms come from (a consumer profile, a load-balancer cache, a refresh interval), named by the terms.
+    /// </summary>
+    private static string ConsumerRemedy(ShutdownPlan plan)
+    {
+        if (plan.DelaySetByTerms is not { } terms)
+        {
+            return ".";
+        }
+
+        var sources = terms.Terms
+            .Where(t => t.Duration > TimeSpan.Zero && t.Stage is PropagationStage.ConsumerRefresh or PropagationStage.LoadBalancerCache)
+            .Select(t => t.Source)
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        return sources.Length == 0
+            ? "."
+            : $"; or, if the consumers of {plan.DelaySetBy} refresh or cache for less than that, declare them in the settings those terms come from: {string.Join("; ", sources)}.";
     }
 }

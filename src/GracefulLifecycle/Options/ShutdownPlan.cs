@@ -12,16 +12,24 @@ internal sealed class ShutdownPlan
         Options = options;
         ShutdownDelay = options.ShutdownDelay;
         var propagation = TimeSpan.Zero;
+        var delays = new List<(string, PropagationDelay)>();
         foreach (var registry in registries)
         {
             HasRegistries = true;
-            propagation = registry.PropagationDelay > propagation ? registry.PropagationDelay : propagation;
-            if (registry.PropagationDelay > ShutdownDelay)
+
+            // Read once: an adapter derives it from its options on each read.
+            var delay = registry.PropagationDelay;
+            delays.Add((registry.Name, delay));
+            propagation = delay.Total > propagation ? delay.Total : propagation;
+            if (delay.Total > ShutdownDelay)
             {
-                ShutdownDelay = registry.PropagationDelay;
+                ShutdownDelay = delay.Total;
                 DelaySetBy = registry.Name;
+                DelaySetByTerms = delay;
             }
         }
+
+        PropagationDelays = delays;
 
         DeregistrationTimeout = HasRegistries ? options.Registration.DeregistrationTimeout : TimeSpan.Zero;
         Total = DeregistrationTimeout + ShutdownDelay + options.DrainTimeout + options.ShutdownMargin;
@@ -43,6 +51,12 @@ internal sealed class ShutdownPlan
 
     /// <summary>Gets the registry whose propagation delay raised <see cref="ShutdownDelay"/>, if one did.</summary>
     public string? DelaySetBy { get; }
+
+    /// <summary>Gets the terms of the propagation delay that raised <see cref="ShutdownDelay"/>, if one did.</summary>
+    public PropagationDelay? DelaySetByTerms { get; }
+
+    /// <summary>Gets each registry's propagation delay, by registry name, as read when the plan was built.</summary>
+    public IReadOnlyList<(string Registry, PropagationDelay Delay)> PropagationDelays { get; }
 
     public TimeSpan DeregistrationTimeout { get; }
 

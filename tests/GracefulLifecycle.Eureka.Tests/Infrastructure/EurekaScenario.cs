@@ -10,7 +10,7 @@ namespace GracefulLifecycle.Eureka.Tests.Infrastructure;
 /// <summary>
 /// A lifecycle test host (real Kestrel, fake time) with a gated preload task and <c>AddEureka</c> pointed at a
 /// fake Eureka server sharing the same fake clock. Eureka timings are small: cache refresh 1 s, consumers' fetch
-/// 1 s, margin 0.5 s (a propagation delay of 2.5 s) and a heartbeat every second.
+/// 1 s, no load-balancer cache, margin 0.5 s (a propagation delay of 2.5 s) and a heartbeat every second.
 /// </summary>
 internal sealed class EurekaScenario : IAsyncDisposable
 {
@@ -54,6 +54,7 @@ internal sealed class EurekaScenario : IAsyncDisposable
         o.AppName = App;
         o.ResponseCacheUpdateIntervalMs = 1000;
         o.RegistryFetchIntervalSeconds = 1;
+        o.LoadBalancerCacheTtl = TimeSpan.Zero;
         o.PropagationMargin = TimeSpan.FromMilliseconds(500);
         o.LeaseRenewalIntervalInSeconds = 1;
         o.LeaseExpirationDurationInSeconds = 3;

@@ -133,6 +133,27 @@ public abstract class ServiceRegistryContract : IAsyncDisposable
         Assert.Equal(calls, server.CallCount);
     }
 
+    [Fact]
+    public async Task Contract_ThePropagationDelay_IsKnownBeforeRegistering_WithoutACall_AndStaysTheSame()
+    {
+        var server = Own(await StartServerAsync());
+        var registry = CreateRegistry(server.Url, Time);
+
+        // The shutdown plan reads it at startup, before any registration, and checks the budget with it.
+        var before = registry.PropagationDelay;
+        var visibility = registry.VisibilityDelay;
+        Assert.Equal(0, server.CallCount);
+        Assert.All(before.Terms, t => Assert.False(string.IsNullOrWhiteSpace(t.Source)));
+        Assert.Equal(before.Terms.Aggregate(TimeSpan.Zero, (sum, t) => sum + t.Duration), before.Total);
+        Assert.True(visibility >= TimeSpan.Zero);
+
+        await registry.RegisterAsync(Instance, CancellationToken.None);
+        await registry.DeregisterAsync(CancellationToken.None);
+
+        Assert.Equal(before.ToString(), registry.PropagationDelay.ToString());
+        Assert.Equal(before.Total, registry.PropagationDelay.Total);
+    }
+
     public async ValueTask DisposeAsync()
     {
         for (var i = _owned.Count - 1; i >= 0; i--)

@@ -366,21 +366,50 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
-    public async Task RegistryPropagationDelay_IsAFloor()
+    public async Task RegistrySidePart_IsAFloor_ThoughTheTrafficStoppedAtLeaving()
     {
-        var registry = new RecordingRegistry { PropagationDelay = TimeSpan.FromSeconds(3) };
-        using var h = new CoordinatorHarness(Configure(enabled: true), b => b.Services.AddSingleton<IServiceRegistry>(registry));
-        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
-        await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
+        // 3 s of registry cache: until then a consumer that has not called yet can still be handed the instance.
+        using var h = await RegisteredAsync(Chain(registry: 3, refresh: 2, loadBalancer: 4));
         Send(h, Balancer, TimeSpan.FromSeconds(2));
 
         var leave = h.Coordinator.LeaveAsync();
         await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave", TimeSpan.FromMilliseconds(20));
 
-        // The delay that follows deregistration (done within the clock's steps here) lasts the propagation delay, not 1 s.
+        // Not the 1 s minimum (the balancer went quiet at once), not the whole 9.5 s chain (its traffic showed it moved).
         Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.InRange(Timeline(h).DelayEndedAfter!.Value, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3.5));
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[80]", StringComparison.Ordinal) && l.Contains("set by Recording", StringComparison.Ordinal));
+        Assert.InRange(Timeline(h).DelayEndedAfter!.Value, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3.1));
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[80]", StringComparison.Ordinal) && l.Contains("at least 00:00:03 (set by Recording registry cache)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ConsumerCachePart_EndsEarly_OnceTheConsumersThatCallHaveGoneQuiet()
+    {
+        // A consumer whose load balancer keeps the instance 6 s calls it until its cache expires, 4 s after leaving.
+        using var h = await RegisteredAsync(Chain(registry: 1, refresh: 0, loadBalancer: 6));
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => h.Logs.Contains("[80]"), "deregistered, the adaptive delay started");
+        Send(h, Balancer, TimeSpan.FromSeconds(4));
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave", TimeSpan.FromMilliseconds(20));
+
+        // One quiet period (0.5 s) after its last request at 3.99 s: well before the 7.5 s chain, after the 1 s floor.
+        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
+        Assert.InRange(Timeline(h).DelayEndedAfter!.Value, TimeSpan.FromSeconds(4.49), TimeSpan.FromSeconds(4.6));
+    }
+
+    [Fact]
+    public async Task ConsumersThatNeverCalled_GiveNoEvidence_TheWholeChainIsServed()
+    {
+        // The chain (2 + 30 + 0.5 s) raises the 10 s maximum; no peer sent anything, so nothing shows the consumers moved.
+        using var h = await RegisteredAsync(Chain(registry: 2, refresh: 0, loadBalancer: 30), grace: TimeSpan.FromSeconds(90));
+
+        var leave = h.Coordinator.LeaveAsync();
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave", TimeSpan.FromMilliseconds(100));
+
+        // Counted from the end of the deregistration, done within the clock's first 100 ms step here.
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.InRange(Timeline(h).DelayEndedAfter!.Value, TimeSpan.FromSeconds(32.5), TimeSpan.FromSeconds(32.6));
     }
 
     [Fact]
@@ -460,6 +489,28 @@ public sealed class AdaptiveDelayTests
     {
         var h = new CoordinatorHarness(Configure(enabled, configure));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
+        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        return h;
+    }
+
+    /// <summary>A registry's chain in seconds, with a 0.5 s margin: only the registry term is a registry-side part.</summary>
+    private static PropagationDelay Chain(double registry, double refresh, double loadBalancer) => new(
+    [
+        new PropagationTerm(PropagationStage.Registry, TimeSpan.FromSeconds(registry), "Test:RegistryCache"),
+        new PropagationTerm(PropagationStage.ConsumerRefresh, TimeSpan.FromSeconds(refresh), "Test:ConsumerRefresh"),
+        new PropagationTerm(PropagationStage.LoadBalancerCache, TimeSpan.FromSeconds(loadBalancer), "Test:LoadBalancerCacheTtl"),
+        new PropagationTerm(PropagationStage.Margin, TimeSpan.FromSeconds(0.5), "Test:Margin"),
+    ]);
+
+    /// <summary>Started with one registry of that chain (visible 3 s after registering, in fake time), and ready.</summary>
+    private static async Task<CoordinatorHarness> RegisteredAsync(PropagationDelay chain, TimeSpan? grace = null)
+    {
+        var registry = new RecordingRegistry { Propagation = chain };
+        var h = new CoordinatorHarness(
+            Configure(enabled: true, o => o.TerminationGracePeriod = grace ?? o.TerminationGracePeriod),
+            b => b.Services.AddSingleton<IServiceRegistry>(registry));
+        var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
         Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
         return h;
     }

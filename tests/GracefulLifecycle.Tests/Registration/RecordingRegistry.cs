@@ -12,7 +12,14 @@ internal sealed class RecordingRegistry(string name = "Recording") : IServiceReg
 
     public TimeSpan VisibilityDelay { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Gets the propagation delay as one consumer term, unless <see cref="Propagation"/> gives the terms.</summary>
     public TimeSpan PropagationDelay { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Gets the propagation delay term by term; <see langword="null"/>: <see cref="PropagationDelay"/> as one consumer term.</summary>
+    public PropagationDelay? Propagation { get; init; }
+
+    PropagationDelay IServiceRegistry.PropagationDelay =>
+        Propagation ?? new([new PropagationTerm(PropagationStage.ConsumerRefresh, PropagationDelay, $"Test:{Name}:PropagationDelay")]);
 
     public TimeSpan RenewalInterval { get; init; } = TimeSpan.FromSeconds(10);
 

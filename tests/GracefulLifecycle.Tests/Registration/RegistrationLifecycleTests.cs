@@ -306,12 +306,64 @@ public sealed class RegistrationLifecycleTests
     [Fact]
     public void ABudgetRaisedPastTheGracePeriodByARegistry_FailsNamingTheRegistry()
     {
-        var registry = new RecordingRegistry("Eureka") { PropagationDelay = TimeSpan.FromSeconds(61) };
+        var registry = new RecordingRegistry("Eureka")
+        {
+            Propagation = new(
+            [
+                new PropagationTerm(PropagationStage.Registry, TimeSpan.FromSeconds(30), "X:ResponseCacheUpdateIntervalMs"),
+                new PropagationTerm(PropagationStage.ConsumerRefresh, TimeSpan.FromSeconds(30), "X:RegistryFetchIntervalSeconds"),
+                new PropagationTerm(PropagationStage.LoadBalancerCache, TimeSpan.FromSeconds(35), "X:LoadBalancerCacheTtl, set by X:ConsumerProfile SpringCloudLoadBalancer"),
+                new PropagationTerm(PropagationStage.Margin, TimeSpan.FromSeconds(1), "X:PropagationMargin"),
+            ]),
+        };
         var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
             () => GracefulLifecycle.Options.ShutdownBudget.Plan(new GracefulLifecycleOptions(), [registry]));
 
-        Assert.Contains("raised from GracefulLifecycle:ShutdownDelay 00:00:05 by the propagation delay of Eureka", failure.Message, StringComparison.Ordinal);
-        Assert.Contains("exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30)", failure.Message, StringComparison.Ordinal);
+        // Each term with its source, the figure the grace period must reach, and the consumer settings to change.
+        Assert.Equal(
+            "GracefulLifecycle:Registration:DeregistrationTimeout (00:00:02) + the shutdown delay (00:01:36, raised from GracefulLifecycle:ShutdownDelay 00:00:05 " +
+            "by the propagation delay of Eureka: registry cache 00:00:30 (X:ResponseCacheUpdateIntervalMs) + consumer refresh 00:00:30 (X:RegistryFetchIntervalSeconds) + " +
+            "load-balancer cache 00:00:35 (X:LoadBalancerCacheTtl, set by X:ConsumerProfile SpringCloudLoadBalancer) + margin 00:00:01 (X:PropagationMargin)) + " +
+            "GracefulLifecycle:DrainTimeout (00:00:20) + GracefulLifecycle:ShutdownMargin (00:00:02) = 00:02:00 exceeds GracefulLifecycle:TerminationGracePeriod (00:00:30): " +
+            "the orchestrator would kill the process before the drain ends. Raise GracefulLifecycle:TerminationGracePeriod to at least 00:02:00 (and " +
+            "terminationGracePeriodSeconds with it), or shorten the drain; or, if the consumers of Eureka refresh or cache for less than that, declare them in the " +
+            "settings those terms come from: X:RegistryFetchIntervalSeconds; X:LoadBalancerCacheTtl, set by X:ConsumerProfile SpringCloudLoadBalancer.",
+            Assert.Single(failure.Failures));
+    }
+
+    [Fact]
+    public void ABudgetRaisedByARegistry_AfterAPreStopSleep_NamesTheTermsAndTheConsumerSettings()
+    {
+        var registry = new RecordingRegistry("Consul") { PropagationDelay = TimeSpan.FromSeconds(36) };
+        var options = new GracefulLifecycleOptions();
+        options.PreStop.Sleep = TimeSpan.FromSeconds(5);
+
+        var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => GracefulLifecycle.Options.ShutdownBudget.Plan(options, [registry]));
+
+        var message = Assert.Single(failure.Failures);
+        Assert.Contains("at least the propagation delay of Consul, 00:00:36: consumer refresh 00:00:36 (Test:Consul:PropagationDelay)", message, StringComparison.Ordinal);
+        Assert.EndsWith("declare them in the settings those terms come from: Test:Consul:PropagationDelay.", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PropagationDelay_AddsItsTerms_AndTheRegistrySidePartIsTheRegistryTermsAlone()
+    {
+        var delay = new PropagationDelay(
+        [
+            new PropagationTerm(PropagationStage.Registry, TimeSpan.FromSeconds(5), "a"),
+            new PropagationTerm(PropagationStage.ConsumerRefresh, TimeSpan.FromSeconds(5), "b"),
+            new PropagationTerm(PropagationStage.LoadBalancerCache, TimeSpan.FromSeconds(35), "c"),
+            new PropagationTerm(PropagationStage.Margin, TimeSpan.FromSeconds(1), "d"),
+        ]);
+
+        Assert.Equal(TimeSpan.FromSeconds(46), delay.Total);
+        Assert.Equal(TimeSpan.FromSeconds(5), delay.RegistrySide);
+        Assert.Equal("registry cache 00:00:05 (a) + consumer refresh 00:00:05 (b) + load-balancer cache 00:00:35 (c) + margin 00:00:01 (d)", delay.ToString());
+        Assert.Equal("none", PropagationDelay.None.ToString());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PropagationTerm(PropagationStage.Margin, TimeSpan.FromSeconds(-1), "e"));
+        Assert.Throws<OverflowException>(() => new PropagationDelay(
+            [new PropagationTerm(PropagationStage.Registry, TimeSpan.MaxValue, "f"), new PropagationTerm(PropagationStage.Margin, TimeSpan.FromSeconds(1), "g")]));
     }
 
     [Fact]
@@ -353,7 +405,8 @@ public sealed class RegistrationLifecycleTests
 
         public TimeSpan VisibilityDelay => TimeSpan.Zero;
 
-        public TimeSpan PropagationDelay => options.Value.ShutdownDelay + TimeSpan.FromSeconds(3);
+        public PropagationDelay PropagationDelay =>
+            new([new PropagationTerm(PropagationStage.ConsumerRefresh, options.Value.ShutdownDelay + TimeSpan.FromSeconds(3), "Test:PropagationDelay")]);
 
         public TimeSpan RenewalInterval => Timeout.InfiniteTimeSpan;
 
