@@ -3,11 +3,18 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-// A consumer in the style of a Spring Cloud client: it reads the replicas of a service from etcd every
+// A consumer in the style of a Spring Cloud client (Consumer:Registry unset or etcd): it reads the replicas of a service from etcd every
 // Consumer:RefreshInterval, picks one per request round-robin, and calls it over a pooled keep-alive HttpClient.
 // It never retries: a failed upstream call is answered 502, so the load generator counts it.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+if (builder.Configuration["Consumer:Registry"] is "eureka" or "consul")
+{
+    // The consumer-chain drill: Spring Cloud consumers over Eureka or Consul, each with a load-balancer cache.
+    GracefulLifecycle.Drill.Consumer.ChainConsumer.Run(builder);
+    return;
+}
+
 var etcd = new Uri(builder.Configuration["Consumer:Etcd"] ?? "http://127.0.0.1:2379/");
 var prefix = builder.Configuration["Consumer:Prefix"] ?? "/services/drill/";
 var refresh = TimeSpan.Parse(builder.Configuration["Consumer:RefreshInterval"] ?? "00:00:01", System.Globalization.CultureInfo.InvariantCulture);

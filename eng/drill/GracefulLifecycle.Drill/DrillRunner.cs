@@ -99,6 +99,10 @@ internal static class DrillRunner
             {
                 etcd = await EtcdServer.StartAsync();
             }
+            else if (settings.Scenario is DrillScenario.Eureka or DrillScenario.Consul && settings.Chain is null)
+            {
+                throw new InvalidOperationException($"The {settings.Scenario} scenario needs a registry: set DrillSettings.Chain (--registry-url).");
+            }
 
             var appSettings = AppSettings(settings, etcd);
             async Task<Replica> StartReplicaAsync()
@@ -118,13 +122,16 @@ internal static class DrillRunner
             if (settings.Mode == BalancerMode.None)
             {
                 var port = LoopbackPorts.Next();
-                consumer = new ChildProcess("dotnet", [Path.Combine(directory, "GracefulLifecycle.Drill.Consumer.dll")], new Dictionary<string, string>
-                {
-                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-                    ["Consumer__Etcd"] = etcd!.ClientUrl.ToString(),
-                    ["Consumer__Prefix"] = "/services/drill/",
-                    ["Consumer__RefreshInterval"] = settings.ConsumerRefresh.ToString("c", CultureInfo.InvariantCulture),
-                });
+                var consumerSettings = settings.Chain is { } chain
+                    ? chain.ConsumerSettings(settings.Scenario)
+                    : new Dictionary<string, string>
+                    {
+                        ["Consumer__Etcd"] = etcd!.ClientUrl.ToString(),
+                        ["Consumer__Prefix"] = "/services/drill/",
+                        ["Consumer__RefreshInterval"] = settings.ConsumerRefresh.ToString("c", CultureInfo.InvariantCulture),
+                    };
+                consumerSettings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+                consumer = new ChildProcess("dotnet", [Path.Combine(directory, "GracefulLifecycle.Drill.Consumer.dll")], consumerSettings);
                 target = new Uri($"http://127.0.0.1:{port}/");
             }
             else
@@ -151,7 +158,8 @@ internal static class DrillRunner
             }
 
             // When a replica was taken out of rotation (null while it is still routed to): HAProxy's view of its slot,
-            // seen when polled, or the consumer's own record of the refresh that dropped it.
+            // seen when polled, or the consumer's own record of the refresh that dropped it (with several consumers,
+            // of the last one to drop it).
             var routed = haproxy is not null
                 ? (Func<int, Task<long?>>)(async p => (await haproxy.ServersAsync(slots)).Any(s => s.Port == p && s.IsUp) ? null : Stopwatch.GetTimestamp())
                 : ConsumerRemovals(target);
@@ -331,6 +339,11 @@ internal static class DrillRunner
             values["GracefulLifecycle__Etcd__Address"] = "127.0.0.1";
             values["GracefulLifecycle__Etcd__LeaseTtl"] = "00:00:05";
             values["GracefulLifecycle__Etcd__ConsumerRefreshInterval"] = (settings.DeclaredConsumerRefresh ?? settings.ConsumerRefresh).ToString("c", CultureInfo.InvariantCulture);
+        }
+
+        if (settings.Chain is { } chain)
+        {
+            chain.AddReplicaSettings(settings.Scenario, values);
         }
 
         return values;

@@ -14,6 +14,18 @@ internal enum DrillScenario
 
     /// <summary>The sample registered in etcd, called by a consumer that discovers it there; SIGTERM only.</summary>
     Etcd,
+
+    /// <summary>
+    /// The sample registered in Eureka, called by consumers modelled on Spring Cloud's: a registry fetch and a
+    /// load-balancer cache over the server's read-only response cache (<see cref="DrillSettings.Chain"/>); SIGTERM only.
+    /// </summary>
+    Eureka,
+
+    /// <summary>
+    /// The sample registered with a Consul agent, called by consumers modelled on Spring Cloud Consul's: critical
+    /// instances listed, under a load-balancer cache (<see cref="DrillSettings.Chain"/>); SIGTERM only.
+    /// </summary>
+    Consul,
 }
 
 /// <summary>How HAProxy stands in for the Kubernetes Service.</summary>

@@ -52,6 +52,9 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
     /// </summary>
     public TimeSpan? DeclaredConsumerRefresh { get; init; }
 
+    /// <summary>Gets the registry and the consumers of the <see cref="DrillScenario.Eureka"/> and <see cref="DrillScenario.Consul"/> scenarios.</summary>
+    public ConsumerChain? Chain { get; init; }
+
     /// <summary>Gets a name for the run's result line; by default the scenario, the mode and the load.</summary>
     public string? Label { get; init; }
 

@@ -8,6 +8,10 @@ using GracefulLifecycle.Drill;
 //   --app runs only one of them. DRILL_DEBUG=1 prints what HAProxy, wrk and each old replica logged.
 //   --scenario adaptive: the fixed delay against the adaptive one (AdaptiveDelay.Scenarios), same run, each pair in
 //   turn; --only TEXT keeps the runs whose name contains TEXT (e.g. --only inter4s).
+//   --scenario eureka|consul --registry-url URL: the consumer chain (ConsumerChainScenarios), the derived delay then
+//   the old derivation, against a running Eureka server (URL ends in /eureka/, its responseCacheUpdateIntervalMs
+//   given by --server-cache, 00:00:01 by default) or Consul agent. The drill tests host the in-repo fakes for it.
+//   --fetch-interval and --lb-cache-ttl change the consumers' (00:00:01 and 00:00:03).
 var scenario = Option("--scenario");
 var mode = Option("--mode");
 var rollouts = int.Parse(Option("--rollouts") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
@@ -20,6 +24,20 @@ if (scenario is "adaptive")
 {
     var only = Option("--only");
     runs.AddRange(AdaptiveDelayScenarios.All(rollouts).Where(r => only is null || r.Name.Contains(only, StringComparison.OrdinalIgnoreCase)));
+}
+else if (scenario is "eureka" or "consul")
+{
+    var registryUrl = Option("--registry-url") ?? throw new ArgumentException($"--scenario {scenario} needs --registry-url: a Eureka server's base URL or a Consul agent's address.");
+    var chain = new ConsumerChain(new Uri(registryUrl));
+    chain = chain with
+    {
+        ServerCache = Duration("--server-cache") ?? chain.ServerCache,
+        FetchInterval = Duration("--fetch-interval") ?? chain.FetchInterval,
+        LoadBalancerCacheTtl = Duration("--lb-cache-ttl") ?? chain.LoadBalancerCacheTtl,
+    };
+    var registry = Enum.Parse<DrillScenario>(scenario, ignoreCase: true);
+    Console.WriteLine(ConsumerChainScenarios.Describe(registry, chain));
+    runs.AddRange(ConsumerChainScenarios.Pair(registry, chain, rollouts));
 }
 else if (scenario is "websocket" or "signalr")
 {
@@ -71,6 +89,9 @@ IEnumerable<DrillSettings> LongLived(DrillLoad load)
         }
     }
 }
+
+TimeSpan? Duration(string name) =>
+    Option(name) is { } text ? TimeSpan.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
 
 string? Option(string name)
 {
