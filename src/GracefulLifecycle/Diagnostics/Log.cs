@@ -93,6 +93,9 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Information, "Deregistered from {Registry} in {ElapsedMs} ms", EventName = "Deregistered")]
     public static partial void Deregistered(ILogger logger, string registry, long elapsedMs);
 
+    [LoggerMessage(72, LogLevel.Warning, "Deregistration from {Registry} not confirmed: no registration attempt was accepted (every one failed, or the registration was lost and not made again), so the instance was not known to be listed; the deregistration call returned after {ElapsedMs} ms", EventName = "DeregistrationUnconfirmed")]
+    public static partial void DeregistrationUnconfirmed(ILogger logger, string registry, long elapsedMs);
+
     [LoggerMessage(26, LogLevel.Warning, "Deregistration from {Registry} failed; it drops the instance when its lease expires", EventName = "DeregistrationFailed")]
     public static partial void DeregistrationFailed(ILogger logger, string registry, Exception exception);
 
