@@ -123,6 +123,12 @@ internal static partial class Log
     [LoggerMessage(42, LogLevel.Warning, "Work {Name} begun after the drain deadline: aborted at once", EventName = "WorkBegunAfterDeadline")]
     public static partial void WorkBegunAfterDeadline(ILogger logger, string name);
 
+    [LoggerMessage(73, LogLevel.Warning, "Work {Name} was accepted but never started: the drain deadline stopped its worker first", EventName = "WorkNotStarted")]
+    public static partial void WorkNotStarted(ILogger logger, string name);
+
+    [LoggerMessage(74, LogLevel.Warning, "{Count} units of accepted work never started before the drain deadline ({Named} named above)", EventName = "WorkNotStartedCount")]
+    public static partial void WorkNotStartedCount(ILogger logger, int count, int named);
+
     [LoggerMessage(43, LogLevel.Information, "All tracked work ended after {ElapsedMs} ms of drain", EventName = "WorkDrained")]
     public static partial void WorkDrained(ILogger logger, long elapsedMs);
 
