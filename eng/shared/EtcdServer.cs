@@ -9,6 +9,9 @@ namespace GracefulLifecycle.TestSupport;
 /// <summary>
 /// A real etcd server (Debian's <c>etcd-server</c> package) on free loopback ports with its data in a temporary
 /// folder, for tests that check registration through etcd itself and for the rollout drill (source-shared, eng/shared).
+/// Nothing outlives the process that started it: the server runs on the <see cref="ChildProcessLeash"/> (killed by the
+/// kernel when its starter dies), disposal kills it and deletes its data, and the data folder carries the starter's pid
+/// so the next server started on the machine deletes folders whose starter is gone (a test host killed with SIGKILL).
 /// </summary>
 public sealed class EtcdServer : IAsyncDisposable
 {
@@ -63,7 +66,7 @@ public sealed class EtcdServer : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        _process = Process.Start(start)!;
+        _process = ChildProcessLeash.Start(start);
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
@@ -129,6 +132,29 @@ public sealed class EtcdServer : IAsyncDisposable
             kv.TryGetProperty("lease", out var lease) ? long.Parse(lease.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : 0)).ToList();
     }
 
+    /// <summary>Grants a lease, as another client would.</summary>
+    public async Task<long> GrantAsync(TimeSpan ttl)
+    {
+        using var json = await PostAsync("v3/lease/grant", $$"""{"TTL":{{(long)ttl.TotalSeconds}}}""");
+        return long.Parse(json.RootElement.GetProperty("ID").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Writes a key with a plain put (no transaction), under <paramref name="leaseId"/> or none (0), as another client would.</summary>
+    public async Task PutAsync(string key, string value, long leaseId = 0)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["key"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(key)),
+            ["value"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(value)),
+            ["lease"] = leaseId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        (await PostAsync("v3/kv/put", body)).Dispose();
+    }
+
+    /// <summary>Deletes a key behind its owner's back, as <c>etcdctl del</c> would.</summary>
+    public async Task DeleteAsync(string key) =>
+        (await PostAsync("v3/kv/deleterange", $$"""{"key":"{{Convert.ToBase64String(Encoding.UTF8.GetBytes(key))}}"}""")).Dispose();
+
     /// <summary>Revokes a lease behind the client's back, as an expiry during a partition would.</summary>
     public async Task RevokeAsync(long leaseId)
     {
@@ -136,6 +162,13 @@ public sealed class EtcdServer : IAsyncDisposable
             new Uri(ClientUrl, "v3/lease/revoke"),
             new StringContent($$"""{"ID":"{{leaseId}}"}""", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<JsonDocument> PostAsync(string path, string body)
+    {
+        using var response = await _http.PostAsync(new Uri(ClientUrl, path), new StringContent(body, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
     }
 
     public async ValueTask DisposeAsync()
@@ -147,9 +180,9 @@ public sealed class EtcdServer : IAsyncDisposable
         {
             Directory.Delete(_dataDirectory, recursive: true);
         }
-        catch (IOException)
+        catch (DirectoryNotFoundException)
         {
-            // A leftover temp folder is harmless.
+            // Never made, or already gone.
         }
     }
 
@@ -160,14 +193,42 @@ public sealed class EtcdServer : IAsyncDisposable
     /// </summary>
     private static string DataDirectory()
     {
-        var name = "etcd-test-" + Guid.NewGuid().ToString("N");
-        try
+        var name = $"{DataDirectoryPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}";
+        foreach (var parent in (string[])["/dev/shm", Path.GetTempPath()])
         {
-            return Directory.CreateDirectory(Path.Combine("/dev/shm", name)).FullName;
+            try
+            {
+                DeleteOrphans(parent);
+                return Directory.CreateDirectory(Path.Combine(parent, name)).FullName;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No /dev/shm here: the temp folder.
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        throw new InvalidOperationException("No folder could be made for etcd's data in /dev/shm or the temp folder.");
+    }
+
+    private const string DataDirectoryPrefix = "etcd-test-";
+
+    /// <summary>Deletes the data folders of servers whose starting process is gone (its etcd died with it, on the leash).</summary>
+    private static void DeleteOrphans(string parent)
+    {
+        foreach (var folder in Directory.EnumerateDirectories(parent, DataDirectoryPrefix + "*"))
         {
-            return Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), name)).FullName;
+            var owner = Path.GetFileName(folder)[DataDirectoryPrefix.Length..].Split('-')[0];
+            if (OperatingSystem.IsLinux() && int.TryParse(owner, System.Globalization.CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another run deleting it at the same time, or not ours to delete.
+                }
+            }
         }
     }
 

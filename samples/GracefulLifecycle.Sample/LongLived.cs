@@ -13,7 +13,9 @@ internal sealed record SampleJob(string Id, int Ms)
 
 /// <summary>
 /// The sample's job queue: in memory, so it stops accepting when leaving starts (clients get 503 and go to another
-/// instance) and the worker still runs every job it accepted before.
+/// instance) and the worker still runs every job it accepted before; jobs still queued when the drain deadline cuts
+/// the worker off are taken out and reported by name (<see cref="JobWorker"/>), so each accepted job either runs or
+/// is reported.
 /// </summary>
 internal sealed class JobQueue
 {
@@ -33,13 +35,25 @@ internal sealed class JobQueue
     }
 }
 
-/// <summary>Runs the queued jobs one at a time; a job in progress at shutdown finishes during the drain.</summary>
+/// <summary>
+/// Runs the queued jobs one at a time; a job in progress at shutdown finishes during the drain, and the jobs behind it
+/// run too if the drain lasts long enough, or are reported as never started at its deadline.
+/// </summary>
 internal sealed class JobWorker(IGracefulLifecycle lifecycle, JobQueue queue, ILogger<JobWorker> logger) : QueueWorker<SampleJob>(lifecycle)
 {
     // The writer is completed when leaving starts: the sequence ends once every accepted job has been taken.
     protected override IAsyncEnumerable<SampleJob> ReceiveAsync(CancellationToken leaving) => queue.Reader.ReadAllAsync(CancellationToken.None);
 
     protected override string GetWorkName(SampleJob item) => item.Id;
+
+    // The drain deadline came first: what is still queued never runs here, and the library names and counts each job.
+    protected override IEnumerable<SampleJob> TakeNotStarted()
+    {
+        while (queue.Reader.TryRead(out var job))
+        {
+            yield return job;
+        }
+    }
 
     protected override async Task ProcessAsync(SampleJob item, CancellationToken aborted)
     {

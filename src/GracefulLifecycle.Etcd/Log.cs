@@ -4,7 +4,7 @@ namespace GracefulLifecycle.Etcd;
 
 /// <summary>Every log line of the etcd adapter, with stable event ids (140-159) and names starting with "Etcd".
 /// Registration, renewal and deregistration outcomes are logged by the lifecycle itself; the adapter's own lines are
-/// Debug, but for failover (Warning) and a change of endpoint (Information).</summary>
+/// Debug, but for failover and a key someone else deleted or took (Warning) and a change of endpoint (Information).</summary>
 internal static partial class Log
 {
     [LoggerMessage(140, LogLevel.Debug, "etcd: lease {LeaseId} granted for {Ttl} s; wrote {Key}", EventName = "EtcdRegistered")]
@@ -30,4 +30,10 @@ internal static partial class Log
 
     [LoggerMessage(147, LogLevel.Debug, "Not deregistering from etcd: no lease was ever granted", EventName = "EtcdNothingToDeregister")]
     public static partial void NothingToDeregister(ILogger logger);
+
+    [LoggerMessage(150, LogLevel.Debug, "etcd: the key {Key} is held by lease {HolderLease}, not by this instance; not overwriting it ({Reason})", EventName = "EtcdKeyTaken")]
+    public static partial void KeyTaken(ILogger logger, string key, long holderLease, string reason);
+
+    [LoggerMessage(151, LogLevel.Warning, "etcd: the key {Key} is no longer held by lease {LeaseId}, which lives on (now held by {HolderLease}: -1 deleted, 0 without a lease); revoking the lease and registering again", EventName = "EtcdKeyLost")]
+    public static partial void KeyLost(ILogger logger, string key, long leaseId, long holderLease);
 }

@@ -1,17 +1,20 @@
+using GracefulLifecycle.Lifecycle;
+
 namespace GracefulLifecycle;
 
 /// <summary>
 /// A consumer that takes items until the instance starts leaving and finishes the item it holds: each item is
 /// tracked work (<see cref="IGracefulLifecycle.BeginWork"/>), so the drain waits for it and the process exits as soon
 /// as it is done. Only if <see cref="GracefulLifecycleOptions.DrainTimeout"/> runs out is the item's token cancelled,
-/// and the item named in the log.
+/// and the item named in the log; so are the items accepted but not started, which <see cref="TakeNotStarted"/> hands
+/// over, so that no accepted item goes unreported.
 /// </summary>
 /// <typeparam name="TItem">The type of the items consumed.</typeparam>
 /// <remarks>
 /// With a message broker, <see cref="ReceiveAsync"/> stops receiving when <c>leaving</c> fires; messages not yet
 /// received stay in the broker for the other instances. With an in-memory queue, stop accepting new items when
-/// leaving starts (answer 503 so clients go elsewhere), complete the queue's writer, and let the sequence run to
-/// its end, so that nothing accepted is dropped.
+/// leaving starts (answer 503 so clients go elsewhere), complete the queue's writer, let the sequence run to its end,
+/// and override <see cref="TakeNotStarted"/> to take what is still queued when the drain deadline comes first.
 /// </remarks>
 public abstract class QueueWorker<TItem> : GracefulBackgroundService
 {
@@ -41,6 +44,14 @@ public abstract class QueueWorker<TItem> : GracefulBackgroundService
     /// <returns>A short name, such as an id.</returns>
     protected virtual string GetWorkName(TItem item) => item?.ToString() ?? typeof(TItem).Name;
 
+    /// <summary>
+    /// Takes the items accepted but not started when the drain deadline stops the worker (those still in an in-memory
+    /// queue): each is named in the log (event <c>WorkNotStarted</c>) and counted
+    /// (<c>gracefullifecycle.drain.not_started_work</c>), as the item cut off is. Called once, after that item.
+    /// </summary>
+    /// <returns>The items never started; the default is none, right for a broker, which keeps what was not received.</returns>
+    protected virtual IEnumerable<TItem> TakeNotStarted() => [];
+
     /// <inheritdoc />
     protected sealed override async Task ExecuteAsync(CancellationToken leaving)
     {
@@ -55,9 +66,27 @@ public abstract class QueueWorker<TItem> : GracefulBackgroundService
                 }
                 catch (OperationCanceledException) when (work.Aborted.IsCancellationRequested)
                 {
-                    // Cut off at the drain deadline, and reported as such: there is no time for another item.
+                    // Cut off at the drain deadline, and reported as such: there is no time for another item. What
+                    // was accepted behind it is reported too, or it would vanish without a trace when the process exits.
+                    ReportNotStarted();
                     return;
                 }
+            }
+        }
+    }
+
+    private void ReportNotStarted()
+    {
+        var names = TakeNotStarted().Select(GetWorkName);
+        if (Lifecycle is LifecycleCoordinator coordinator)
+        {
+            coordinator.ReportWorkNotStarted(names);
+        }
+        else
+        {
+            // Another lifecycle (a test double) has no tracker to report to: the items are still taken, once.
+            foreach (var _ in names)
+            {
             }
         }
     }

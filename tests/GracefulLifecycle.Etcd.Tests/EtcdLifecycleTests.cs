@@ -144,6 +144,102 @@ public sealed class EtcdLifecycleTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task AnEtcdThatRefusedEveryCall_IsNotReportedAsDeregistered()
+    {
+        await _etcd.StopAsync();
+        await using var host = await StartAsync(options: o => o.Registration.StartupTimeout = TimeSpan.FromSeconds(5));
+        await host.AdvanceUntilAsync(() => host.Logs.Contains("Registration with etcd failed (attempt 2)"), "retries");
+
+        await host.StopAsync();
+
+        Assert.True(host.Logs.Lines.Any(l => l.StartsWith("Warning ", StringComparison.Ordinal) && l.Contains("[72] Deregistration from etcd not confirmed", StringComparison.Ordinal)), string.Join("\n", host.Logs.Lines));
+        Assert.False(host.Logs.Contains("Deregistered from etcd"));
+    }
+
+    [Fact]
+    public async Task ASecondInstanceWithTheSameId_NeverOverwritesTheKey_AndFailsStartupOnceTheHolderOutlivesItsTtl()
+    {
+        // The first instance's lease outlives the test on etcd's real clock without a keep-alive: its fake clock stands still.
+        await using var first = await StartReadyAsync(leaseTtl: TimeSpan.FromSeconds(60));
+        var held = Assert.Single(await _etcd.RangeAsync(Prefix));
+
+        await using var second = await StartAsync(leaseTtl: TimeSpan.FromSeconds(60));
+        await second.AdvanceUntilAsync(
+            () => second.Logs.Contains("cannot work as configured"), "the second instance gives up", TimeSpan.FromSeconds(1));
+
+        Assert.True(second.Logs.Contains($"Another live instance holds the etcd key {Prefix}i-1: its lease {held.Lease}"), string.Join("\n", second.Logs.Lines));
+        Assert.True(second.Logs.Contains($"is held by lease {held.Lease} of another instance; it is not overwritten"));
+        Assert.Equal(held, Assert.Single(await _etcd.RangeAsync(Prefix)));
+
+        // Its leaving deletes nothing: the key was never its own.
+        await second.StopAsync();
+        Assert.Equal(held, Assert.Single(await _etcd.RangeAsync(Prefix)));
+        Assert.True(second.Logs.Contains("Deregistration from etcd not confirmed"));
+        Assert.Equal(LifecyclePhase.Ready, first.Lifecycle.Phase);
+    }
+
+    [Fact]
+    public async Task AKeyLeftByAKilledRun_IsWaitedOutUntilItsLeaseExpires_ThenWritten()
+    {
+        // What a run killed with SIGKILL leaves behind: its key, under a lease nobody keeps alive.
+        var stale = await _etcd.GrantAsync(TimeSpan.FromSeconds(3));
+        await _etcd.PutAsync($"{Prefix}i-1", """{"previous":true}""", stale);
+        await using var host = await StartAsync(options: o =>
+        {
+            o.Registration.RetryInitialDelay = TimeSpan.FromMilliseconds(500);
+            o.Registration.RetryMaxDelay = TimeSpan.FromSeconds(1);
+        });
+
+        // Fake time runs at most 0.4 times as fast as etcd's real clock here, so the wait the adapter measures on the
+        // fake clock cannot end before the stale lease has really expired.
+        var clock = Stopwatch.StartNew();
+        while (!host.Logs.Contains("Registered with etcd"))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), string.Join("\n", host.Logs.Lines));
+            host.Time.Advance(TimeSpan.FromMilliseconds(2));
+            await Task.Delay(5);
+        }
+
+        Assert.True(host.Logs.Contains($"is held by lease {stale} of another instance"));
+        Assert.False(host.Logs.Contains("cannot work as configured"));
+        var key = Assert.Single(await _etcd.RangeAsync(Prefix));
+        Assert.NotEqual(stale, key.Lease);
+        Assert.Contains("\"port\"", key.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AKeyDeletedWhileTheLeaseLives_IsNoticedAtTheNextRenewal_AndWrittenAgain()
+    {
+        await using var host = await StartReadyAsync(leaseTtl: TimeSpan.FromSeconds(30));
+        var before = Assert.Single(await _etcd.RangeAsync(Prefix));
+
+        await _etcd.DeleteAsync(before.Key);
+        await host.AdvanceUntilAsync(() => host.Logs.Contains("etcd no longer knows this instance; registering again"), "the next renewal");
+
+        var after = await WaitForKeyAsync(present: true);
+        Assert.True(host.Logs.Contains($"etcd: the key {before.Key} is no longer held by lease {before.Lease}, which lives on (now held by -1"));
+        Assert.NotEqual(before.Lease, after!.Lease);
+        Assert.Equal(before.Value, after.Value);
+        Assert.Equal(LifecyclePhase.Ready, host.Lifecycle.Phase);
+    }
+
+    [Fact]
+    public async Task AKeyTakenByAnotherLease_IsNeitherOverwrittenNorDeletedWhenLeaving()
+    {
+        await using var host = await StartReadyAsync(leaseTtl: TimeSpan.FromSeconds(30));
+        var mine = Assert.Single(await _etcd.RangeAsync(Prefix));
+        var other = await _etcd.GrantAsync(TimeSpan.FromSeconds(60));
+        await _etcd.PutAsync(mine.Key, """{"other":true}""", other);
+
+        await host.AdvanceUntilAsync(() => host.Logs.Contains($"is held by lease {other} of another instance"), "the next renewal and the attempt to register again");
+        await host.StopAsync();
+
+        var left = Assert.Single(await _etcd.RangeAsync(Prefix));
+        Assert.Equal(other, left.Lease);
+        Assert.Equal("""{"other":true}""", left.Value);
+    }
+
+    [Fact]
     public async Task Failover_ToTheSecondEndpoint_WhenTheFirstDoesNotAnswer()
     {
         await using var host = await StartReadyAsync(endpoints: $"http://127.0.0.1:1,{_etcd.ClientUrl}");
@@ -192,9 +288,9 @@ public sealed class EtcdLifecycleTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     private async Task<LifecycleTestHost> StartReadyAsync(
-        Action<GracefulLifecycleOptions>? options = null, string? endpoints = null, Action<IGracefulLifecycleBuilder>? configure = null)
+        Action<GracefulLifecycleOptions>? options = null, string? endpoints = null, Action<IGracefulLifecycleBuilder>? configure = null, TimeSpan? leaseTtl = null)
     {
-        var host = await StartAsync(configure, options, endpoints);
+        var host = await StartAsync(configure, options, endpoints, leaseTtl: leaseTtl);
         await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
         return host;
     }
@@ -203,7 +299,8 @@ public sealed class EtcdLifecycleTests(ITestOutputHelper output) : IAsyncLifetim
         Action<IGracefulLifecycleBuilder>? configure = null,
         Action<GracefulLifecycleOptions>? options = null,
         string? endpoints = null,
-        TimeSpan? consumerRefresh = null) =>
+        TimeSpan? consumerRefresh = null,
+        TimeSpan? leaseTtl = null) =>
         LifecycleTestHost.StartAsync(
             b =>
             {
@@ -214,7 +311,7 @@ public sealed class EtcdLifecycleTests(ITestOutputHelper output) : IAsyncLifetim
                     o.ServiceName = "orders";
                     o.InstanceId = "i-1";
                     o.Address = "127.0.0.1";
-                    o.LeaseTtl = TimeSpan.FromSeconds(2);
+                    o.LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2);
                     o.ConsumerRefreshInterval = consumerRefresh ?? TimeSpan.FromSeconds(1);
                     o.RequestTimeout = TimeSpan.FromSeconds(2);
                     o.Metadata["color"] = "blue";

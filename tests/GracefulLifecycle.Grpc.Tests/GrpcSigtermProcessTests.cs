@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using GracefulLifecycle.TestSupport;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -53,7 +54,7 @@ public sealed partial class GrpcSigtermProcessTests(ITestOutputHelper output)
                 lines.Enqueue($"[{clock.ElapsedMilliseconds,6} ms] {l}");
             }
         };
-        process.Start();
+        ChildProcessLeash.Start(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try

@@ -81,6 +81,43 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Jobs_QueuedPastTheDrainDeadline_AreEachCompletedOrReportedByName_NoneMissing()
+    {
+        // More work than the drain can hold: 400 jobs of 20 ms (8 s) against a 1 s delay and a 2 s drain.
+        await using var app = await StartAsync(("GracefulLifecycle:ShutdownDelay", "00:00:01"), ("GracefulLifecycle:DrainTimeout", "00:00:02"));
+        using var client = NewClient();
+        await app.WaitUntilReadyAsync(client, StartTimeout);
+
+        var accepted = new ConcurrentBag<string>();
+        await Parallel.ForAsync(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, cancellationToken) =>
+        {
+            using var answer = await client.PostAsync(new Uri(app.BaseAddress, "/jobs?ms=20"), null, cancellationToken);
+            Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+            using var json = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync(cancellationToken));
+            accepted.Add(json.RootElement.GetProperty("id").GetString()!);
+        });
+
+        app.Signal(SampleProcess.SIGTERM);
+        Assert.Equal(0, await app.WaitForExitAsync(ExitTimeout));
+
+        var log = app.Output;
+        var completed = Ids(log, @"Job (job-\d+) completed \(20 ms\)");
+        var abandoned = Ids(log, @"Job (job-\d+) abandoned at the drain deadline");
+        var notStarted = Ids(log, @"Work (job-\d+) was accepted but never started");
+        var reported = completed.Concat(abandoned).Concat(notStarted).ToList();
+        output.WriteLine($"accepted {accepted.Count}: completed {completed.Count}, abandoned {abandoned.Count}, never started {notStarted.Count}");
+
+        Assert.Equal(400, accepted.Count);
+        Assert.NotEmpty(notStarted);
+        Assert.Equal(reported.Count, reported.Distinct().Count());
+        Assert.Equal(accepted.Order(), reported.Order());
+        Assert.Contains($"{notStarted.Count} units of accepted work never started before the drain deadline", log, StringComparison.Ordinal);
+
+        static List<string> Ids(string log, string pattern) =>
+            System.Text.RegularExpressions.Regex.Matches(log, pattern).Select(m => m.Groups[1].Value).ToList();
+    }
+
+    [Fact]
     public async Task Jobs_AfterLeavingStarted_AreRefusedWith503_SoTheClientGoesElsewhere()
     {
         await using var app = await StartAsync(("GracefulLifecycle:ShutdownDelay", "00:00:02"), ("GracefulLifecycle:DrainTimeout", "00:00:05"));

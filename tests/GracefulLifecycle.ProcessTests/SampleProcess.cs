@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.ProcessTests;
 
@@ -74,7 +75,8 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         var sample = new SampleProcess(process, output);
         process.OutputDataReceived += (_, e) => sample.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => sample.OnLine(e.Data);
-        process.Start();
+        // On the leash: the kernel kills the sample if the test host dies first (killed, or a canceled run).
+        ChildProcessLeash.Start(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 

@@ -35,7 +35,8 @@ internal sealed class ChildProcess : IAsyncDisposable
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.Start();
+        // On the leash: the kernel kills the child if the drill (or the test host running it) dies first.
+        TestSupport.ChildProcessLeash.Start(_process);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }

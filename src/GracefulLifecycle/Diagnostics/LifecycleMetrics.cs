@@ -42,6 +42,7 @@ internal sealed class LifecycleMetrics
     private readonly UpDownCounter<long> _workInProgress;
     private readonly Histogram<double> _workDuration;
     private readonly Counter<long> _abandonedWork;
+    private readonly Counter<long> _notStartedWork;
     private readonly Counter<long> _closedWebSockets;
 
     public LifecycleMetrics(IMeterFactory meterFactory, Draining.RequestTracker requests)
@@ -59,6 +60,8 @@ internal sealed class LifecycleMetrics
             "gracefullifecycle.work.duration", "s", "How long units of tracked work took.");
         _abandonedWork = meter.CreateCounter<long>(
             "gracefullifecycle.drain.abandoned_work", "{work}", "Units of tracked work still running at the drain deadline.");
+        _notStartedWork = meter.CreateCounter<long>(
+            "gracefullifecycle.drain.not_started_work", "{work}", "Units of accepted work a worker never started before the drain deadline.");
         _closedWebSockets = meter.CreateCounter<long>(
             "gracefullifecycle.drain.closed_websockets", "{connection}", "WebSockets the library closed with 1001 (Going Away) during the drain.");
 
@@ -155,6 +158,8 @@ internal sealed class LifecycleMetrics
     }
 
     public void WorkAbandoned(long count) => _abandonedWork.Add(count);
+
+    public void WorkNotStarted(long count) => _notStartedWork.Add(count);
 
     public void WebSocketsClosed(long count) => _closedWebSockets.Add(count);
 

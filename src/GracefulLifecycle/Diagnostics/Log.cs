@@ -93,6 +93,9 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Information, "Deregistered from {Registry} in {ElapsedMs} ms", EventName = "Deregistered")]
     public static partial void Deregistered(ILogger logger, string registry, long elapsedMs);
 
+    [LoggerMessage(72, LogLevel.Warning, "Deregistration from {Registry} not confirmed: no registration attempt was accepted (every one failed, or the registration was lost and not made again), so the instance was not known to be listed; the deregistration call returned after {ElapsedMs} ms", EventName = "DeregistrationUnconfirmed")]
+    public static partial void DeregistrationUnconfirmed(ILogger logger, string registry, long elapsedMs);
+
     [LoggerMessage(26, LogLevel.Warning, "Deregistration from {Registry} failed; it drops the instance when its lease expires", EventName = "DeregistrationFailed")]
     public static partial void DeregistrationFailed(ILogger logger, string registry, Exception exception);
 
@@ -122,6 +125,12 @@ internal static partial class Log
 
     [LoggerMessage(42, LogLevel.Warning, "Work {Name} begun after the drain deadline: aborted at once", EventName = "WorkBegunAfterDeadline")]
     public static partial void WorkBegunAfterDeadline(ILogger logger, string name);
+
+    [LoggerMessage(73, LogLevel.Warning, "Work {Name} was accepted but never started: the drain deadline stopped its worker first", EventName = "WorkNotStarted")]
+    public static partial void WorkNotStarted(ILogger logger, string name);
+
+    [LoggerMessage(74, LogLevel.Warning, "{Count} units of accepted work never started before the drain deadline ({Named} named above)", EventName = "WorkNotStartedCount")]
+    public static partial void WorkNotStartedCount(ILogger logger, int count, int named);
 
     [LoggerMessage(43, LogLevel.Information, "All tracked work ended after {ElapsedMs} ms of drain", EventName = "WorkDrained")]
     public static partial void WorkDrained(ILogger logger, long elapsedMs);

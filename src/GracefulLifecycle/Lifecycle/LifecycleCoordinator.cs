@@ -117,6 +117,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
 
     public TrackedWork BeginWork(string name) => _work.Begin(name);
 
+    /// <summary>Names and counts work a worker accepted but never started before the drain deadline.</summary>
+    internal int ReportWorkNotStarted(IEnumerable<string> names) => _work.ReportNotStarted(names);
+
     public Task LeaveAsync(CancellationToken cancellationToken = default) =>
         StartLeaving("LeaveAsync").WaitAsync(cancellationToken);
 

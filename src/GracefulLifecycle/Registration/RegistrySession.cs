@@ -23,6 +23,7 @@ internal sealed class RegistrySession : IDisposable
     private ServiceInstance? _instance;
     private Task? _leave;
     private bool _attempted;
+    private volatile bool _confirmed;
 
     public RegistrySession(IServiceRegistry registry, TimeProvider time, RegistrationOptions options, ILogger logger, LifecycleMetrics? metrics = null)
     {
@@ -93,9 +94,20 @@ internal sealed class RegistrySession : IDisposable
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
             if (Attempted)
             {
+                // Sent even when no attempt was ever accepted: one may have landed with its answer lost.
                 await _registry.DeregisterAsync(deadline.Token).ConfigureAwait(false);
-                Log.Deregistered(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
-                Count("deregister", "success");
+                if (_confirmed)
+                {
+                    Log.Deregistered(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                    Count("deregister", "success");
+                }
+                else
+                {
+                    // Every attempt failed (refused connections, say) or the registration was lost and not made again:
+                    // "deregistered" would claim a listing that was never confirmed and a removal nobody answered for.
+                    Log.DeregistrationUnconfirmed(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
+                    Count("deregister", "unconfirmed");
+                }
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
@@ -166,6 +178,7 @@ internal sealed class RegistrySession : IDisposable
             try
             {
                 await _registry.RegisterAsync(_instance!, _abortCalls.Token).ConfigureAwait(false);
+                _confirmed = true;
                 Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
                 Count("register", "success");
                 return true;
@@ -216,6 +229,7 @@ internal sealed class RegistrySession : IDisposable
             {
                 if (!await _registry.RenewAsync(_abortCalls.Token).ConfigureAwait(false))
                 {
+                    _confirmed = false;
                     Count("renew", "lost");
                     return;
                 }

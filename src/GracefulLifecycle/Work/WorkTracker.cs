@@ -108,6 +108,36 @@ internal sealed class WorkTracker(TimeProvider time, LifecycleMetrics metrics, I
         return left.Length;
     }
 
+    /// <summary>The most units of work that never started named one line each; the summary line counts them all.</summary>
+    public const int MaxNotStartedNamed = 1000;
+
+    /// <summary>
+    /// Reports work accepted but never started when the drain deadline stopped its worker (the items left in an
+    /// in-memory queue): each is named (up to <see cref="MaxNotStartedNamed"/>), all are counted, like abandoned work.
+    /// </summary>
+    /// <returns>How many units of work never started.</returns>
+    public int ReportNotStarted(IEnumerable<string> names)
+    {
+        var count = 0;
+        foreach (var name in names)
+        {
+            if (count < MaxNotStartedNamed)
+            {
+                Log.WorkNotStarted(logger, name);
+            }
+
+            count++;
+        }
+
+        if (count > 0)
+        {
+            Log.WorkNotStartedCount(logger, count, Math.Min(count, MaxNotStartedNamed));
+            metrics.WorkNotStarted(count);
+        }
+
+        return count;
+    }
+
     /// <summary>Names of the work running now, for the drain's log line.</summary>
     public string[] RunningNames()
     {

@@ -98,6 +98,39 @@ public sealed class LongLivedDrainTests
     }
 
     [Fact]
+    public async Task QueueWorker_ItemsAcceptedButNotStartedAtTheDeadline_AreNamedAndCounted_SoEveryItemIsAccountedFor()
+    {
+        using var abandoned = new CounterRecorder("gracefullifecycle.drain.abandoned_work");
+        using var notStarted = new CounterRecorder("gracefullifecycle.drain.not_started_work");
+        var queue = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        var processed = new List<string>();
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, services: s => s.AddHostedService(sp =>
+            new InMemoryQueueWorker(sp.GetRequiredService<IGracefulLifecycle>(), queue.Reader, processed, holding)));
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+
+        // job-1 runs to its end, job-2 holds the worker past the drain deadline, job-3 to job-5 wait behind it.
+        var accepted = Enumerable.Range(1, 5).Select(i => $"job-{i}").ToList();
+        accepted.ForEach(job => queue.Writer.TryWrite(job));
+        queue.Writer.Complete();
+        await holding.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => stop.IsCompleted, "the drain deadline and the host's stop", TimeSpan.FromMilliseconds(500));
+
+        var lines = host.Logs.Lines;
+        var cutOff = accepted.Where(j => lines.Any(l => l.Contains($"Work {j} still running after", StringComparison.Ordinal))).ToList();
+        var neverStarted = accepted.Where(j => lines.Any(l => l.Contains($"[73] Work {j} was accepted but never started", StringComparison.Ordinal))).ToList();
+        Assert.Equal(["job-1"], processed);
+        Assert.Equal(["job-2"], cutOff);
+        Assert.Equal(["job-3", "job-4", "job-5"], neverStarted);
+        Assert.Contains(lines, l => l.Contains("[74] 3 units of accepted work never started before the drain deadline (3 named above)", StringComparison.Ordinal));
+        Assert.Equal(1, abandoned.Total);
+        Assert.Equal(3, notStarted.Total);
+        Assert.False(queue.Reader.TryRead(out _));
+    }
+
+    [Fact]
     public async Task PeriodicWorker_RunsEveryPeriod_FinishesTheRunInProgressAtLeaving_ThenRunsNoMore()
     {
         var job = new SteppedJobProbe();
@@ -322,6 +355,33 @@ public sealed class LongLivedDrainTests
             probe.Started.SetResult();
             await probe.Release.Task.WaitAsync(aborted);
             probe.Completed++;
+        }
+    }
+
+    /// <summary>Runs items from an in-memory queue: the first to its end, the second until aborted; hands over the rest.</summary>
+    private sealed class InMemoryQueueWorker(
+        IGracefulLifecycle lifecycle, System.Threading.Channels.ChannelReader<string> queue, List<string> processed, TaskCompletionSource holding)
+        : QueueWorker<string>(lifecycle)
+    {
+        protected override IAsyncEnumerable<string> ReceiveAsync(CancellationToken leaving) => queue.ReadAllAsync(CancellationToken.None);
+
+        protected override async Task ProcessAsync(string item, CancellationToken aborted)
+        {
+            if (item == "job-2")
+            {
+                holding.SetResult();
+                await Task.Delay(Timeout.Infinite, aborted);
+            }
+
+            processed.Add(item);
+        }
+
+        protected override IEnumerable<string> TakeNotStarted()
+        {
+            while (queue.TryRead(out var item))
+            {
+                yield return item;
+            }
         }
     }
 
