@@ -187,7 +187,7 @@ public sealed class ConsulOptionsTests
         lifecycle.AddConsul(o => o.Tags.Add("first")).AddConsul(o => o.ServiceName = "second");
 
         Assert.Single(collection, d => d.ServiceType == typeof(IServiceRegistry));
-        Assert.Single(collection, d => d.ServiceType == typeof(IValidateOptions<ConsulOptions>));
+        Assert.Single(collection, d => d.ServiceType == typeof(IValidateOptions<ConsulOptions>) && d.ImplementationType == typeof(ConsulOptionsValidator));
         using var services = collection.BuildServiceProvider();
         Assert.Single(services.GetServices<IServiceRegistry>());
         var options = services.GetRequiredService<IOptions<ConsulOptions>>().Value;

@@ -160,7 +160,7 @@ public sealed class EurekaOptionsTests
 
         Assert.Same(lifecycle, returned);
         Assert.Single(services, d => d.ServiceType == typeof(IServiceRegistry));
-        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<EurekaOptions>));
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<EurekaOptions>) && d.ImplementationType == typeof(EurekaOptionsValidator));
         using var provider = services.BuildServiceProvider();
         var registry = Assert.Single(provider.GetServices<IServiceRegistry>());
         Assert.IsType<EurekaRegistry>(registry);
