@@ -210,6 +210,26 @@ public sealed class ConsulOptionsTests
         Assert.Contains("GracefulLifecycle:Consul:DeregisterCriticalServiceAfter must not be negative (was -00:00:30)", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("CheckInterval", "10")]
+    [InlineData("DeregisterCriticalServiceAfter", "2")]
+    [InlineData("RenewalInterval", "30")]
+    public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
+    {
+        // Regression: TimeSpan reads a bare number as days, so LeaseTtl=10 was a 10-day lease and no error.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Consul:" + key, value)])
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGracefulLifecycle().AddConsul();
+        using var provider = services.BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ConsulOptions>>().Value);
+
+        Assert.Contains($"GracefulLifecycle:Consul:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AddConsul_Twice_RegistersTheRegistryOnceAndAppliesBothDelegates()
     {
@@ -219,7 +239,7 @@ public sealed class ConsulOptionsTests
         lifecycle.AddConsul(o => o.Tags.Add("first")).AddConsul(o => o.ServiceName = "second");
 
         Assert.Single(collection, d => d.ServiceType == typeof(IServiceRegistry));
-        Assert.Single(collection, d => d.ServiceType == typeof(IValidateOptions<ConsulOptions>));
+        Assert.Single(collection, d => d.ServiceType == typeof(IValidateOptions<ConsulOptions>) && d.ImplementationType == typeof(ConsulOptionsValidator));
         using var services = collection.BuildServiceProvider();
         Assert.Single(services.GetServices<IServiceRegistry>());
         var options = services.GetRequiredService<IOptions<ConsulOptions>>().Value;

@@ -41,6 +41,26 @@ public sealed class EtcdOptionsTests
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("LeaseTtl", "10")]
+    [InlineData("KeepAliveInterval", "3")]
+    [InlineData("RequestTimeout", "5")]
+    public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
+    {
+        // Regression: TimeSpan reads a bare number as days, so LeaseTtl=10 was a 10-day lease and no error.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Etcd:" + key, value)])
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGracefulLifecycle().AddEtcd();
+        using var provider = services.BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EtcdOptions>>().Value);
+
+        Assert.Contains($"GracefulLifecycle:Etcd:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Delays_WithTheDefaults_AssumeConsumersPollingEveryTwoSeconds()
     {

@@ -165,6 +165,26 @@ public sealed class EurekaOptionsTests
         Assert.Equal(30, provider.GetRequiredService<IOptions<EurekaOptions>>().Value.LeaseRenewalIntervalInSeconds);
     }
 
+    [Theory]
+    [InlineData("RequestTimeout", "5")]
+    [InlineData("VisibilityDelay", "30")]
+    [InlineData("PropagationMargin", "2")]
+    public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
+    {
+        // Regression: TimeSpan reads a bare number as days, so LeaseTtl=10 was a 10-day lease and no error.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Eureka:" + key, value)])
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGracefulLifecycle().AddEureka();
+        using var provider = services.BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EurekaOptions>>().Value);
+
+        Assert.Contains($"GracefulLifecycle:Eureka:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AddEureka_Twice_RegistersTheRegistryOnceAndAppliesBothDelegates()
     {
@@ -176,7 +196,7 @@ public sealed class EurekaOptionsTests
 
         Assert.Same(lifecycle, returned);
         Assert.Single(services, d => d.ServiceType == typeof(IServiceRegistry));
-        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<EurekaOptions>));
+        Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<EurekaOptions>) && d.ImplementationType == typeof(EurekaOptionsValidator));
         using var provider = services.BuildServiceProvider();
         var registry = Assert.Single(provider.GetServices<IServiceRegistry>());
         Assert.IsType<EurekaRegistry>(registry);

@@ -50,6 +50,24 @@ internal sealed partial class SampleProcess : IAsyncDisposable
     /// <summary>Starts the sample listening on <paramref name="urls"/> (loopback or an address of a test network namespace).</summary>
     public static async Task<SampleProcess> StartAsync(ITestOutputHelper output, string urls, params (string Key, string Value)[] settings)
     {
+        var sample = Launch(output, urls, settings);
+        try
+        {
+            var listening = await sample.WaitForLogAsync("Now listening on: ", TimeSpan.FromSeconds(30));
+            sample.BaseAddress = new Uri(ListeningAddress().Match(listening).Groups[1].Value);
+            return sample;
+        }
+        catch
+        {
+            // The caller never gets the instance to dispose: no child may outlive the test.
+            await sample.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the sample without waiting for it to listen (it may never: a start that fails).</summary>
+    public static SampleProcess Launch(ITestOutputHelper output, string urls, params (string Key, string Value)[] settings)
+    {
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
         {
@@ -79,19 +97,7 @@ internal sealed partial class SampleProcess : IAsyncDisposable
         ChildProcessLeash.Start(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        try
-        {
-            var listening = await sample.WaitForLogAsync("Now listening on: ", TimeSpan.FromSeconds(30));
-            sample.BaseAddress = new Uri(ListeningAddress().Match(listening).Groups[1].Value);
-            return sample;
-        }
-        catch
-        {
-            // The caller never gets the instance to dispose: no child may outlive the test.
-            await sample.DisposeAsync();
-            throw;
-        }
+        return sample;
     }
 
     /// <summary>Starts the sample with a 200 ms preload, so tests get to the part they are about.</summary>

@@ -49,17 +49,21 @@ internal sealed class AdaptiveDelay
     {
         var started = _time.GetTimestamp();
         var floor = _floor < maximum ? _floor : maximum;
-        var first = _traffic.WhenAllQuiet();
-        Log.AdaptiveDelayStarted(_logger, floor, _floorSetBy ?? "MinimumDelay", maximum, first.Sending, first.TooRare);
         var floorAt = started + _traffic.ToTicks(floor);
         var maximumAt = started + _traffic.ToTicks(maximum);
+
+        // A peer counts as too rare when its quiet period reaches the maximum, not only when it has no rate: it holds
+        // the delay to the maximum either way, and the log must say which peers do.
+        var horizon = maximumAt - started;
+        var first = _traffic.WhenAllQuiet(horizon);
+        Log.AdaptiveDelayStarted(_logger, floor, _floorSetBy ?? "MinimumDelay", maximum, first.Sending, first.TooRare);
         try
         {
             while (true)
             {
                 // The clock first: a request arriving while the peers are read can only make the end later than now.
                 var now = _time.GetTimestamp();
-                var estimate = _traffic.WhenAllQuiet();
+                var estimate = _traffic.WhenAllQuiet(horizon);
                 var end = Math.Max(floorAt, estimate.QuietAt);
                 if (end >= maximumAt)
                 {

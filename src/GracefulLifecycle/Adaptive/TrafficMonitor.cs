@@ -160,7 +160,11 @@ internal sealed class TrafficMonitor
     /// beyond the limit, or no traffic at all). A peer that checks readiness itself has moved only at its first check
     /// as a failed check shows it (<see cref="ReadinessCheckRule"/>); until such a check arrives, the answer is a moment shortly ahead, to look again then.
     /// </summary>
-    public Estimate WhenAllQuiet()
+    /// <param name="horizonTicks">
+    /// The longest wait that can tell (the maximum delay, in timestamp ticks): a peer whose quiet period alone is as long
+    /// counts as too rare to tell, for the log; it holds the delay to the maximum all the same.
+    /// </param>
+    public Estimate WhenAllQuiet(long horizonTicks = long.MaxValue)
     {
         var now = _time.GetTimestamp();
         long movedAt = 0;
@@ -190,6 +194,12 @@ internal sealed class TrafficMonitor
             }
             else
             {
+                if (quiet >= horizonTicks)
+                {
+                    // A quiet period no shorter than the maximum cannot end the delay before it: too rare to tell.
+                    rare++;
+                }
+
                 var quietAt = peer.LastArrival + quiet;
                 if (peer.ChecksReadiness)
                 {
@@ -297,7 +307,7 @@ internal sealed class TrafficMonitor
     /// <summary>What the peers tell about the end of the traffic.</summary>
     /// <param name="QuietAt">When all will have been quiet, as a timestamp; <see cref="long.MaxValue"/> if that cannot be told.</param>
     /// <param name="Sending">Peers that were sending before leaving.</param>
-    /// <param name="TooRare">Of those, peers that sent too rarely (or beyond the peer limit) to tell.</param>
+    /// <param name="TooRare">Of those, peers that sent too rarely (or beyond the peer limit) to tell: no rate, or a quiet period at least the horizon asked for.</param>
     /// <param name="Newcomers">Peers first seen after leaving started.</param>
     /// <param name="AwaitingCheck">Of the sending peers, those that check readiness and whose traffic no failed check has yet shown to have stopped.</param>
     /// <param name="Latest">The peer that ends the wait last (or that keeps it to the maximum), for the log.</param>

@@ -65,6 +65,8 @@ public static class GracefulLifecycleServiceCollectionExtensions
             return new GracefulLifecycleBuilder(services);
         }
 
+        // Invalid options end the start with exit code 1 and their messages, not with the runtime's abort (exit 134).
+        InvalidOptionsExit.Arm();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, GracefulLifecycleOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<HostOptions>, ConfigureHostShutdownTimeout>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, AdaptiveDelayOptionsValidator>());
@@ -88,6 +90,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
             sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();
+        services.TryAddSingleton<PreStopRefusalLog>();
         services.TryAddSingleton<ProbeEndpoints>();
         services.TryAddSingleton(ProcessExitCode.Environment);
         services.TryAddSingleton<LifecycleCoordinator>();

@@ -1,3 +1,4 @@
+using GracefulLifecycle.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -6,7 +7,8 @@ namespace GracefulLifecycle.DependencyInjection;
 
 /// <summary>
 /// Options set in code, then overridden by a configuration section, so operators can tune a deployment through
-/// environment variables (<c>GracefulLifecycle__Etcd__LeaseTtl</c>) without a rebuild. Validated at startup.
+/// environment variables (<c>GracefulLifecycle__Etcd__LeaseTtl</c>) without a rebuild. Validated at startup,
+/// where a duration written as a bare number fails (<see cref="DurationSyntax"/>).
 /// </summary>
 internal static class SectionOptions
 {
@@ -37,6 +39,7 @@ internal static class SectionOptions
                         values.Bind(o);
                     }
                 }));
+            services.AddSingleton<IValidateOptions<TOptions>>(sp => new DurationSyntaxValidator<TOptions>(sp.GetService<IConfiguration>(), section));
             builder.ValidateOnStart();
         }
 

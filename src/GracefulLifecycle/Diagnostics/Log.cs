@@ -19,11 +19,6 @@ internal static partial class Log
         EventName = "PreStopSleepCounted")]
     public static partial void PreStopSleepCounted(ILogger logger, TimeSpan preStopSleep, TimeSpan delayAfterSleep, TimeSpan shutdownDelay, TimeSpan budget, TimeSpan terminationGracePeriod);
 
-    [LoggerMessage(71, LogLevel.Warning,
-        "{Endpoint} at {Path} shares its path with {Other}: routing answers with one of them only. Map the lifecycle's endpoints one by one (MapGracefulReadiness, MapGracefulPreStop), give it another path, or keep one to a management port with RequireLocalPort (see docs/health-checks.md)",
-        EventName = "EndpointPathShared")]
-    public static partial void EndpointPathShared(ILogger logger, string endpoint, string path, string other);
-
     [LoggerMessage(3, LogLevel.Information, "Leaving ({Trigger}): readiness fails from now on; serving for {Delay} while load balancers and registries catch up", EventName = "LeavingStarted")]
     public static partial void LeavingStarted(ILogger logger, string trigger, TimeSpan delay);
 
@@ -62,6 +57,9 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Refused {Method} {Path} from {RemoteAddress} on local port {LocalPort} with {StatusCode}: {Reason}", EventName = "PreStopRefused")]
     public static partial void PreStopRefused(ILogger logger, string method, string path, string remoteAddress, int localPort, int statusCode, string reason);
+
+    [LoggerMessage(49, LogLevel.Warning, "{Count} more preStop calls refused in the last {Interval}; the last: {Last}", EventName = "PreStopRefusalsSummarized")]
+    public static partial void PreStopRefusalsSummarized(ILogger logger, long count, TimeSpan interval, string last);
 
     [LoggerMessage(16, LogLevel.Error, "A callback registered on the leaving token threw", EventName = "LeavingCallbackFailed")]
     public static partial void LeavingCallbackFailed(ILogger logger, Exception exception);

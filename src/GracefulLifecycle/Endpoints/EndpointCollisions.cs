@@ -1,36 +1,51 @@
-using GracefulLifecycle.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.Endpoints;
 
 /// <summary>
-/// Finds other endpoints mapped at the path of one of the lifecycle's, for the same method and port: routing then
-/// answers with one of them without a word (with Aspire's <c>MapDefaultEndpoints</c> and the default paths, the
-/// lifecycle's liveness answers on <c>/health</c>, where Aspire's orchestration expects readiness over all checks).
+/// Finds other endpoints mapped at the path of one of the lifecycle's, for the same method and port. Routing cannot
+/// tell them apart: it answers 500 (an ambiguous match) or one of them without a word (with Aspire's
+/// <c>MapDefaultEndpoints</c> and the default paths, Aspire's <c>/health</c> would meet the lifecycle's liveness). Paths
+/// are compared as routing matches them, without case or a trailing slash.
 /// </summary>
 internal static class EndpointCollisions
 {
     public const string DisplayNamePrefix = "GracefulLifecycle ";
 
-    public static void WarnAbout(EndpointDataSource endpoints, ILogger logger)
+    /// <summary>Gets one message per collision, naming the option behind the lifecycle's endpoint and the other endpoint.</summary>
+    public static List<string> Find(EndpointDataSource endpoints)
     {
+        var failures = new List<string>();
         var routes = endpoints.Endpoints.OfType<RouteEndpoint>().ToList();
         foreach (var ours in routes.Where(IsOurs))
         {
             foreach (var other in routes.Where(r => !IsOurs(r) && Collide(ours, r)))
             {
-                Log.EndpointPathShared(logger, ours.DisplayName!, ours.RoutePattern.RawText ?? string.Empty, other.DisplayName ?? other.RoutePattern.RawText ?? "another endpoint");
+                var methods = other.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? string.Join("|", m) : "every method";
+                failures.Add(
+                    $"{GracefulLifecycleOptions.SectionName}:{OptionOf(ours)} ('{ours.RoutePattern.RawText}', {ours.DisplayName}) is also the path of " +
+                    $"'{other.DisplayName ?? other.RoutePattern.RawText}' ('{other.RoutePattern.RawText}', {methods}) on every port: routing ignores case and a " +
+                    $"trailing slash and cannot tell them apart. Change {GracefulLifecycleOptions.SectionName}:{OptionOf(ours)}, map the other endpoint elsewhere, " +
+                    "or keep one of them to a management port (RequireLocalPort).");
             }
         }
+
+        return failures;
     }
 
     private static bool IsOurs(RouteEndpoint endpoint) => endpoint.DisplayName?.StartsWith(DisplayNamePrefix, StringComparison.Ordinal) == true;
 
+    private static string OptionOf(RouteEndpoint ours) => ours.DisplayName switch
+    {
+        "GracefulLifecycle liveness" => nameof(GracefulLifecycleOptions.LivenessPath),
+        "GracefulLifecycle readiness" => nameof(GracefulLifecycleOptions.ReadinessPath),
+        _ => nameof(GracefulLifecycleOptions.PreStopPath),
+    };
+
     private static bool Collide(RouteEndpoint ours, RouteEndpoint other)
     {
-        if (!string.Equals(Normalize(ours.RoutePattern.RawText), Normalize(other.RoutePattern.RawText), StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(RoutePath.Normalize(ours.RoutePattern.RawText), RoutePath.Normalize(other.RoutePattern.RawText), StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
@@ -47,6 +62,4 @@ internal static class EndpointCollisions
         var otherPorts = other.Metadata.GetMetadata<LocalPortMetadata>()?.Ports;
         return ourPorts is null && otherPorts is null;
     }
-
-    private static string Normalize(string? pattern) => "/" + (pattern ?? string.Empty).Trim('/');
 }

@@ -60,9 +60,9 @@ internal sealed class PreStopGate
             return new(StatusCodes.Status404NotFound, $"not the management port {port}");
         }
 
-        if (CrossSiteReason(context.Request) is { } crossSite)
+        if ((CrossSiteReason(context.Request) ?? (_tokenHash is null ? RebindingReason(context.Request) : null)) is { } browser)
         {
-            return new(StatusCodes.Status403Forbidden, crossSite);
+            return new(StatusCodes.Status403Forbidden, browser);
         }
 
         if (_tokenHash is not null)
@@ -100,7 +100,8 @@ internal sealed class PreStopGate
     /// <summary>
     /// A browser on the same host (or behind the same proxy) can be made to send a simple GET or POST here by any page
     /// it visits. Browsers mark such calls with <c>Sec-Fetch-Site</c> and, for a POST, <c>Origin</c>; the kubelet's
-    /// httpGet hook, curl and scripts send neither, so refusing them costs legitimate callers nothing.
+    /// httpGet hook, curl and scripts send neither, so refusing them costs legitimate callers nothing. A page on the
+    /// attacker's own name rebound to this address passes this check: <see cref="RebindingReason"/> catches it.
     /// </summary>
     private static string? CrossSiteReason(HttpRequest request)
     {
@@ -123,6 +124,33 @@ internal sealed class PreStopGate
 
         return null;
     }
+
+    /// <summary>
+    /// DNS rebinding: a page whose name the attacker points at 127.0.0.1 (or at the pod) is, to the browser, on its own
+    /// origin, so <c>Origin</c> matches <c>Host</c> and <c>Sec-Fetch-Site</c> says same-origin; only <c>Host</c> still
+    /// carries the attacker's name. So a call shaped like a browser's (<c>Origin</c>, any <c>Sec-Fetch-*</c>, or a
+    /// <c>Mozilla/</c> user agent, which older browsers send without the other two on a GET) must name the server as
+    /// loopback (<c>localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>) when no token guards the endpoint; with a token the
+    /// page cannot know, the token decides. The kubelet's httpGet hook (<c>kube-lifecycle/</c>, <c>Host</c> the pod IP,
+    /// also when a mesh's sidecar hands it over on loopback), curl and scripts send none of these.
+    /// </summary>
+    private static string? RebindingReason(HttpRequest request)
+    {
+        var headers = request.Headers;
+        var browserShaped = headers.Origin.Count > 0 ||
+            headers.UserAgent.Any(static agent => agent?.StartsWith("Mozilla/", StringComparison.Ordinal) == true) ||
+            headers.Keys.Any(static name => name.StartsWith("Sec-Fetch-", StringComparison.OrdinalIgnoreCase));
+        if (!browserShaped || IsLoopbackName(request.Host.Host))
+        {
+            return null;
+        }
+
+        return $"a browser call for host '{request.Host.Value}', not localhost or a loopback address (DNS rebinding); set PreStop:Token to let browsers call";
+    }
+
+    private static bool IsLoopbackName(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ||
+        (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
     private bool IsAllowed(TransportAddresses transport)
     {

@@ -19,6 +19,7 @@ internal sealed class ProbeEndpoints
     private readonly HealthCheckService _healthChecks;
     private readonly PreStopGate _preStopGate;
     private readonly PreStopFollowUp _preStopFollowUp;
+    private readonly PreStopRefusalLog _refusals;
     private readonly LifecycleMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<HealthCheckRegistration, bool> _isLivenessCheck;
@@ -32,6 +33,7 @@ internal sealed class ProbeEndpoints
         IOptions<HealthCheckServiceOptions> healthCheckOptions,
         PreStopGate preStopGate,
         PreStopFollowUp preStopFollowUp,
+        PreStopRefusalLog refusals,
         LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<ProbeEndpoints> logger)
@@ -40,6 +42,7 @@ internal sealed class ProbeEndpoints
         _healthChecks = healthChecks;
         _preStopGate = preStopGate;
         _preStopFollowUp = preStopFollowUp;
+        _refusals = refusals;
         _metrics = metrics;
         _logger = logger;
 
@@ -137,14 +140,7 @@ internal sealed class ProbeEndpoints
         if (!decision.IsAllowed)
         {
             _metrics.PreStopRefused(decision.StatusCode);
-            Log.PreStopRefused(
-                _logger,
-                context.Request.Method,
-                context.Request.Path.Value ?? string.Empty,
-                PreStopGate.DescribeCaller(context),
-                context.Connection.LocalPort,
-                decision.StatusCode,
-                decision.Reason!);
+            _refusals.Refused(context, decision);
             await WriteAsync(context, decision.StatusCode, decision.StatusCode == 404 ? "NotFound" : "Forbidden", null).ConfigureAwait(false);
             return;
         }

@@ -84,11 +84,15 @@ internal sealed class LifecycleHostedService(
     {
         WarnIfManagementPortIsNotServed();
 
-        // The endpoints are known once the server has built its pipeline, which it does when it starts.
-        if (services.GetService<EndpointDataSource>() is { } endpoints)
+        // The endpoints are known once the server has built its pipeline, which it does when it starts. A collision
+        // fails the start like an invalid option, before preload: the instance never reports ready.
+        if (services.GetService<EndpointDataSource>() is { } endpoints && EndpointCollisions.Find(endpoints) is { Count: > 0 } collisions)
         {
-            EndpointCollisions.WarnAbout(endpoints, logger);
+            throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(GracefulLifecycleOptions), collisions);
         }
+
+        // Started: an invalid option can no longer end the start (InvalidOptionsExit).
+        InvalidOptionsExit.Disarm();
 
         // Preload runs in the background: the host finishes starting, and liveness answers while it runs.
         _startup = Task.Run(() => lifecycle.RunStartupAsync(hostLifetime.ApplicationStopping), CancellationToken.None);

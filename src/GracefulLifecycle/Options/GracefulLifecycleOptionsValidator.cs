@@ -1,4 +1,5 @@
 using System.Net;
+using GracefulLifecycle.Endpoints;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Options;
@@ -71,7 +72,7 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
             failures.Add(budget);
         }
 
-        var paths = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var paths = new Dictionary<string, (string Option, string Path)>(StringComparer.OrdinalIgnoreCase);
         CheckPath(failures, paths, nameof(options.LivenessPath), options.LivenessPath);
         CheckPath(failures, paths, nameof(options.ReadinessPath), options.ReadinessPath);
         CheckPath(failures, paths, nameof(options.PreStopPath), options.PreStopPath);
@@ -90,7 +91,21 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
             failures.Add($"{Prefix}PreStop:{nameof(preStop.Token)} must not be blank; remove it to disable the token check.");
         }
 
+        else if (preStop.Token is { } token && token.Any(static c => c is < '!' or > '~'))
+        {
+            // The value itself stays out of the message: it is a secret.
+            failures.Add(
+                $"{Prefix}PreStop:{nameof(preStop.Token)} contains a space, a control character or a character outside ASCII: " +
+                "HTTP clients, proxies and Kestrel trim, alter or refuse these in a header, so callers would be refused. Use printable ASCII without spaces, such as a random hex or base64 string.");
+        }
+
         RequireText(failures, "PreStop:" + nameof(preStop.TokenHeaderName), preStop.TokenHeaderName);
+        if (!string.IsNullOrWhiteSpace(preStop.TokenHeaderName) && !preStop.TokenHeaderName.All(IsHeaderNameChar))
+        {
+            failures.Add(
+                $"{Prefix}PreStop:{nameof(preStop.TokenHeaderName)} ('{preStop.TokenHeaderName}') is not a valid HTTP header name, so every caller would be refused: " +
+                "use letters, digits and !#$%&'*+-.^_`|~ only (RFC 9110 token), such as X-PreStop-Token.");
+        }
 
         for (var i = 0; i < preStop.AllowedNetworks.Count; i++)
         {
@@ -109,6 +124,9 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    // RFC 9110, 5.6.2: a field name is a token of these characters.
+    private static bool IsHeaderNameChar(char c) => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
 
     private static void CheckTimerRange(List<string> failures, string option, TimeSpan value)
     {
@@ -142,7 +160,7 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
         }
     }
 
-    private static void CheckPath(List<string> failures, Dictionary<string, string> seen, string option, string? path)
+    private static void CheckPath(List<string> failures, Dictionary<string, (string Option, string Path)> seen, string option, string? path)
     {
         if (string.IsNullOrEmpty(path) || path[0] != '/')
         {
@@ -159,9 +177,14 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
             return;
         }
 
-        if (!seen.TryAdd(path, option))
+        // Routing matches paths without case and with or without a trailing slash: /health/ and /Health are /health
+        // there, and two endpoints on one path answer 500 (an ambiguous match) or the wrong one.
+        if (!seen.TryAdd(RoutePath.Normalize(path), (option, path)))
         {
-            failures.Add($"{Prefix}{option} ('{path}') is the same path as {Prefix}{seen[path]}.");
+            var other = seen[RoutePath.Normalize(path)];
+            failures.Add(
+                $"{Prefix}{option} ('{path}') is the same path as {Prefix}{other.Option} ('{other.Path}'): routing ignores case and a trailing slash. " +
+                "Give each endpoint its own path.");
         }
     }
 }

@@ -135,6 +135,24 @@ public sealed class AdaptiveDelayTests
     }
 
     [Fact]
+    public async Task RareSender_HoldingTheDelayToTheMaximum_IsLoggedAsTooRareToTell()
+    {
+        // Regression: the lines said "0 too rarely to tell" while this very peer, whose quiet period (10 s) is the
+        // whole maximum, held the delay there.
+        using var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        Traffic(h).Record(Other, "/", afterLeaving: false);
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
+
+        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[80]", StringComparison.Ordinal) && l.Contains("2 peers were sending before leaving, 1 too rarely to tell", StringComparison.Ordinal));
+        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("2 peers sending before leaving, 1 too rarely to tell", StringComparison.Ordinal)
+            && l.Contains("last to go quiet: 10.0.0.2", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task NoTrafficAtAll_WaitsTheMaximum_NothingShowsTheRoutesHaveMoved()
     {
         using var h = await ReadyAsync();

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Tests.Endpoints;
 
@@ -84,17 +85,37 @@ public sealed class ComposedEndpointsTests
     }
 
     [Fact]
-    public async Task MapHealthChecksAtTheLivenessPath_AndMapGracefulLifecycle_IsWarnedAboutAtStartup()
+    public async Task MapHealthChecksAtTheLivenessPath_AndMapGracefulLifecycle_FailsStartupNamingBoth()
     {
-        await using var host = await LifecycleTestHost.StartAsync(map: app => app.MapHealthChecks("/health"));
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => LifecycleTestHost.StartAsync(map: app => app.MapHealthChecks("/health")));
 
-        Assert.True(
-            host.Logs.Contains("GracefulLifecycle liveness at /health shares its path with"),
-            string.Join(Environment.NewLine, host.Logs.Lines));
+        Assert.Contains(
+            "GracefulLifecycle:LivenessPath ('/health', GracefulLifecycle liveness) is also the path of 'Health checks' ('/health', every method) on every port",
+            failure.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/health/")]
+    [InlineData("/HEALTH")]
+    public async Task AnApplicationEndpointAtTheLivenessPath_WithAnotherCaseOrATrailingSlash_FailsStartupNamingBoth(string path)
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => LifecycleTestHost.StartAsync(map: app => app.MapGet(path, () => "mine").WithDisplayName("my status")));
+
+        Assert.Contains($"GracefulLifecycle:LivenessPath ('/health', GracefulLifecycle liveness) is also the path of 'my status' ('{path}', GET)", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task TheAspireRecipe_IsNotWarnedAbout()
+    public async Task AnApplicationEndpointAtTheLivenessPath_ForAnotherMethod_IsNoCollision()
+    {
+        await using var host = await LifecycleTestHost.StartAsync(map: app => app.MapPost("/health/", () => "posted"));
+        using var client = new HttpClient { BaseAddress = host.BaseAddress };
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, "/health"));
+    }
+
+    [Fact]
+    public async Task TheAspireRecipe_StartsWithoutACollision()
     {
         await using var host = await LifecycleTestHost.StartAsync(
             services: s => s.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]),
@@ -108,7 +129,11 @@ public sealed class ComposedEndpointsTests
             },
             mapLifecycle: false);
 
-        Assert.False(host.Logs.Contains("shares its path"), string.Join(Environment.NewLine, host.Logs.Lines));
+        using var client = new HttpClient { BaseAddress = host.BaseAddress };
+
+        // Aspire's liveness and the lifecycle's readiness path each answer as their own.
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), await TextAsync(client, "/alive"));
+        Assert.NotNull((await ProbeResponse.GetAsync(client, "/ifready")).Phase);
     }
 
     [Theory]

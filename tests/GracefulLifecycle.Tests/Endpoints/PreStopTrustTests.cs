@@ -106,6 +106,82 @@ public sealed class PreStopTrustTests
     }
 
     [Fact]
+    public async Task DnsRebinding_ABrowserPageOnTheAttackersNameReboundToLoopback_Gets403_OnRealKestrel()
+    {
+        // What a browser sends from http://rebind.attacker.example:5080 once that name resolves to 127.0.0.1: to the
+        // browser the page is on its own origin, so Origin matches Host and Sec-Fetch-Site says same-origin.
+        await using var host = await LifecycleTestHost.StartAsync();
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "ready");
+        using var client = new HttpClient();
+
+        using var request = PreStopCall(host, HttpMethod.Post, "rebind.attacker.example:5080",
+            ("Origin", "http://rebind.attacker.example:5080"), ("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Mode", "cors"), ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)"));
+        using var answer = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Equal(LifecyclePhase.Ready, host.Lifecycle.Phase);
+        Assert.True(host.Logs.Contains("for host 'rebind.attacker.example:5080', not localhost or a loopback address (DNS rebinding)"), string.Join(Environment.NewLine, host.Logs.Lines));
+    }
+
+    [Fact]
+    public async Task DnsRebinding_AnOlderBrowsersGetWithoutOriginOrSecFetch_Gets403_OnRealKestrel()
+    {
+        await using var host = await LifecycleTestHost.StartAsync();
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "ready");
+        using var client = new HttpClient();
+
+        using var request = PreStopCall(host, HttpMethod.Get, "rebind.attacker.example", ("User-Agent", "Mozilla/5.0 (Macintosh) Safari/605.1.15"));
+        using var answer = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Equal(LifecyclePhase.Ready, host.Lifecycle.Phase);
+    }
+
+    [Theory]
+    [InlineData("10.244.1.7:8080", "kube-lifecycle/1.31")] // the kubelet's httpGet hook, handed over on loopback by a mesh's sidecar
+    [InlineData("localhost:8080", "curl/8.5.0")]
+    [InlineData("127.0.0.1:8080", "curl/8.5.0")]
+    [InlineData("[::1]:8080", "Mozilla/5.0 (X11; Linux x86_64)")] // a browser on the machine itself, at a loopback address
+    public async Task KubeletCurlAndLoopbackBrowserCalls_FromLoopback_StillStartLeaving_OnRealKestrel(string hostHeader, string userAgent)
+    {
+        await using var host = await LifecycleTestHost.StartAsync();
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "ready");
+        using var client = new HttpClient();
+
+        using var request = PreStopCall(host, HttpMethod.Get, hostHeader, ("User-Agent", userAgent));
+        var call = client.SendAsync(request);
+
+        await Eventually.TrueAsync(() => host.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving started by the preStop call");
+        await host.AdvanceUntilAsync(() => call.IsCompleted, "the preStop answer after the delay");
+        using var answer = await call;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    [Fact]
+    public async Task DnsRebinding_WithATokenGuardingTheEndpoint_TheTokenDecides_OnRealKestrel()
+    {
+        await using var host = await LifecycleTestHost.StartAsync(options: o => o.PreStop.Token = "s3cret");
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "ready");
+        using var client = new HttpClient();
+
+        // The rebound page does not know the token.
+        using var guessing = PreStopCall(host, HttpMethod.Post, "rebind.attacker.example:5080", ("Origin", "http://rebind.attacker.example:5080"), ("Sec-Fetch-Site", "same-origin"));
+        using (var refused = await client.SendAsync(guessing))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal(LifecyclePhase.Ready, host.Lifecycle.Phase);
+        }
+
+        // A browser-based tool of the operator's that sends it is let through.
+        using var knowing = PreStopCall(host, HttpMethod.Post, "ops.example:8080", ("Origin", "http://ops.example:8080"), ("Sec-Fetch-Site", "same-origin"), ("X-PreStop-Token", "s3cret"));
+        var call = client.SendAsync(knowing);
+        await Eventually.TrueAsync(() => host.Lifecycle.Phase == LifecyclePhase.Leaving, "leaving started by the call with the token");
+        await host.AdvanceUntilAsync(() => call.IsCompleted, "the preStop answer after the delay");
+        using var answer = await call;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+    }
+
+    [Fact]
     public async Task InKubernetes_WithOnlyTheLoopbackRule_AWarningNamesTheFix()
     {
         await using var host = await LifecycleTestHost.StartAsync(settings: new Dictionary<string, string?> { ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1" });
@@ -125,6 +201,18 @@ public sealed class PreStopTrustTests
 
         await using var outside = await LifecycleTestHost.StartAsync(settings: new Dictionary<string, string?> { ["KUBERNETES_SERVICE_HOST"] = string.Empty });
         Assert.DoesNotContain(outside.Logs.Lines, l => l.Contains("[60]", StringComparison.Ordinal));
+    }
+
+    private static HttpRequestMessage PreStopCall(LifecycleTestHost host, HttpMethod method, string hostHeader, params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(method, new Uri(host.BaseAddress, "/prestop"));
+        request.Headers.Host = hostHeader;
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return request;
     }
 
     private sealed class TrustEveryProxy : IStartupFilter

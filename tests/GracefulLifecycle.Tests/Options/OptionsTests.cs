@@ -63,6 +63,53 @@ public sealed class OptionsTests
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("PreloadTimeout", "30", "GracefulLifecycle:PreloadTimeout ('30') is a bare number, which binds as 30 days: write a duration as hh:mm:ss, such as 00:00:10")]
+    [InlineData("ShutdownDelay", "5", "GracefulLifecycle:ShutdownDelay ('5') is a bare number, which binds as 5 days")]
+    [InlineData("AdaptiveDelay:MinimumQuietPeriod", "1", "GracefulLifecycle:AdaptiveDelay:MinimumQuietPeriod ('1') is a bare number, which binds as 1 day:")]
+    [InlineData("Registration:StartupTimeout", " 10 ", "GracefulLifecycle:Registration:StartupTimeout (' 10 ') is a bare number")]
+    [InlineData("PreStop:Sleep", "0", "GracefulLifecycle:PreStop:Sleep ('0') is a bare number")]
+    public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndTheFix(string key, string value, string expected)
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
+
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:30")]
+    [InlineData("1.00:00:00")]
+    [InlineData("00:00:00.500")]
+    public void ADurationWithAColon_Binds(string value)
+    {
+        Assert.Equal(TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture), Bind(("PreloadTimeout", value)).PreloadTimeout);
+    }
+
+    [Theory]
+    [InlineData("ReadinessPath", "/health/", "GracefulLifecycle:ReadinessPath ('/health/') is the same path as GracefulLifecycle:LivenessPath ('/health'): routing ignores case and a trailing slash")]
+    [InlineData("PreStopPath", "/ifready/", "GracefulLifecycle:PreStopPath ('/ifready/') is the same path as GracefulLifecycle:ReadinessPath ('/ifready')")]
+    [InlineData("PreStopPath", "/IfReady", "GracefulLifecycle:PreStopPath ('/IfReady') is the same path as GracefulLifecycle:ReadinessPath ('/ifready')")]
+    public void PathsThatDifferOnlyByCaseOrATrailingSlash_FailNamingBoth(string key, string value, string expected)
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
+
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("PreStop:Token", "my secret", "GracefulLifecycle:PreStop:Token contains a space, a control character or a character outside ASCII")]
+    [InlineData("PreStop:Token", " secret", "GracefulLifecycle:PreStop:Token contains a space")]
+    [InlineData("PreStop:Token", "sécret", "GracefulLifecycle:PreStop:Token contains a space")]
+    [InlineData("PreStop:TokenHeaderName", "X PreStop Token", "GracefulLifecycle:PreStop:TokenHeaderName ('X PreStop Token') is not a valid HTTP header name")]
+    [InlineData("PreStop:TokenHeaderName", "X-PreStop-Token:", "GracefulLifecycle:PreStop:TokenHeaderName ('X-PreStop-Token:') is not a valid HTTP header name")]
+    public void ATokenOrHeaderNameNoCallerCouldSend_FailsNamingTheKey(string key, string value, string expected)
+    {
+        var failure = Assert.Throws<OptionsValidationException>(() => Bind((key, value)));
+
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DurationsThatWouldOverflowTheBudget_FailValidationNamingTheOptions_InsteadOfThrowingOverflowException()
     {
