@@ -91,8 +91,8 @@ public sealed class GracefulLifecycleOptions
     public string ReadinessTag { get; set; } = "ready";
 
     /// <summary>
-    /// Gets or sets a value indicating whether the library handles SIGTERM, SIGINT and SIGQUIT itself (leave, serve
-    /// the delay, drain, stop). Turn it off only in test hosts, where a signal is meant for the test runner
+    /// Gets or sets a value indicating whether the library handles SIGTERM, SIGINT, SIGQUIT and SIGHUP itself (leave,
+    /// serve the delay, drain, stop). Turn it off only in test hosts, where a signal is meant for the test runner
     /// (<c>GracefulLifecycle.Testing</c> does): with it off, nothing in the library reacts to a signal.
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
@@ -106,4 +106,10 @@ public sealed class GracefulLifecycleOptions
 
     /// <summary>Gets the adaptive shutdown delay (off by default): the delay ends once routed traffic has stopped.</summary>
     public AdaptiveDelayOptions AdaptiveDelay { get; } = new();
+
+    /// <summary>
+    /// Gets the orchestrator's liveness probe, as declared in the deployment (none by default), so that startup warns when
+    /// the drain outlasts the probe's failure window.
+    /// </summary>
+    public LivenessProbeOptions LivenessProbe { get; } = new();
 }

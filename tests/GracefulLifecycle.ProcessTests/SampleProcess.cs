@@ -14,6 +14,7 @@ namespace GracefulLifecycle.ProcessTests;
 /// </summary>
 internal sealed partial class SampleProcess : IAsyncDisposable
 {
+    public const int SIGHUP = 1;
     public const int SIGINT = 2;
     public const int SIGTERM = 15;
     public const int SIGCONT = 18;

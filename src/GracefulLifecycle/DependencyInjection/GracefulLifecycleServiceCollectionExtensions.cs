@@ -13,6 +13,7 @@ using GracefulLifecycle.Registration;
 using GracefulLifecycle.Work;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -77,6 +78,10 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RequestTracker>();
+        services.TryAddSingleton<ConnectionTracker>();
+
+        // First of all Kestrel configurations: endpoints the application's own ConfigureKestrel creates get the tracker too.
+        services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelConnections>());
         services.TryAddSingleton<WebSocketTracker>();
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<LifecycleMetrics>();

@@ -115,6 +115,13 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Warning, "PreStop:ManagementPort {Port} is the only check on the preStop endpoint: any pod that can reach that port can take this instance out of rotation. Add PreStop:Token or PreStop:AllowedNetworks, or a NetworkPolicy", EventName = "PreStopPortOnly")]
     public static partial void PreStopPortOnly(ILogger logger, int port);
 
+    // The drain against clients that hold it: 32-39.
+    [LoggerMessage(32, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting {Count} connections still open, whether or not their request reached the application (unfinished headers, unread bodies, idle)", EventName = "ConnectionsAbortedAtDeadline")]
+    public static partial void ConnectionsAbortedAtDeadline(ILogger logger, TimeSpan drainTimeout, int count);
+
+    [LoggerMessage(33, LogLevel.Warning, "The liveness probe's failure window (LivenessProbe:Period {Period} x LivenessProbe:FailureThreshold {FailureThreshold} = {Window}) is shorter than the drain and the exit after it (DrainTimeout {DrainTimeout} + ShutdownMargin {ShutdownMargin}): probes are refused from the start of the drain, so a drain that no pod deletion started (a preStop call with no SIGTERM after it, a failed background service, a signal from inside the container) can be cut by a liveness restart. Raise the probe's periodSeconds or failureThreshold (and these options with them), or shorten the drain", EventName = "LivenessWindowShorterThanDrain")]
+    public static partial void LivenessWindowShorterThanDrain(ILogger logger, TimeSpan period, int failureThreshold, TimeSpan window, TimeSpan drainTimeout, TimeSpan shutdownMargin);
+
     // Long-lived work: 40-59.
     // 40 (DrainingWork) was merged into 6 (DrainStarted): one line at the start of the drain. Not to be reused.
 

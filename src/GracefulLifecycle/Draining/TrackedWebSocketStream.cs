@@ -11,7 +11,9 @@ namespace GracefulLifecycle.Draining;
 /// close frame is then a duplicate. Reads pass through untouched, so the client's answering close frame reaches the
 /// application's receive loop, which ends the request as it would for a client-initiated close.
 /// </summary>
-internal sealed class TrackedWebSocketStream(Stream inner) : Stream
+/// <param name="inner">The upgraded connection's stream.</param>
+/// <param name="closeSent">Told once, when the first close frame goes out, whoever sent it.</param>
+internal sealed class TrackedWebSocketStream(Stream inner, Action<TrackedWebSocketStream>? closeSent = null) : Stream
 {
     private const byte CloseOpcode = 0x8;
     private static readonly byte[] GoingAway = CloseFrame(1001, "Server shutting down");
@@ -167,6 +169,8 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
             return;
         }
 
+        closeSent?.Invoke(this);
+
         try
         {
             // Kestrel's upgraded stream allows no synchronous writes.
@@ -186,6 +190,8 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
         {
             return;
         }
+
+        closeSent?.Invoke(this);
 
         try
         {
@@ -220,6 +226,18 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
     /// <summary>Follows the frames in an outgoing buffer; returns whether the buffer may still be sent.</summary>
     private bool Track(ReadOnlySpan<byte> buffer)
     {
+        var closedByApplication = false;
+        var send = TrackLocked(buffer, ref closedByApplication);
+        if (closedByApplication)
+        {
+            closeSent?.Invoke(this);
+        }
+
+        return send;
+    }
+
+    private bool TrackLocked(ReadOnlySpan<byte> buffer, ref bool closedByApplication)
+    {
         lock (_gate)
         {
             var send = !_closeByServer;
@@ -249,7 +267,9 @@ internal sealed class TrackedWebSocketStream(Stream inner) : Stream
 
                 if ((_header[0] & 0x0F) == CloseOpcode)
                 {
-                    // The application closes the connection itself: nothing left for the library to do.
+                    // The application closes the connection itself: nothing left for the library to do but to bound
+                    // the wait for the client's answer (a frame dropped after the library's own close is no news).
+                    closedByApplication |= send && !_closeSent;
                     _closeSent = true;
                 }
 

@@ -48,7 +48,7 @@ internal static class WebSocketUpgrades
 
         public Stream Wrap(Stream stream)
         {
-            var wrapped = new TrackedWebSocketStream(stream);
+            var wrapped = tracker.Wrap(stream);
             _stream = wrapped;
 
             // The endpoint is known by the time the upgrade happens: a SignalR hub's gets closed before SignalR's own stop.

@@ -29,6 +29,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private readonly RegistrySet _registries;
     private readonly ShutdownPlan _plan;
     private readonly RequestTracker _requests;
+    private readonly ConnectionTracker _connections;
     private readonly WorkTracker _work;
     private readonly WebSocketTracker _webSockets;
     private readonly LifecycleMetrics _metrics;
@@ -55,7 +56,6 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     private Task? _leave;
     private ITimer? _drainTimer;
     private ITimer? _webSocketTimer;
-    private ITimer? _webSocketAbortTimer;
     private int _deadlinePassed;
     private long _drainStarted;
     private long _aborted;
@@ -68,6 +68,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         RegistrySet registries,
         ShutdownPlan plan,
         RequestTracker requests,
+        ConnectionTracker connections,
         WorkTracker work,
         WebSocketTracker webSockets,
         LifecycleMetrics metrics,
@@ -84,6 +85,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _registries = registries;
         _plan = plan;
         _requests = requests;
+        _connections = connections;
         _work = work;
         _webSockets = webSockets;
         _metrics = metrics;
@@ -229,7 +231,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
     }
 
-    /// <summary>SIGTERM, SIGINT or SIGQUIT: the first starts the shutdown, a second one cuts the delay short.</summary>
+    /// <summary>SIGTERM, SIGINT, SIGQUIT or SIGHUP: the first starts the shutdown, a second one cuts the delay short.</summary>
     internal void OnSignal(PosixSignal signal)
     {
         var count = Interlocked.Increment(ref _signals);
@@ -444,6 +446,9 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         _webSocketTimer = _time.CreateTimer(
             static state => ((LifecycleCoordinator)state!).CloseWebSockets(), this, _options.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
 
+        // Before the application hears of the drain: the close frames it sends on Draining get the handshake bound too.
+        _webSockets.BeginDrain();
+
         // Stream handlers and WebSocket loops end at their next message boundary; a slow callback must not hold the stop.
         Fire(_draining, Log.DrainingCallbackFailed);
 
@@ -532,7 +537,6 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
     {
         _drainTimer?.Dispose();
         _webSocketTimer?.Dispose();
-        _webSocketAbortTimer?.Dispose();
     }
 
     private Task StartLeaving(string trigger, bool publishHere = true, bool afterPreStopSleep = false)
@@ -637,6 +641,7 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         }
 
         AbortRequestsInFlight();
+        AbortConnections();
 
         // Work is told without waiting for its callbacks: a slow one must not hold the rest of the deadline.
         _work.AbandonAll();
@@ -655,11 +660,6 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
         {
             Log.WebSocketsClosing(_logger, closed, _options.WebSocketCloseDelay);
             _metrics.WebSocketsClosed(closed);
-            _webSocketAbortTimer = _time.CreateTimer(
-                static state => ((LifecycleCoordinator)state!)._webSockets.AbortUnanswered(),
-                this,
-                WebSocketTracker.CloseHandshakeTimeout,
-                Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -671,6 +671,19 @@ internal sealed class LifecycleCoordinator : IGracefulLifecycle, IDisposable
             Interlocked.Add(ref _aborted, count);
             _metrics.RequestsAborted(count);
             Log.DrainTimedOut(_logger, _options.DrainTimeout, count);
+        }
+    }
+
+    /// <summary>
+    /// Aborts every connection still open, those whose request never reached the application included (unfinished
+    /// headers, an unread body, idle): the server's own stop would wait for them until the host's timeout.
+    /// </summary>
+    private void AbortConnections()
+    {
+        var count = _connections.AbortAll();
+        if (count > 0)
+        {
+            Log.ConnectionsAbortedAtDeadline(_logger, _options.DrainTimeout, count);
         }
     }
 

@@ -47,6 +47,11 @@ internal sealed class LifecycleHostedService(
         Log.ShutdownBudget(
             logger, plan.DeregistrationTimeout, plan.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, plan.Total, o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
 
+        if (o.LivenessProbe.FailureWindow is { } window && window < o.DrainTimeout + o.ShutdownMargin)
+        {
+            Log.LivenessWindowShorterThanDrain(logger, o.LivenessProbe.Period!.Value, o.LivenessProbe.FailureThreshold, window, o.DrainTimeout, o.ShutdownMargin);
+        }
+
         if (plan.PreStopSleep > TimeSpan.Zero)
         {
             Log.PreStopSleepCounted(logger, plan.PreStopSleep, plan.DelayAfterPreStopSleep, plan.ShutdownDelay, plan.TerminationBudget, o.TerminationGracePeriod);

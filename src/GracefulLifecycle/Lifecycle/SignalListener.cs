@@ -3,13 +3,22 @@ using System.Runtime.InteropServices;
 namespace GracefulLifecycle.Lifecycle;
 
 /// <summary>
-/// Listens for SIGTERM, SIGINT and SIGQUIT in place of the host's console lifetime (see <see cref="LifecycleHostLifetime"/>):
-/// the first signal makes readiness fail at that instant and stops the host once the shutdown delay is served; a
-/// second one cuts the delay short.
+/// Listens for SIGTERM, SIGINT, SIGQUIT and SIGHUP in place of the host's console lifetime (see
+/// <see cref="LifecycleHostLifetime"/>): the first signal makes readiness fail at that instant and stops the host once
+/// the shutdown delay is served; a second one cuts the delay short.
 /// </summary>
+/// <remarks>
+/// SIGHUP (the controlling terminal hung up: an SSH session or a <c>docker run -it</c> terminal closed, or a
+/// <c>kill -HUP</c>) ends the process at once by default, cutting every request in flight, and the console lifetime
+/// does not handle it. Its default action is to terminate, so it is taken as a request to stop, and stops gracefully like
+/// SIGTERM rather than being ignored: a process left running with its terminal gone, or told to "reload" (which
+/// ASP.NET Core does through its configuration providers, not a signal), would keep serving with nobody expecting it to.
+/// A process started with SIGHUP ignored (<c>nohup</c>) keeps it ignored: the runtime installs no handler for an
+/// ignored signal.
+/// </remarks>
 internal sealed class SignalListener : IDisposable
 {
-    private static readonly PosixSignal[] Signals = [PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT];
+    private static readonly PosixSignal[] Signals = [PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT, PosixSignal.SIGHUP];
 
     private readonly List<PosixSignalRegistration> _registrations = [];
 

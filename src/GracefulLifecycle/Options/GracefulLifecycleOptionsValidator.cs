@@ -122,6 +122,18 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
                 $"{Prefix}PreStop:{nameof(preStop.WhenNoStopFollows)} must be Stop or Rejoin (was {(int)preStop.WhenNoStopFollows}).");
         }
 
+        var liveness = options.LivenessProbe;
+        if (liveness.Period is { } period)
+        {
+            RequirePositive(failures, "LivenessProbe:" + nameof(liveness.Period), period);
+            CheckTimerRange(failures, "LivenessProbe:" + nameof(liveness.Period), period);
+        }
+
+        if (liveness.FailureThreshold < 1)
+        {
+            failures.Add($"{Prefix}LivenessProbe:{nameof(liveness.FailureThreshold)} must be at least 1, as the probe's failureThreshold (was {liveness.FailureThreshold}).");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

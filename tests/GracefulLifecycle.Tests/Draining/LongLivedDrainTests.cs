@@ -295,6 +295,75 @@ public sealed class LongLivedDrainTests
         Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("aborting", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task WebSocket_TheAppClosesOnDraining_AndTheClientNeverAnswers_IsAbortedAfterTheHandshakeTimeout_NotAtTheDeadline()
+    {
+        var handlerEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await LifecycleTestHost.StartAsync(settings: Settings, map: app =>
+        {
+            app.UseWebSockets();
+            app.Map("/ws", async context =>
+            {
+                using var ws = await context.WebSockets.AcceptWebSocketAsync();
+                try
+                {
+                    // As the docs recommend: close with 1001 when the drain starts, then wait for the client's answer.
+                    await Task.Delay(Timeout.Infinite, context.GetDrainingToken()).ContinueWith(_ => { }, TaskScheduler.Default);
+                    await ws.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down", CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+                {
+                    // Aborted.
+                }
+
+                handlerEnded.SetResult();
+            });
+        });
+        await host.AdvanceUntilAsync(() => host.Lifecycle.Phase == LifecyclePhase.Ready, "ready");
+
+        // A raw client: it completes the upgrade and reads what the server sends, but never sends a close frame back.
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, host.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+        var received = new List<byte>();
+        var buffer = new byte[1024];
+        while (!Encoding.ASCII.GetString([.. received]).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, "the server closed the connection during the upgrade");
+            received.AddRange(buffer.AsSpan(0, read).ToArray());
+        }
+
+        var head = Encoding.ASCII.GetString([.. received]);
+        Assert.StartsWith("HTTP/1.1 101", head, StringComparison.Ordinal);
+        received.RemoveRange(0, head.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4);
+
+        var stop = host.BeginStopAsync();
+        await host.Time.AdvanceUntilAsync(() => host.Lifecycle.Draining.IsCancellationRequested, "the drain", TimeSpan.FromMilliseconds(500));
+
+        // The application's close frame (FIN + opcode 8, 1001) arrives; the clock has not moved since the drain began.
+        while (received.Count < 4)
+        {
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, "the server closed the connection without a close frame");
+            received.AddRange(buffer.AsSpan(0, read).ToArray());
+        }
+
+        Assert.Equal(0x88, received[0]);
+        Assert.Equal(1001, (received[2] << 8) | received[3]);
+
+        host.Time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.False(stop.IsCompleted);
+        Assert.False(handlerEnded.Task.IsCompleted);
+        host.Time.Advance(TimeSpan.FromSeconds(0.1));
+        await handlerEnded.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(host.Logs.Lines, m => m.Contains("aborting", StringComparison.Ordinal));
+    }
+
     private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
     {
         await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);

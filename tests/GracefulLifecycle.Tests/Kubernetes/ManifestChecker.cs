@@ -10,7 +10,8 @@ namespace GracefulLifecycle.Tests.Kubernetes;
 /// Checks a Deployment against the options its container's environment sets: the budget fits
 /// <c>terminationGracePeriodSeconds</c>, the probe and hook paths are the endpoints' paths, every probe port is a
 /// container port the server listens on (HTTP/2 for <c>grpc:</c>), the probes use the management port the Service
-/// does not expose, and a preStop sleep is the one the options count.
+/// does not expose, the liveness probe is the one the options declare and outlasts the drain, and a preStop sleep is
+/// the one the options count.
 /// </summary>
 internal static class ManifestChecker
 {
@@ -151,6 +152,25 @@ internal static class ManifestChecker
         if (detection >= options.ShutdownDelay)
         {
             problems.Add($"readinessProbe: periodSeconds x failureThreshold ({detection.TotalSeconds} s) is not shorter than the shutdown delay ({options.ShutdownDelay})");
+        }
+
+        // The liveness probe the options declare is the one the kubelet runs, and it forgives the drain: probes are
+        // refused from the start of the drain, and a drain that no pod deletion started is still probed.
+        var liveness = Map(container, "livenessProbe");
+        var livenessPeriod = TimeSpan.FromSeconds(liveness.Children.TryGetValue("periodSeconds", out var lp) ? int.Parse(Text(lp), null) : 10);
+        var livenessThreshold = liveness.Children.TryGetValue("failureThreshold", out var lt) ? int.Parse(Text(lt), null) : 3;
+        if (options.LivenessProbe.Period != livenessPeriod || options.LivenessProbe.FailureThreshold != livenessThreshold)
+        {
+            problems.Add(
+                $"livenessProbe: periodSeconds {livenessPeriod.TotalSeconds} and failureThreshold {livenessThreshold} are not GracefulLifecycle__LivenessProbe__Period " +
+                $"({options.LivenessProbe.Period?.ToString() ?? "unset"}) and GracefulLifecycle__LivenessProbe__FailureThreshold ({options.LivenessProbe.FailureThreshold})");
+        }
+
+        if (livenessPeriod * livenessThreshold < options.DrainTimeout + options.ShutdownMargin)
+        {
+            problems.Add(
+                $"livenessProbe: periodSeconds x failureThreshold ({(livenessPeriod * livenessThreshold).TotalSeconds} s) is shorter than the drain and the margin " +
+                $"({options.DrainTimeout + options.ShutdownMargin}): a drain that no pod deletion started would be cut by a restart");
         }
 
         var preStop = Map(Map(container, "lifecycle"), "preStop");

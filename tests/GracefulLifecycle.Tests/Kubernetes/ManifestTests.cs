@@ -30,6 +30,8 @@ public sealed class ManifestTests
     [InlineData("httpget-prestop.yaml", "readiness path", "/ready", "readinessProbe: path /ready is not the endpoint's path /ifready")]
     [InlineData("httpget-prestop.yaml", "liveness port", "9999", "livenessProbe: port 9999 is not a container port")]
     [InlineData("httpget-prestop.yaml", "liveness port", "http", "livenessProbe: port 8080 is exposed by the Service")]
+    [InlineData("httpget-prestop.yaml", "liveness period", "5", "livenessProbe: periodSeconds 5 and failureThreshold 3 are not GracefulLifecycle__LivenessProbe__Period (00:00:10)")]
+    [InlineData("httpget-prestop.yaml", "liveness period", "5", "livenessProbe: periodSeconds x failureThreshold (15 s) is shorter than the drain and the margin (00:00:17)")]
     [InlineData("httpget-prestop.yaml", "preStop port", "http", "preStop: port 8080 is not GracefulLifecycle__PreStop__ManagementPort (8081)")]
     [InlineData("httpget-prestop.yaml", "drain", "00:00:20", "the options fail validation")]
     [InlineData("sleep-prestop.yaml", "sleep seconds", "8", "preStop sleeps 8 s but GracefulLifecycle__PreStop__Sleep is 00:00:05")]
@@ -48,6 +50,7 @@ public sealed class ManifestTests
             case "terminationGracePeriodSeconds": podSpec.Children["terminationGracePeriodSeconds"] = new YamlScalarNode(value); break;
             case "readiness path": At(container, "readinessProbe", "httpGet").Children["path"] = new YamlScalarNode(value); break;
             case "readiness period": At(container, "readinessProbe").Children["periodSeconds"] = new YamlScalarNode(value); break;
+            case "liveness period": At(container, "livenessProbe").Children["periodSeconds"] = new YamlScalarNode(value); break;
             case "liveness port": At(container, "livenessProbe", "httpGet").Children["port"] = new YamlScalarNode(value); break;
             case "preStop port": At(container, "lifecycle", "preStop", "httpGet").Children["port"] = new YamlScalarNode(value); break;
             case "sleep seconds": At(container, "lifecycle", "preStop", "sleep").Children["seconds"] = new YamlScalarNode(value); break;
