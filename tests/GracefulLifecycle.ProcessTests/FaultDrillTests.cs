@@ -204,7 +204,8 @@ public sealed partial class FaultDrillTests(ITestOutputHelper output)
             ("GracefulLifecycle:Eureka:LeaseRenewalIntervalInSeconds", "1"),
             ("GracefulLifecycle:Eureka:LeaseExpirationDurationInSeconds", "5"),
             ("GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs", "1000"),
-            ("GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds", "1"));
+            ("GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds", "1"),
+            ("GracefulLifecycle:Eureka:LoadBalancerCacheTtl", "00:00:00"));
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         await app.WaitUntilReadyAsync(client, TimeSpan.FromSeconds(30));
         await WaitAsync(() => Task.FromResult(eureka.CallsTo("PUT").Count >= 2), "heartbeats to the slow server");
@@ -289,6 +290,7 @@ public sealed partial class FaultDrillTests(ITestOutputHelper output)
                 ("GracefulLifecycle:Etcd:Address", "127.0.0.1"),
                 ("GracefulLifecycle:Etcd:LeaseTtl", "00:00:05"),
                 ("GracefulLifecycle:Etcd:ConsumerRefreshInterval", "00:00:02"),
+                ("GracefulLifecycle:Etcd:LoadBalancerCacheTtl", "00:00:00"),
                 ("GracefulLifecycle:Etcd:RequestTimeout", "00:00:05"),
                 .. more,
             ]);

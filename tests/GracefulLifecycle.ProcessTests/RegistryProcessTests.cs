@@ -41,6 +41,7 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
                 ("GracefulLifecycle:Etcd:Address", "127.0.0.1"),
                 ("GracefulLifecycle:Etcd:LeaseTtl", "00:00:05"),
                 ("GracefulLifecycle:Etcd:ConsumerRefreshInterval", "00:00:02"),
+                ("GracefulLifecycle:Etcd:LoadBalancerCacheTtl", "00:00:00"),
             ]);
 
         var gone = await StopRegisteredAsync(
@@ -89,6 +90,7 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
                 ("GracefulLifecycle:Eureka:LeaseExpirationDurationInSeconds", "5"),
                 ("GracefulLifecycle:Eureka:ResponseCacheUpdateIntervalMs", "1000"),
                 ("GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds", "1"),
+                ("GracefulLifecycle:Eureka:LoadBalancerCacheTtl", "00:00:00"),
             ]);
 
         var gone = await StopRegisteredAsync(
@@ -133,6 +135,7 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
                 ("GracefulLifecycle:Consul:ServiceId", "p1"),
                 ("GracefulLifecycle:Consul:ServiceAddress", "127.0.0.1"),
                 ("GracefulLifecycle:Consul:ConsumerRefreshInterval", "00:00:02"),
+                ("GracefulLifecycle:Consul:LoadBalancerCacheTtl", "00:00:00"),
                 ("GracefulLifecycle:Consul:RenewalInterval", "00:00:01"),
             ]);
 

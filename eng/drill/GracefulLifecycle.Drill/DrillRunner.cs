@@ -339,6 +339,9 @@ internal static class DrillRunner
             values["GracefulLifecycle__Etcd__Address"] = "127.0.0.1";
             values["GracefulLifecycle__Etcd__LeaseTtl"] = "00:00:05";
             values["GracefulLifecycle__Etcd__ConsumerRefreshInterval"] = (settings.DeclaredConsumerRefresh ?? settings.ConsumerRefresh).ToString("c", CultureInfo.InvariantCulture);
+
+            // The drill's consumer picks from what it last read, with no load-balancer cache over it.
+            values["GracefulLifecycle__Etcd__LoadBalancerCacheTtl"] = "00:00:00";
         }
 
         if (settings.Chain is { } chain)
