@@ -146,5 +146,5 @@ internal static class EurekaCredentials
     }
 
     private static string Example(Uri url) =>
-        "http" + (url.Scheme == Uri.UriSchemeHttps ? "s" : string.Empty) + "://user:password@" + url.Authority + url.AbsolutePath;
+        url.Scheme + "://user:password@" + url.Authority + url.AbsolutePath;
 }

@@ -200,6 +200,39 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RegisterAgain_KeepsAKnownStatusOverride_UntilACancelDropsIt()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=OUT_OF_SERVICE");
+
+        // overriddenInstanceStatusMap outlives the lease it was set on: the new registration is served OUT_OF_SERVICE.
+        Assert.Equal(HttpStatusCode.NoContent, await RegisterAsync("ORDERS", Instance()));
+        Assert.Equal("OUT_OF_SERVICE", (await InstanceAsync())["status"]!.GetValue<string>());
+        Assert.Equal("OUT_OF_SERVICE", (await InstanceAsync())["overriddenStatus"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000"));
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080"));
+        Assert.Equal(HttpStatusCode.NoContent, await RegisterAsync("ORDERS", Instance()));
+        Assert.Equal("UP", (await InstanceAsync())["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task HeartbeatAfterAnUnknownOverride_Is404_EvenAfterRegisteringAgain()
+    {
+        const string Heartbeat = "apps/ORDERS/host-1:orders:8080?status=UP&lastDirtyTimestamp=1000";
+        await RegisterAsync("ORDERS", Instance());
+
+        // An override set to UNKNOWN stays in the map, so every registration resolves UNKNOWN again until it is deleted.
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-1:orders:8080/status?value=UNKNOWN"));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, Heartbeat));
+        Assert.Equal(HttpStatusCode.NoContent, await RegisterAsync("ORDERS", Instance()));
+        Assert.Equal(HttpStatusCode.NotFound, await SendAsync(HttpMethod.Put, Heartbeat));
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080/status?value=UP"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, Heartbeat));
+    }
+
+    [Fact]
     public async Task Cancel_Returns200ThenUnknownReturns404()
     {
         await RegisterAsync("ORDERS", Instance());

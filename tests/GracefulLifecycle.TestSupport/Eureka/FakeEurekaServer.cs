@@ -22,7 +22,8 @@ namespace GracefulLifecycle.TestSupport.Eureka;
 /// <item><c>PUT apps/{APP}/{ID}?status=&amp;lastDirtyTimestamp=</c> (heartbeat): 200; 404 when the instance is unknown,
 /// when its status resolves to <c>UNKNOWN</c> (a deleted status override), or when the timestamp is newer than the
 /// registered one (Eureka's "time to sync"): each asks the client to register again.</item>
-/// <item><c>DELETE apps/{APP}/{ID}</c> (cancel): 200; 404 when unknown. It also drops the status override.</item>
+/// <item><c>DELETE apps/{APP}/{ID}</c> (cancel): 200; 404 when unknown. It also drops the status override, which a
+/// registration again would otherwise keep.</item>
 /// <item><c>PUT apps/{APP}/{ID}/status?value=</c>: 200, 404 when unknown, 500 for a value that is not a status;
 /// <c>DELETE apps/{APP}/{ID}/status</c>: 200 or 404.</item>
 /// <item><c>GET apps</c> and <c>GET apps/{APP}</c> (404 when the application has no instance) are served from a
@@ -50,6 +51,9 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     private readonly Dictionary<(string App, string Id), Registration> _registry = [];
     private readonly Dictionary<string, string?> _readOnlyCache = new(StringComparer.Ordinal);
+
+    /// <summary>AbstractInstanceRegistry.overriddenInstanceStatusMap: status overrides by instance id, kept across registrations until a cancel.</summary>
+    private readonly Dictionary<string, string> _overrides = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private ITimer? _cacheTimer;
     private (string User, string Password)? _credentials;
@@ -145,7 +149,9 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             var keys = _registry.Keys.Where(k => k.Id == id).ToArray();
             foreach (var key in keys)
             {
+                // Eviction cancels the lease (AbstractInstanceRegistry.evict -> internalCancel), override included.
                 _registry.Remove(key);
+                _overrides.Remove(key.Id);
             }
 
             return keys.Length > 0;
@@ -261,11 +267,24 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         var now = _time.GetUtcNow();
         lock (Gate)
         {
-            _registry[(appName, id!)] = new Registration(
+            // AbstractInstanceRegistry.register: an override the instance brings is kept unless one is already known;
+            // a known one outlives the registration it was set on; the status is then resolved by the override rules.
+            if (Text(instance, "overriddenStatus") is { } brought && brought != "UNKNOWN" && Statuses.Contains(brought))
+            {
+                _overrides.TryAdd(id!, brought);
+            }
+
+            _registry.TryGetValue((appName, id!), out var existing);
+            var registration = new Registration(
                 (JsonObject)instance.DeepClone(),
                 Number(Text(instance, "lastDirtyTimestamp")) ?? now.ToUnixTimeMilliseconds(),
                 Text(instance, "status") ?? "UP",
-                now);
+                now)
+            {
+                OverriddenStatus = _overrides.GetValueOrDefault(id!),
+            };
+            registration.Status = ResolvedStatus(registration, existing);
+            _registry[(appName, id!)] = registration;
         }
 
         return Answer(context, 204);
@@ -285,7 +304,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             // (PeerAwareInstanceRegistryImpl: DownOrStartingRule, OverrideExistsRule, LeaseExistsRule, then the
             // instance's own status); UNKNOWN ("possibly due to deleted override", DELETE .../status) fails the renewal,
             // and InstanceResource.renewLease answers 404 so the client registers again.
-            var resolved = ResolvedStatus(registration);
+            var resolved = ResolvedStatus(registration, registration);
             if (resolved == "UNKNOWN")
             {
                 return Answer(context, 404);
@@ -309,7 +328,14 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
     {
         lock (Gate)
         {
-            return Answer(context, _registry.Remove((app.ToUpperInvariant(), id)) ? 200 : 404);
+            // AbstractInstanceRegistry.internalCancel drops the status override with the lease.
+            var removed = _registry.Remove((app.ToUpperInvariant(), id));
+            if (removed)
+            {
+                _overrides.Remove(id);
+            }
+
+            return Answer(context, removed ? 200 : 404);
         }
     }
 
@@ -328,6 +354,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
                 return Answer(context, 500);
             }
 
+            _overrides[id] = value;
             registration.OverriddenStatus = value;
             registration.Status = value;
         }
@@ -345,6 +372,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
                 return Answer(context, 404);
             }
 
+            _overrides.Remove(id);
             registration.OverriddenStatus = null;
             registration.Status = value is not null && Statuses.Contains(value) ? value : "UNKNOWN";
         }
@@ -353,12 +381,14 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
     }
 
     /// <summary>
-    /// The status a renewal resolves to: DownOrStartingRule trusts any status but UP and OUT_OF_SERVICE; otherwise an
-    /// override wins (OverrideExistsRule); otherwise the status stands (LeaseExistsRule, AlwaysMatchInstanceStatusRule).
+    /// The status a registration or a renewal resolves to (PeerAwareInstanceRegistryImpl's rules, first match wins):
+    /// DownOrStartingRule trusts any status but UP and OUT_OF_SERVICE; then a known override (OverrideExistsRule);
+    /// then the existing lease's status when it is UP or OUT_OF_SERVICE (LeaseExistsRule); then the status itself.
     /// </summary>
-    private static string ResolvedStatus(Registration registration) =>
+    private static string ResolvedStatus(Registration registration, Registration? existing) =>
         registration.Status is not ("UP" or "OUT_OF_SERVICE") ? registration.Status
-        : registration.OverriddenStatus ?? registration.Status;
+        : registration.OverriddenStatus
+            ?? (existing?.Status is "UP" or "OUT_OF_SERVICE" ? existing.Status : registration.Status);
 
     /// <summary>
     /// Spring Security's basic authentication in front of Eureka (spring-security <c>BasicAuthenticationConverter</c>:
