@@ -342,14 +342,14 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     {
         // The timeout is on the wall clock: it bounds a real HTTP call, which a fake clock moved ahead must not cut short.
         using var timeout = new CancellationTokenSource(check.Timeout);
-        using var request = new HttpRequestMessage(new HttpMethod(check.Method), check.Http);
-        request.Headers.ConnectionClose = true;
-        request.Headers.UserAgent.ParseAdd("Consul Health Check");
         try
         {
+            using var request = new HttpRequestMessage(new HttpMethod(check.Method), check.Http);
+            request.Headers.ConnectionClose = true;
+            request.Headers.UserAgent.ParseAdd("Consul Health Check");
             using var response = await _checks.SendAsync(request, timeout.Token);
             var code = (int)response.StatusCode;
-            var output = $"HTTP {request.Method} {check.Http}: {code} {response.ReasonPhrase}";
+            var output = $"HTTP {check.Method} {check.Http}: {code} {response.ReasonPhrase}";
             return code switch
             {
                 >= 200 and < 300 => ("passing", output),
@@ -357,9 +357,11 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
                 _ => (Critical, output),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException or ObjectDisposedException
+            or InvalidOperationException or UriFormatException or ArgumentException)
         {
-            return (Critical, $"HTTP {request.Method} {check.Http}: {ex.Message}");
+            // A request that cannot be made or answered is critical, as CheckHTTP.check reports a failed request.
+            return (Critical, $"HTTP {check.Method} {check.Http}: {ex.Message}");
         }
     }
 
