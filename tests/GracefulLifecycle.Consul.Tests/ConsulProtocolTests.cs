@@ -121,6 +121,18 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Register_DeregisterCriticalServiceAfterBelowOneMinute_IsSentAsSet_AndTheAgentRaisesItToOneMinute()
+    {
+        using var services = Build(o => o.DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(30));
+
+        await Registry(services).RegisterAsync(services, CancellationToken.None);
+
+        var liveness = Assert.Single(_agent.Calls).Json().GetProperty("Checks")[1];
+        Assert.Equal("30s", liveness.GetProperty("DeregisterCriticalServiceAfter").GetString());
+        Assert.Equal(TimeSpan.FromMinutes(1), _agent.Service("orders-1")!.DeregisterCriticalServiceAfter);
+    }
+
+    [Fact]
     public async Task Register_CheckUrlsAndZeroDeregisterCriticalServiceAfter_AreSentAsSet()
     {
         using var services = Build(o =>

@@ -33,7 +33,9 @@ public sealed class AgentCheck
 
     public string Output { get; internal set; } = string.Empty;
 
-    /// <summary>Gets when the check turned critical (on the agent's clock), or <see langword="null"/> while it is not.</summary>
+    /// <summary>Gets when a run first found the check critical (on the agent's clock), or <see langword="null"/> while it
+    /// is not, and before its first run: a new check starts critical without a critical time (hashicorp/consul
+    /// agent/local/state.go, <c>addCheckLocked</c> and <c>UpdateCheck</c>).</summary>
     public DateTimeOffset? CriticalSince { get; internal set; }
 
     // The agent's state of the check's periodic run: its timer, the start of the last result applied.

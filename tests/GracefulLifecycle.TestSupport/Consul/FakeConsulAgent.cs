@@ -31,8 +31,10 @@ namespace GracefulLifecycle.TestSupport.Consul;
 /// answer critical (<c>CheckHTTP.check</c>).</item>
 /// <item>The reaper: every 30 seconds (<c>CheckReapInterval</c>, agent/config/default.go) it removes every service one
 /// of whose checks has been critical for longer than that check's <c>DeregisterCriticalServiceAfter</c>
-/// (agent/agent.go <c>reapServicesInternal</c>; a check is critical since it turned critical, or since it was added,
-/// agent/local/state.go <c>CheckState.CriticalFor</c>). A check without the setting never removes its service.</item>
+/// (agent/agent.go <c>reapServicesInternal</c>, agent/local/state.go <c>CheckState.CriticalFor</c>). The critical time
+/// starts when a run first finds the check critical and is cleared when one finds it not (agent/local/state.go
+/// <c>UpdateCheck</c>); a new check starts critical but without a critical time (<c>addCheckLocked</c> sets none), so
+/// it counts from its first run. A check without the setting never removes its service.</item>
 /// <item><c>PUT /v1/agent/service/deregister/{id}</c>: 200; 404 <c>Unknown service ID "…". Ensure that the service
 /// ID is passed, not the service name.</c> for an ID it does not know (Consul since 2021; older agents answered 200).</item>
 /// <item><c>GET /v1/agent/service/{id}</c>: 200 with the service as JSON; 404 when unknown.</item>
@@ -340,14 +342,14 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     {
         // The timeout is on the wall clock: it bounds a real HTTP call, which a fake clock moved ahead must not cut short.
         using var timeout = new CancellationTokenSource(check.Timeout);
-        using var request = new HttpRequestMessage(new HttpMethod(check.Method), check.Http);
-        request.Headers.ConnectionClose = true;
-        request.Headers.UserAgent.ParseAdd("Consul Health Check");
         try
         {
+            using var request = new HttpRequestMessage(new HttpMethod(check.Method), check.Http);
+            request.Headers.ConnectionClose = true;
+            request.Headers.UserAgent.ParseAdd("Consul Health Check");
             using var response = await _checks.SendAsync(request, timeout.Token);
             var code = (int)response.StatusCode;
-            var output = $"HTTP {request.Method} {check.Http}: {code} {response.ReasonPhrase}";
+            var output = $"HTTP {check.Method} {check.Http}: {code} {response.ReasonPhrase}";
             return code switch
             {
                 >= 200 and < 300 => ("passing", output),
@@ -355,9 +357,11 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
                 _ => (Critical, output),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or SocketException or ObjectDisposedException
+            or InvalidOperationException or UriFormatException or ArgumentException)
         {
-            return (Critical, $"HTTP {request.Method} {check.Http}: {ex.Message}");
+            // A request that cannot be made or answered is critical, as CheckHTTP.check reports a failed request.
+            return (Critical, $"HTTP {check.Method} {check.Http}: {ex.Message}");
         }
     }
 
@@ -485,15 +489,14 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
             Checks = checks,
         };
 
-        var now = Time.GetUtcNow();
         lock (Gate)
         {
             RemoveLocked(service.Id);
             _services[service.Id] = service;
             foreach (var check in checks)
             {
-                // A new check starts critical (agent/agent.go addServiceInternal), so it is critical from now on.
-                check.CriticalSince = check.Status == Critical ? now : null;
+                // A new check starts critical (agent/agent.go addServiceInternal), its critical time unset until a run
+                // finds it critical (agent/local/state.go addCheckLocked, UpdateCheck).
                 StartLocked(service, check);
             }
         }
