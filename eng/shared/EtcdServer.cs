@@ -10,8 +10,9 @@ namespace GracefulLifecycle.TestSupport;
 /// A real etcd server (Debian's <c>etcd-server</c> package) on free loopback ports with its data in a temporary
 /// folder, for tests that check registration through etcd itself and for the rollout drill (source-shared, eng/shared).
 /// Nothing outlives the process that started it: the server runs on the <see cref="ChildProcessLeash"/> (killed by the
-/// kernel when its starter dies), disposal kills it and deletes its data, and the data folder carries the starter's pid
-/// so the next server started on the machine deletes folders whose starter is gone (a test host killed with SIGKILL).
+/// kernel when its starter dies), disposal kills it and deletes its data, and a watchdog shell deletes the data when
+/// the starter dies without disposing (a test host killed with SIGKILL). The data folder carries the starter's pid, so
+/// the next server started deletes any folder whose starter is gone that the watchdog could not (killed with it).
 /// </summary>
 public sealed class EtcdServer : IAsyncDisposable
 {
@@ -20,6 +21,7 @@ public sealed class EtcdServer : IAsyncDisposable
     private readonly int _peerPort = FreePort();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private Process? _process;
+    private Process? _watchdog;
 
     public Uri ClientUrl => new($"http://127.0.0.1:{_clientPort}/");
 
@@ -46,6 +48,7 @@ public sealed class EtcdServer : IAsyncDisposable
     {
         var binary = FindBinary() ?? throw new InvalidOperationException(
             "etcd was not found on PATH or in /usr/bin: install Debian's etcd-server package (apt-get install -y etcd-server).");
+        _watchdog ??= StartWatchdog(_dataDirectory);
         var start = new ProcessStartInfo(binary)
         {
             RedirectStandardOutput = true,
@@ -175,6 +178,22 @@ public sealed class EtcdServer : IAsyncDisposable
     {
         await StopAsync();
         _process?.Dispose();
+        if (_watchdog is { } watchdog)
+        {
+            // A line, then the end: the watchdog exits without deleting anything, which is done here.
+            try
+            {
+                await watchdog.StandardInput.WriteLineAsync("disposed");
+                watchdog.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The watchdog is gone already.
+            }
+
+            watchdog.Dispose();
+        }
+
         _http.Dispose();
         try
         {
@@ -211,6 +230,27 @@ public sealed class EtcdServer : IAsyncDisposable
     }
 
     private const string DataDirectoryPrefix = "etcd-test-";
+
+    /// <summary>
+    /// A shell that outlives this process (it is not on the leash) and reads its standard input: a line means the server
+    /// was disposed; the end of input without one means this process died (the kernel closes the pipe), so once etcd,
+    /// killed on the leash at the same moment, is surely gone, it deletes the data folder.
+    /// </summary>
+    private static Process? StartWatchdog(string dataDirectory)
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/bin/sh"))
+        {
+            return null;
+        }
+
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var argument in (string[])["-c", "if ! read -r line; then sleep 1; rm -rf -- \"$1\"; fi", "etcd-data-watchdog", dataDirectory])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start);
+    }
 
     /// <summary>Deletes the data folders of servers whose starting process is gone (its etcd died with it, on the leash).</summary>
     private static void DeleteOrphans(string parent)

@@ -24,7 +24,7 @@ public interface IContractServer : IAsyncDisposable
 /// Time is faked: a registry must bound its calls on the <see cref="TimeProvider"/> it is given, never on the wall
 /// clock, so a test that holds a call can tell the caller's cancellation from the registry's own timeout.
 /// </remarks>
-public abstract class ServiceRegistryContract : IAsyncDisposable
+public abstract class ServiceRegistryContract : IAsyncDisposable, IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
 
@@ -153,6 +153,12 @@ public abstract class ServiceRegistryContract : IAsyncDisposable
         Assert.Equal(before.ToString(), registry.PropagationDelay.ToString());
         Assert.Equal(before.Total, registry.PropagationDelay.Total);
     }
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    // xUnit v2 disposes a test class through IDisposable or IAsyncLifetime only, never IAsyncDisposable: without this,
+    // every server a contract test started (a real etcd among them) outlived the test run.
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {
