@@ -171,7 +171,7 @@ public sealed class EurekaOptionsTests
     [InlineData("PropagationMargin", "2")]
     public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
     {
-        // Regression: TimeSpan reads a bare number as days, so LeaseTtl=10 was a 10-day lease and no error.
+        // Regression: TimeSpan reads a bare number as days, so seconds meant by an operator became days, with no error.
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Eureka:" + key, value)])
             .Build();

@@ -70,8 +70,10 @@ public static class GracefulLifecycleBuilderExtensions
     /// Adds options for an add-on (a registry adapter, for example) the way the lifecycle's own are added: values set
     /// in <paramref name="configure"/>, then overridden by the configuration section <paramref name="sectionName"/>
     /// (appsettings, or environment variables such as <c>GracefulLifecycle__Eureka__ServiceUrl</c>) whatever the order
-    /// of the calls, so operators can tune a deployment without a rebuild; validated at startup. Calling it again adds
-    /// only the new configure delegate.
+    /// of the calls, so operators can tune a deployment without a rebuild; validated at startup, where a
+    /// <see cref="TimeSpan"/> property (of the options or of an option object nested in them) written as a bare number
+    /// in the section, which would bind as days, fails naming its key. Calling it again adds only the new configure
+    /// delegate.
     /// </summary>
     /// <typeparam name="TOptions">The options.</typeparam>
     /// <param name="builder">The lifecycle builder.</param>
