@@ -54,14 +54,14 @@ public sealed class ConsulOptions
     /// </value>
     public string? ServiceId { get; set; }
 
-    /// <summary>Gets or sets the address consumers call the instance on, also used by the health check.</summary>
+    /// <summary>Gets or sets the address consumers call the instance on, also used by the health checks.</summary>
     /// <value>
     /// The default value is <see langword="null"/>: the first IPv4 address of a network interface that is up and not
     /// loopback, or 127.0.0.1.
     /// </value>
     public string? ServiceAddress { get; set; }
 
-    /// <summary>Gets or sets the port consumers call the instance on, also used by the health check.</summary>
+    /// <summary>Gets or sets the port consumers call the instance on, also used by the health checks.</summary>
     /// <value>
     /// The default value is <see langword="null"/>: the HTTP port the server actually listens on, read at
     /// registration (so a port picked by the OS works too).
