@@ -52,7 +52,7 @@ public sealed partial class HostileClientTests(ITestOutputHelper output)
         var exitCode = await app.WaitForExitAsync(TimeSpan.FromSeconds(60));
         var elapsed = clock.Elapsed;
 
-        Measurements.Record(output.WriteLine, "(h) SIGTERM -> exit with 300 slow-header, 10 slow-body and 10 idle connections (budget 12 s: delay 2 s + drain 8 s + margin 2 s)", elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(slow clients) SIGTERM -> exit with 300 slow-header, 10 slow-body and 10 idle connections (budget 12 s: delay 2 s + drain 8 s + margin 2 s)", elapsed.TotalMilliseconds);
         Assert.Equal(0, exitCode);
         Assert.True(elapsed < budget, $"exited {elapsed.TotalSeconds:F1} s after SIGTERM, past the {budget.TotalSeconds} s budget");
 
@@ -80,7 +80,7 @@ public sealed partial class HostileClientTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Waited 3000 ms\n", await response.Content.ReadAsStringAsync());
         Assert.Equal(0, await app.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Measurements.Record(output.WriteLine, "(i) SIGHUP -> exit with a 3 s request in flight (delay 1 s)", clock.Elapsed.TotalMilliseconds);
+        Measurements.Record(output.WriteLine, "(sighup) SIGHUP -> exit with a 3 s request in flight (delay 1 s)", clock.Elapsed.TotalMilliseconds);
         Assert.Contains("Received SIGHUP", app.Output, StringComparison.Ordinal);
         Assert.Contains("Leaving (SIGHUP)", app.Output, StringComparison.Ordinal);
         Assert.Contains("0 requests aborted", app.Output, StringComparison.Ordinal);
