@@ -248,6 +248,52 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public async Task Leaving_AfterEveryRegistrationFailed_SaysTheDeregistrationIsNotConfirmed_NotThatItDeregistered()
+    {
+        var registry = new RecordingRegistry();
+        registry.FailNextRegistrations(100);
+        using var h = Harness(registry);
+        _ = h.Coordinator.RunStartupAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => registry.Count("register") == 1, "first attempt");
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "the deregistration, in case an attempt landed");
+        await Eventually.TrueAsync(() => h.Logs.Contains("Deregistration from Recording not confirmed"), "the log line");
+
+        Assert.Contains(h.Logs.Lines, l => l.StartsWith("Warning ", StringComparison.Ordinal) && l.Contains("[72] Deregistration from Recording not confirmed", StringComparison.Ordinal));
+        Assert.False(h.Logs.Contains("Deregistered from Recording"));
+        h.Time.Advance(registry.PropagationDelay);
+        await Eventually.DoneAsync(leave, "leave");
+    }
+
+    [Fact]
+    public async Task Leaving_AfterTheRegistrationWasLostAndNotMadeAgain_SaysTheDeregistrationIsNotConfirmed()
+    {
+        var registry = new RecordingRegistry();
+        var (h, _) = await ReadyAsync(registry);
+        using var _h = h;
+        registry.RenewResult = false;
+        registry.FailNextRegistrations(100);
+        await h.Time.AdvanceUntilAsync(() => registry.Count("register") >= 2, "lost, then a failed attempt to register again");
+
+        _ = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => h.Logs.Contains("Deregistration from Recording not confirmed"), "the log line");
+        Assert.False(h.Logs.Contains("Deregistered from Recording"));
+    }
+
+    [Fact]
+    public async Task Leaving_AfterAnAcceptedRegistration_LogsDeregistered()
+    {
+        var registry = new RecordingRegistry();
+        var (h, _) = await ReadyAsync(registry);
+        using var _h = h;
+
+        _ = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => h.Logs.Contains("Deregistered from Recording"), "the log line");
+        Assert.False(h.Logs.Contains("not confirmed"));
+    }
+
+    [Fact]
     public async Task LeavingWhileRegistrationStillFails_StopsRetrying_DeregistersAndServesTheDelay()
     {
         var registry = new RecordingRegistry();
