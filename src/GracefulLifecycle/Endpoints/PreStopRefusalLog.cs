@@ -20,7 +20,7 @@ internal sealed class PreStopRefusalLog : IDisposable
     private readonly Lock _gate = new();
     private ITimer? _timer;
     private long _count;
-    private string? _last;
+    private (string Method, string Path, string Caller, int LocalPort, PreStopDecision Decision) _last;
 
     public PreStopRefusalLog(TimeProvider time, ILogger<ProbeEndpoints> logger)
     {
@@ -37,8 +37,9 @@ internal sealed class PreStopRefusalLog : IDisposable
         {
             if (_timer is not null)
             {
+                // Formatted only for the summary: a flood costs a count, not a string per call.
                 _count++;
-                _last = $"{method} {path} from {caller} on local port {context.Connection.LocalPort} with {decision.StatusCode}: {decision.Reason}";
+                _last = (method, path, caller, context.Connection.LocalPort, decision);
                 return;
             }
 
@@ -60,13 +61,13 @@ internal sealed class PreStopRefusalLog : IDisposable
     private void IntervalEnded()
     {
         long count;
-        string? last;
+        (string Method, string Path, string Caller, int LocalPort, PreStopDecision Decision) last;
         lock (_gate)
         {
             count = _count;
             last = _last;
             _count = 0;
-            _last = null;
+            _last = default;
             if (count == 0)
             {
                 // A quiet interval: the next refusal is news again.
@@ -76,6 +77,7 @@ internal sealed class PreStopRefusalLog : IDisposable
             }
         }
 
-        Log.PreStopRefusalsSummarized(_logger, count, Interval, last!);
+        Log.PreStopRefusalsSummarized(
+            _logger, count, Interval, $"{last.Method} {last.Path} from {last.Caller} on local port {last.LocalPort} with {last.Decision.StatusCode}: {last.Decision.Reason}");
     }
 }
