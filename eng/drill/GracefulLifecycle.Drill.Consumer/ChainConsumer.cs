@@ -32,7 +32,7 @@ internal static class ChainConsumer
         var service = configuration["Consumer:Service"] ?? "drill";
         var fetch = Duration(configuration, "Consumer:FetchInterval", "00:00:30");
         var ttl = Duration(configuration, "Consumer:LoadBalancerCacheTtl", "00:00:35");
-        var clients = int.Parse(configuration["Consumer:Clients"] ?? "8", CultureInfo.InvariantCulture);
+        var clients = int.Parse(configuration["Consumer:Clients"] ?? "16", CultureInfo.InvariantCulture);
 
         var upstream = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 })
         {

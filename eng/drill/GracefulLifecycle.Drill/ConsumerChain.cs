@@ -41,8 +41,12 @@ internal sealed record ConsumerChain(Uri RegistryUrl)
     /// </summary>
     public string ServiceName { get; init; } = "drill";
 
-    /// <summary>Gets how many independent consumers call the service, each with its own fetch and cache phases.</summary>
-    public int Clients { get; init; } = 8;
+    /// <summary>
+    /// Gets how many independent consumers call the service, each with its own fetch and cache phases. The more there
+    /// are, the surer one of them holds an instance near the worst case: with 16, the old derivation of Eureka's chain
+    /// loses calls in a single rollout but about once in 10,000 runs (a simulation of the phases).
+    /// </summary>
+    public int Clients { get; init; } = 16;
 
     /// <summary>Gets the longest a consumer can keep calling an instance after its deregistration, without the margin.</summary>
     public TimeSpan WorstCase(DrillScenario registry) =>
