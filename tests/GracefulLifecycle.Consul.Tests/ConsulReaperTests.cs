@@ -121,6 +121,9 @@ public sealed class ConsulReaperTests
                 o.ServiceAddress = "127.0.0.1";
                 o.CheckInterval = CheckInterval;
                 o.RequestTimeout = TimeSpan.FromMinutes(10);
+
+                // Consumers that follow the checks: readiness then waits for no cache, and the outage is all the test moves time for.
+                o.ConsumerProfile = ConsulConsumerProfile.Immediate;
             }),
             services: s => s.AddHealthChecks().AddCheck(
                 "database", () => dependencyUp ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("down"), tags: ["ready"]),
