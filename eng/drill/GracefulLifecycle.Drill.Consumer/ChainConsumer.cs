@@ -6,9 +6,9 @@ using System.Net.Sockets;
 namespace GracefulLifecycle.Drill.Consumer;
 
 /// <summary>
-/// Consumers modelled on the seeds' Spring Cloud stack, for the consumer-chain drill: <c>Consumer:Clients</c>
-/// independent consumers (as many services calling this one), each with its own discovery client and its own cached
-/// load balancer, started at different moments. Each incoming request is handed to the next consumer in turn, which
+/// Consumers modelled on Spring Cloud's (Eureka or Consul discovery under Spring Cloud LoadBalancer), for the
+/// consumer-chain drill: <c>Consumer:Clients</c> independent consumers (as many services calling this one), each with
+/// its own discovery client and its own cached load balancer, started at different moments. Each incoming request is handed to the next consumer in turn, which
 /// picks an instance from its cached list (half of them round-robin, half at random) and calls it once: no retry,
 /// so a call to an instance that has stopped is answered 502 and counted by the load generator.
 /// </summary>

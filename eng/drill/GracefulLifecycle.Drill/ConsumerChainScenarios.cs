@@ -8,8 +8,8 @@ namespace GracefulLifecycle.Drill;
 /// must lose no call; the second shows the calls that missing term lost.
 /// </summary>
 /// <remarks>
-/// The timings are scaled down from the seeds' defaults (30 s cache, 30 s fetch, 35 s load-balancer cache) so a run
-/// takes seconds: 1 s, 1 s and 3 s. Both runs keep the adapters' default 1 s propagation margin and a shutdown delay
+/// The timings are scaled down from Eureka's and Spring Cloud's defaults (30 s cache, 30 s fetch, 35 s load-balancer
+/// cache) so a run takes seconds: 1 s, 1 s and 3 s. Both runs keep the adapters' default 1 s propagation margin and a shutdown delay
 /// of zero of their own, so the delay each replica serves is the derived one, and the only difference between the
 /// two runs is the load-balancer term.
 /// </remarks>
