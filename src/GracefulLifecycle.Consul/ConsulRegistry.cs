@@ -66,16 +66,12 @@ internal sealed class ConsulRegistry : IServiceRegistry
         get
         {
             var o = _options.Value;
-            const string Prefix = ConsulOptions.SectionName + ":";
-            return new PropagationDelay(
-            [
-                new(PropagationStage.ConsumerRefresh, o.ConsumerRefreshInterval, Source(nameof(ConsulOptions.ConsumerRefreshInterval), o.ConsumerRefreshIntervalIsSet)),
-                new(PropagationStage.LoadBalancerCache, o.LoadBalancerCacheTtl, Source(nameof(ConsulOptions.LoadBalancerCacheTtl), o.LoadBalancerCacheTtlIsSet)),
-                new(PropagationStage.Margin, o.PropagationMargin, Prefix + nameof(ConsulOptions.PropagationMargin)),
-            ]);
-
-            string Source(string option, bool set) =>
-                set ? Prefix + option : $"{Prefix}{option}, set by {Prefix}{nameof(ConsulOptions.ConsumerProfile)} {o.ConsumerProfile}";
+            return ConsumerChain.Create(
+                ConsulOptions.SectionName,
+                o.ConsumerProfile,
+                (o.ConsumerRefreshInterval, o.ConsumerRefreshIntervalIsSet),
+                (o.LoadBalancerCacheTtl, o.LoadBalancerCacheTtlIsSet),
+                o.PropagationMargin);
         }
     }
 

@@ -55,16 +55,12 @@ internal sealed class EtcdRegistry : IServiceRegistry
         get
         {
             var o = _options;
-            const string Prefix = EtcdOptions.SectionName + ":";
-            return new PropagationDelay(
-            [
-                new(PropagationStage.ConsumerRefresh, o.ConsumerRefreshInterval, Source(nameof(EtcdOptions.ConsumerRefreshInterval), o.ConsumerRefreshIntervalIsSet)),
-                new(PropagationStage.LoadBalancerCache, o.LoadBalancerCacheTtl, Source(nameof(EtcdOptions.LoadBalancerCacheTtl), o.LoadBalancerCacheTtlIsSet)),
-                new(PropagationStage.Margin, o.PropagationMargin, Prefix + nameof(EtcdOptions.PropagationMargin)),
-            ]);
-
-            string Source(string option, bool set) =>
-                set ? Prefix + option : $"{Prefix}{option}, set by {Prefix}{nameof(EtcdOptions.ConsumerProfile)} {o.ConsumerProfile}";
+            return ConsumerChain.Create(
+                EtcdOptions.SectionName,
+                o.ConsumerProfile,
+                (o.ConsumerRefreshInterval, o.ConsumerRefreshIntervalIsSet),
+                (o.LoadBalancerCacheTtl, o.LoadBalancerCacheTtlIsSet),
+                o.PropagationMargin);
         }
     }
 

@@ -217,17 +217,9 @@ public sealed class ConsulOptionsTests
     public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
     {
         // Regression: TimeSpan reads a bare number as days, so seconds meant by an operator became days, with no error.
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Consul:" + key, value)])
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddGracefulLifecycle().AddConsul();
-        using var provider = services.BuildServiceProvider();
+        var failure = ConfiguredAdapter.ValidationFailure<ConsulOptions>(b => b.AddConsul(), "GracefulLifecycle:Consul:" + key, value);
 
-        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ConsulOptions>>().Value);
-
-        Assert.Contains($"GracefulLifecycle:Consul:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"GracefulLifecycle:Consul:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -33,15 +33,7 @@ public sealed class ConsulReaperTests
                     o.VisibilityDelay = EurekaVisibility;
                     o.RequestTimeout = TimeSpan.FromMinutes(10);
                 })
-                .AddConsul(o =>
-                {
-                    o.Address = consul.Address.ToString();
-                    o.ServiceName = "orders";
-                    o.ServiceId = "orders-1";
-                    o.ServiceAddress = "127.0.0.1";
-                    o.CheckInterval = CheckInterval;
-                    o.RequestTimeout = TimeSpan.FromMinutes(10);
-                }),
+                .AddConsul(o => OnAgent(o, consul)),
             options: o => o.TerminationGracePeriod = TimeSpan.FromHours(1),
 
             // Fake time runs ahead of real I/O when the test moves it: bounds on calls are set wide (in fake time).
@@ -115,12 +107,7 @@ public sealed class ConsulReaperTests
         await using var host = await LifecycleTestHost.StartAsync(
             configure: b => b.AddConsul(o =>
             {
-                o.Address = consul.Address.ToString();
-                o.ServiceName = "orders";
-                o.ServiceId = "orders-1";
-                o.ServiceAddress = "127.0.0.1";
-                o.CheckInterval = CheckInterval;
-                o.RequestTimeout = TimeSpan.FromMinutes(10);
+                OnAgent(o, consul);
 
                 // Consumers that follow the checks: readiness then waits for no cache, and the outage is all the test moves time for.
                 o.ConsumerProfile = ConsulConsumerProfile.Immediate;
@@ -149,6 +136,17 @@ public sealed class ConsulReaperTests
         Assert.Single(consul.Calls, c => c.IsRegister);
         Assert.Single(await PassingAsync(consul));
         Assert.Equal(LifecyclePhase.Ready, host.Lifecycle.Phase);
+    }
+
+    /// <summary>Registers as orders-1 with <paramref name="agent"/>, checked every <see cref="CheckInterval"/>, calls bounded wide (in fake time).</summary>
+    private static void OnAgent(ConsulOptions o, FakeConsulAgent agent)
+    {
+        o.Address = agent.Address.ToString();
+        o.ServiceName = "orders";
+        o.ServiceId = "orders-1";
+        o.ServiceAddress = "127.0.0.1";
+        o.CheckInterval = CheckInterval;
+        o.RequestTimeout = TimeSpan.FromMinutes(10);
     }
 
     /// <summary>Moves the shared clock second by second, letting the agent's checks each step started finish.</summary>

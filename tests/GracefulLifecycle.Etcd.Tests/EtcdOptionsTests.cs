@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Configuration;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Etcd.Tests;
 
@@ -28,17 +27,9 @@ public sealed class EtcdOptionsTests
     [InlineData("ConsumerProfile", "5", "GracefulLifecycle:Etcd:ConsumerProfile must be one of Polling, Watch (was 5)")]
     public void InvalidOptions_FailNamingTheKey(string key, string value, string expected)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Etcd:" + key, value)])
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddGracefulLifecycle().AddEtcd();
-        using var provider = services.BuildServiceProvider();
+        var failure = Failure(key, value);
 
-        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EtcdOptions>>().Value);
-
-        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, failure, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -48,17 +39,9 @@ public sealed class EtcdOptionsTests
     public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
     {
         // Regression: TimeSpan reads a bare number as days, so LeaseTtl=10 was a 10-day lease and no error.
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Etcd:" + key, value)])
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddGracefulLifecycle().AddEtcd();
-        using var provider = services.BuildServiceProvider();
+        var failure = Failure(key, value);
 
-        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EtcdOptions>>().Value);
-
-        Assert.Contains($"GracefulLifecycle:Etcd:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"GracefulLifecycle:Etcd:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -114,13 +97,10 @@ public sealed class EtcdOptionsTests
         Assert.Single(services, d => d.ServiceType == typeof(IServiceRegistry));
     }
 
-    private static IServiceRegistry Registry(Dictionary<string, string?>? settings = null)
-    {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build());
-        services.AddGracefulLifecycle().AddEtcd();
-        var provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<IServiceRegistry>();
-    }
+    /// <summary>The validation failure that resolving the options throws with <c>GracefulLifecycle:Etcd:<paramref name="key"/></c> set to <paramref name="value"/>.</summary>
+    private static string Failure(string key, string value) =>
+        ConfiguredAdapter.ValidationFailure<EtcdOptions>(b => b.AddEtcd(), "GracefulLifecycle:Etcd:" + key, value);
+
+    private static IServiceRegistry Registry(Dictionary<string, string?>? settings = null) =>
+        ConfiguredAdapter.Build(b => b.AddEtcd(), settings).GetRequiredService<IServiceRegistry>();
 }

@@ -14,23 +14,11 @@ namespace GracefulLifecycle.Eureka.Tests;
 /// </summary>
 public sealed class EurekaCredentialsTests : IAsyncLifetime
 {
-    private readonly List<FakeEurekaServer> _servers = [];
-    private readonly List<RegistryHarness> _harnesses = [];
+    private readonly EurekaTestBed _bed = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var harness in _harnesses)
-        {
-            harness.Dispose();
-        }
-
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     [Fact]
     public async Task SecuredServer_TheCredentialsInItsUrl_GoAsBasicOnTheRegistrationEveryHeartbeatAndTheCancel()
@@ -38,7 +26,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         // Characters that must be percent-encoded in a URL, and one outside ASCII: decoded, then sent as UTF-8.
         const string Password = "p@ss:w/rd€";
         var server = await SecuredServerAsync("eureka", Password);
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrlWithCredentials("eureka", Password));
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrlWithCredentials("eureka", Password));
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
@@ -54,7 +42,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
     public async Task SecuredServer_NoCredentialsInItsUrl_FailsWith401_SayingTheUrlHasNone()
     {
         var server = await SecuredServerAsync("eureka", "s3cret");
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
 
@@ -69,8 +57,8 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
     {
         var refusing = await SecuredServerAsync("eureka-a", "right-a");
         var secured = await SecuredServerAsync("eureka-b", "right-b");
-        var open = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = string.Join(
+        var open = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = string.Join(
             ",", refusing.ServiceUrlWithCredentials("eureka-a", "wrong-a"), secured.ServiceUrlWithCredentials("eureka-b", "right-b"), open.ServiceUrl));
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
@@ -112,9 +100,9 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
     {
         var server = await SecuredServerAsync("eureka", "s3cret");
         var seen = new List<(Uri? Url, string? Authorization)>();
-        var h = Harness(
+        var h = _bed.Harness(
             o => o.ServiceUrl = server.ServiceUrlWithCredentials("eureka", "s3cret"),
-            s => s.AddHttpClient(EurekaRegistry.HttpClientName).AddHttpMessageHandler(() => new Recorder(seen)));
+            services: s => s.AddHttpClient(EurekaRegistry.HttpClientName).AddHttpMessageHandler(() => new Recorder(seen)));
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
@@ -154,25 +142,11 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
 
     private static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
 
-    private async Task<FakeEurekaServer> ServerAsync()
-    {
-        var server = await FakeEurekaServer.StartAsync(new FakeTimeProvider());
-        _servers.Add(server);
-        return server;
-    }
-
     private async Task<FakeEurekaServer> SecuredServerAsync(string user, string password)
     {
-        var server = await ServerAsync();
+        var server = await _bed.ServerAsync();
         server.RequireCredentials(user, password);
         return server;
-    }
-
-    private RegistryHarness Harness(Action<EurekaOptions> configure, Action<IServiceCollection>? services = null)
-    {
-        var harness = new RegistryHarness(configure, services: services);
-        _harnesses.Add(harness);
-        return harness;
     }
 
     private sealed class Recorder(List<(Uri? Url, string? Authorization)> seen) : DelegatingHandler

@@ -1,4 +1,5 @@
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
+using GracefulLifecycle.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -172,17 +173,9 @@ public sealed class EurekaOptionsTests
     public void ADurationWrittenAsABareNumber_FailsNamingTheKeyAndSuggestingTheColonForm(string key, string value)
     {
         // Regression: TimeSpan reads a bare number as days, so seconds meant by an operator became days, with no error.
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection([KeyValuePair.Create<string, string?>("GracefulLifecycle:Eureka:" + key, value)])
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddGracefulLifecycle().AddEureka();
-        using var provider = services.BuildServiceProvider();
+        var failure = ConfiguredAdapter.ValidationFailure<EurekaOptions>(b => b.AddEureka(), "GracefulLifecycle:Eureka:" + key, value);
 
-        var failure = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EurekaOptions>>().Value);
-
-        Assert.Contains($"GracefulLifecycle:Eureka:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"GracefulLifecycle:Eureka:{key} ('{value}') is a bare number, which binds as {value} days: write a duration as hh:mm:ss, such as 00:00:10", failure, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -307,15 +300,13 @@ public sealed class EurekaOptionsTests
     /// <summary>The propagation delay the registry derives from the defaults, <paramref name="configure"/> and configuration.</summary>
     private static PropagationDelay Derive(Action<EurekaOptions> configure, Dictionary<string, string?>? settings = null)
     {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? []).Build());
-        services.AddGracefulLifecycle().AddEureka(o =>
-        {
-            o.ServiceUrl = "http://eureka:8761/eureka/";
-            configure(o);
-        });
-        using var provider = services.BuildServiceProvider();
+        using var provider = ConfiguredAdapter.Build(
+            b => b.AddEureka(o =>
+            {
+                o.ServiceUrl = "http://eureka:8761/eureka/";
+                configure(o);
+            }),
+            settings);
         return provider.GetRequiredService<IServiceRegistry>().PropagationDelay;
     }
 

@@ -4,36 +4,23 @@ using System.Text.Json.Nodes;
 using GracefulLifecycle.Eureka.Tests.Infrastructure;
 using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.TestSupport.Eureka;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Eureka.Tests;
 
 /// <summary>The adapter's own protocol against fake Eureka servers on real sockets: payloads, answers, failover, errors.</summary>
 public sealed class EurekaProtocolTests : IAsyncLifetime
 {
-    private readonly List<FakeEurekaServer> _servers = [];
-    private readonly List<RegistryHarness> _harnesses = [];
+    private readonly EurekaTestBed _bed = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var harness in _harnesses)
-        {
-            harness.Dispose();
-        }
-
-        foreach (var server in _servers)
-        {
-            await server.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _bed.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Register_SendsAnInstanceInfoTheServerAccepts()
     {
-        var server = await ServerAsync();
-        var h = Harness(o =>
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o =>
         {
             o.ServiceUrl = server.ServiceUrl;
             o.HostName = "orders-7f9c";
@@ -78,8 +65,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Register_PreferIpAddress_RegistersTheIpAsHostName_AndDefaultsTheAppToTheHostEnvironment()
     {
-        var server = await ServerAsync();
-        var h = Harness(
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(
             o =>
             {
                 o.ServiceUrl = server.ServiceUrl;
@@ -108,8 +95,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [InlineData(true, "10.1.2.3", "10.1.2.3")]
     public async Task Register_AnIpv6Literal_IsBracketedInTheUrls_AndBareInHostNameAndIpAddr(bool preferIpAddress, string address, string inUrl)
     {
-        var server = await ServerAsync();
-        var h = Harness(o =>
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o =>
         {
             o.ServiceUrl = server.ServiceUrl;
             o.PreferIpAddress = preferIpAddress;
@@ -133,8 +120,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Renew_SendsStatusUpAndTheRegistrationsLastDirtyTimestamp()
     {
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         var registered = h.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -151,8 +138,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Renew_UnknownInstance_ReturnsFalse()
     {
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(server.Forget(h.Registry.Instance!.InstanceId));
 
@@ -163,8 +150,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Deregister_SendsOneDelete()
     {
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         var id = h.Registry.Instance!.InstanceId;
 
@@ -180,8 +167,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Deregister_UnknownInstance_IsNotAnError()
     {
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         server.Forget(h.Registry.Instance!.InstanceId);
 
@@ -194,8 +181,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Deregister_WithoutARegistration_SendsNothing()
     {
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl);
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
 
         await h.Registry.DeregisterAsync(CancellationToken.None);
 
@@ -206,8 +193,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     public async Task Failover_FirstServerRefusesConnections_UsesTheSecondAndStartsThereNextTime()
     {
         var closed = $"http://127.0.0.1:{Ports.Closed()}/eureka/";
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = $"{closed},{server.ServiceUrl}");
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = $"{closed},{server.ServiceUrl}");
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
@@ -221,10 +208,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Failover_OnAConnectionResetBeforeHttpClientWrapsIt_TriesTheNextServer()
     {
-        var resetting = await ServerAsync();
-        var server = await ServerAsync();
+        var resetting = await _bed.ServerAsync();
+        var server = await _bed.ServerAsync();
         ResetConnectionHandler reset = null!;
-        var h = Harness(
+        var h = _bed.Harness(
             o => o.ServiceUrl = $"{resetting.ServiceUrl},{server.ServiceUrl}",
             services: s => reset = ResetConnectionHandler.AddTo(s, EurekaRegistry.HttpClientName, new Uri(resetting.ServiceUrl)));
 
@@ -240,10 +227,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Failover_On5xx_TriesTheNextServer()
     {
-        var failing = await ServerAsync();
+        var failing = await _bed.ServerAsync();
         failing.FailWith(503);
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = $"{failing.ServiceUrl},{server.ServiceUrl}");
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = $"{failing.ServiceUrl},{server.ServiceUrl}");
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
@@ -255,10 +242,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     public async Task Failover_OnTimeout_TriesTheNextServerOnceTheRequestTimeoutPassed()
     {
         var time = new FakeTimeProvider();
-        var stalled = await ServerAsync(time);
+        var stalled = await _bed.ServerAsync(time);
         using var hold = stalled.Hold();
-        var server = await ServerAsync(time);
-        var registry = Harness(
+        var server = await _bed.ServerAsync(time);
+        var registry = _bed.Harness(
             o =>
             {
                 o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}";
@@ -282,10 +269,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task ClientError_IsThrownWithStatusAndBody_WithoutFailover()
     {
-        var refusing = await ServerAsync();
+        var refusing = await _bed.ServerAsync();
         refusing.FailWith(400);
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = $"{refusing.ServiceUrl},{server.ServiceUrl}");
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = $"{refusing.ServiceUrl},{server.ServiceUrl}");
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
 
@@ -299,9 +286,9 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     public async Task EveryServerDown_ThrowsNamingEachServer()
     {
         var first = $"http://127.0.0.1:{Ports.Closed()}/eureka/";
-        var failing = await ServerAsync();
+        var failing = await _bed.ServerAsync();
         failing.FailWith(500);
-        var h = Harness(o => o.ServiceUrl = $"{first},{failing.ServiceUrl}");
+        var h = _bed.Harness(o => o.ServiceUrl = $"{first},{failing.ServiceUrl}");
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
 
@@ -313,10 +300,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Cancellation_ByTheCaller_IsNotAFailover()
     {
-        var stalled = await ServerAsync();
+        var stalled = await _bed.ServerAsync();
         using var hold = stalled.Hold();
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}");
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}");
         using var cancel = new CancellationTokenSource();
 
         var register = h.Registry.RegisterAsync(h.Services, cancel.Token);
@@ -330,8 +317,8 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     [Fact]
     public async Task ServiceUrlWithoutTrailingSlash_StillCallsUnderTheBasePath()
     {
-        var server = await ServerAsync();
-        var h = Harness(o => o.ServiceUrl = server.ServiceUrl.TrimEnd('/'));
+        var server = await _bed.ServerAsync();
+        var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl.TrimEnd('/'));
 
         await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
 
@@ -339,19 +326,4 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     }
 
     private static string? Text(JsonObject instance, string name) => instance[name]?.GetValue<string>();
-
-    private async Task<FakeEurekaServer> ServerAsync(FakeTimeProvider? time = null)
-    {
-        var server = await FakeEurekaServer.StartAsync(time ?? new FakeTimeProvider());
-        _servers.Add(server);
-        return server;
-    }
-
-    private RegistryHarness Harness(
-        Action<EurekaOptions> configure, string applicationName = "Harness", FakeTimeProvider? time = null, Action<IServiceCollection>? services = null)
-    {
-        var harness = new RegistryHarness(configure, applicationName, time, services);
-        _harnesses.Add(harness);
-        return harness;
-    }
 }

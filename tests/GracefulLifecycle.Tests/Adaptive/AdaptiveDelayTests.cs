@@ -121,14 +121,7 @@ public sealed class AdaptiveDelayTests
     [Fact]
     public async Task RareSender_MakesTheDelayLastTheMaximum()
     {
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
-
-        // One request in the window (2 s here): its rate reads as at most one per bucket of 1 s, and 10 such gaps reach the maximum.
-        Traffic(h).Record(Other, "/", afterLeaving: false);
-
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
+        using var h = await LeftWithARareSenderAsync();
 
         Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
         Assert.Equal(Maximum, Timeline(h).DelayEndedAfter);
@@ -139,12 +132,7 @@ public sealed class AdaptiveDelayTests
     {
         // Regression: the lines said "0 too rarely to tell" while this very peer, whose quiet period (10 s) is the
         // whole maximum, held the delay there.
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
-        Traffic(h).Record(Other, "/", afterLeaving: false);
-
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
+        using var h = await LeftWithARareSenderAsync();
 
         Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
         Assert.Contains(h.Logs.Lines, l => l.Contains("[80]", StringComparison.Ordinal) && l.Contains("2 peers were sending before leaving, 1 too rarely to tell", StringComparison.Ordinal));
@@ -508,6 +496,21 @@ public sealed class AdaptiveDelayTests
         var h = new CoordinatorHarness(Configure(enabled, configure));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
         Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        return h;
+    }
+
+    /// <summary>
+    /// Ready, the balancer sending for 2 s and <see cref="Other"/> once, then left, the delay ended. One request in
+    /// the window (2 s here): its rate reads as at most one per bucket of 1 s, and 10 such gaps reach the maximum.
+    /// </summary>
+    private static async Task<CoordinatorHarness> LeftWithARareSenderAsync()
+    {
+        var h = await ReadyAsync();
+        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        Traffic(h).Record(Other, "/", afterLeaving: false);
+
+        _ = h.Coordinator.LeaveAsync();
+        await AdvanceUntilEndedAsync(h);
         return h;
     }
 
