@@ -101,8 +101,16 @@ public sealed class LifecycleMetricsTests
         using var operations = Collector<long>(h, "gracefullifecycle.registry.operations");
         using var registration = Collector<double>(h, "gracefullifecycle.registration.duration");
 
+        // Each wait is moved exactly once it is armed: stepping the clock blindly would run it ahead of a continuation
+        // that a busy machine has not scheduled yet, and the phase would measure the lag as well.
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
-        await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered after two failures and visible");
+        foreach (var (wait, what) in new[] { (1, "the first retry"), (2, "the second retry"), (3, "the visibility delay") })
+        {
+            await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(wait)), $"{what} ({wait} s) to be armed");
+            h.Time.Advance(TimeSpan.FromSeconds(wait));
+        }
+
+        await Eventually.DoneAsync(startup, "registered after two failures and visible");
         var leave = h.Coordinator.LeaveAsync();
         await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "deregistered and the delay served");
 
@@ -123,18 +131,28 @@ public sealed class LifecycleMetricsTests
     public void EveryInstrument_IsOnTheGracefulLifecycleMeter_WithALowercaseDottedNameAUnitAndADescription()
     {
         using var h = new CoordinatorHarness();
-        var instruments = new List<Instrument>();
+        // Tests running alongside publish instruments of the same meter name while this one reads them: collect under a
+        // lock and check a copy.
+        var published = new List<Instrument>();
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, _) =>
             {
                 if (instrument.Meter.Name == Meter)
                 {
-                    instruments.Add(instrument);
+                    lock (published)
+                    {
+                        published.Add(instrument);
+                    }
                 }
             },
         };
         listener.Start();
+        Instrument[] instruments;
+        lock (published)
+        {
+            instruments = [.. published];
+        }
 
         Assert.Contains(instruments, i => i.Name == "gracefullifecycle.drain.duration");
         Assert.All(instruments, i =>
