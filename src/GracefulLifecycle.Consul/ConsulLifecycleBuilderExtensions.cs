@@ -1,6 +1,8 @@
 using GracefulLifecycle;
 using GracefulLifecycle.Consul;
 using GracefulLifecycle.Transport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -27,6 +29,7 @@ public static class ConsulLifecycleBuilderExtensions
             return builder;
         }
 
+        builder.Services.AddSingleton<IValidateOptions<ConsulOptions>>(sp => new ConsulRenamedKeys(sp.GetService<IConfiguration>()));
         AdapterServices.AddHttpClient(builder.Services, ConsulRegistry.HttpClientName);
         return builder.AddServiceRegistry<ConsulRegistry>();
     }

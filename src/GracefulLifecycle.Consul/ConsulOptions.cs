@@ -75,7 +75,7 @@ public sealed class ConsulOptions
     /// Gets the metadata of the service (keys of letters, digits, <c>-</c> and <c>_</c>, at most 128 characters,
     /// not starting with <c>consul-</c>; values of at most 512 characters; at most 64 pairs).
     /// </summary>
-    public IDictionary<string, string> Meta { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public IDictionary<string, string> Metadata { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
     /// Gets or sets how often the agent calls <see cref="CheckUrl"/> and <see cref="LivenessCheckUrl"/>. After leaving

@@ -46,7 +46,7 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
             }
         }
 
-        CheckMeta(failures, options.Meta);
+        CheckMeta(failures, options.Metadata);
 
         RequirePositive(failures, nameof(options.CheckInterval), options.CheckInterval);
         RequirePositive(failures, nameof(options.CheckTimeout), options.CheckTimeout);
@@ -100,7 +100,7 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
     {
         if (meta.Count > MaxMetaPairs)
         {
-            failures.Add($"{Prefix}{nameof(ConsulOptions.Meta)} has {meta.Count} pairs; Consul accepts at most {MaxMetaPairs}.");
+            failures.Add($"{Prefix}{nameof(ConsulOptions.Metadata)} has {meta.Count} pairs; Consul accepts at most {MaxMetaPairs}.");
         }
 
         foreach (var (key, value) in meta)
@@ -108,17 +108,17 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
             if (key.Length == 0 || key.Length > MaxMetaKeyLength || !key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             {
                 failures.Add(
-                    $"{Prefix}{nameof(ConsulOptions.Meta)}:{key} is not a valid Consul metadata key " +
+                    $"{Prefix}{nameof(ConsulOptions.Metadata)}:{key} is not a valid Consul metadata key " +
                     $"(1 to {MaxMetaKeyLength} letters, digits, '-' or '_').");
             }
             else if (key.StartsWith("consul-", StringComparison.OrdinalIgnoreCase))
             {
-                failures.Add($"{Prefix}{nameof(ConsulOptions.Meta)}:{key} uses the prefix 'consul-', which Consul reserves.");
+                failures.Add($"{Prefix}{nameof(ConsulOptions.Metadata)}:{key} uses the prefix 'consul-', which Consul reserves.");
             }
 
             if (value is not null && value.Length > MaxMetaValueLength)
             {
-                failures.Add($"{Prefix}{nameof(ConsulOptions.Meta)}:{key} is longer than {MaxMetaValueLength} characters, Consul's limit.");
+                failures.Add($"{Prefix}{nameof(ConsulOptions.Metadata)}:{key} is longer than {MaxMetaValueLength} characters, Consul's limit.");
             }
         }
     }

@@ -34,8 +34,6 @@ internal sealed class ConsulRegistry : IServiceRegistry
             () => _options.Value.RequestTimeout,
             new RegistryTransportLog
             {
-                FailingOver = (server, method, path, reason, next) => Log.FailingOver(logger, server, method, path, reason, next),
-                ServerSwitched = server => Log.ServerSwitched(logger, server),
                 CallCompleted = (method, path, status, elapsed) => Log.CallCompleted(logger, method, path, status, elapsed),
             },
             request =>

@@ -68,7 +68,7 @@ internal sealed class ConsulServiceDefinition
             Address = address,
             Port = port,
             Tags = options.Tags.Distinct(StringComparer.Ordinal).ToArray(),
-            Meta = new Dictionary<string, string>(options.Meta, StringComparer.Ordinal),
+            Meta = new Dictionary<string, string>(options.Metadata, StringComparer.Ordinal),
             CheckUrl = options.CheckUrl ?? $"http://{HostForUrl(address)}:{port}{readinessPath}",
             LivenessCheckUrl = options.LivenessCheckUrl ?? $"http://{HostForUrl(address)}:{port}{livenessPath}",
             CheckInterval = options.CheckInterval,

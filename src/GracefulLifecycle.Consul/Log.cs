@@ -5,7 +5,8 @@ namespace GracefulLifecycle.Consul;
 
 /// <summary>Every log line of the Consul adapter, with stable event ids (120-139) and names starting with "Consul".
 /// Registration, renewal and deregistration outcomes are logged by the lifecycle itself; the adapter's own lines are
-/// Debug, but for failover (Warning) and a change of server (Information).</summary>
+/// Debug. The adapter talks to one agent (the local one), so it has no failover lines: the shared transport calls them
+/// only with more than one server.</summary>
 internal static partial class Log
 {
     [LoggerMessage(120, LogLevel.Debug,
@@ -30,10 +31,4 @@ internal static partial class Log
 
     [LoggerMessage(126, LogLevel.Debug, "Consul agent call {Method} {Path} failed with {StatusCode}: {Body}", EventName = "ConsulCallRefused")]
     public static partial void CallRefused(ILogger logger, string method, string path, HttpStatusCode statusCode, string body);
-
-    [LoggerMessage(127, LogLevel.Warning, "Consul agent {Agent} failed {Method} {Path} ({Reason}); failing over to {NextAgent}", EventName = "ConsulFailingOver")]
-    public static partial void FailingOver(ILogger logger, string agent, string method, string path, string reason, string nextAgent);
-
-    [LoggerMessage(128, LogLevel.Information, "Consul agent {Agent} answered; calls start there from now on", EventName = "ConsulServerSwitched")]
-    public static partial void ServerSwitched(ILogger logger, string agent);
 }

@@ -40,9 +40,9 @@ public sealed class EtcdOptions
     /// <value>The default value is <see langword="null"/>: <c>{host name}-{port}</c>.</value>
     public string? InstanceId { get; set; }
 
-    /// <summary>Gets or sets the address consumers call.</summary>
+    /// <summary>Gets or sets the address consumers call (the instance's, not etcd's: that is <see cref="Endpoints"/>).</summary>
     /// <value>The default value is <see langword="null"/>: the first IPv4 address of an interface that is up.</value>
-    public string? Address { get; set; }
+    public string? ServiceAddress { get; set; }
 
     /// <summary>Gets or sets the port consumers call.</summary>
     /// <value>The default value is <see langword="null"/>: the HTTP port the server listens on.</value>

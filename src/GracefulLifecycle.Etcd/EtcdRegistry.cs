@@ -80,7 +80,7 @@ internal sealed class EtcdRegistry : IServiceRegistry
 
         var id = _options.InstanceId ?? $"{instance.HostName}-{port}";
         var key = $"{_options.KeyPrefix.TrimEnd('/')}/{name}/{id}";
-        var value = InstanceJson(name, id, _options.Address ?? instance.IpAddress, port);
+        var value = InstanceJson(name, id, _options.ServiceAddress ?? instance.IpAddress, port);
 
         var ttl = (long)_options.LeaseTtl.TotalSeconds;
         var (status, granted) = await _gateway.PostAsync("v3/lease/grant", w => w.WriteNumber("TTL", ttl), cancellationToken).ConfigureAwait(false);

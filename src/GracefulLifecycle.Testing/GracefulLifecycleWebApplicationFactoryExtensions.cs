@@ -1,9 +1,8 @@
-using GracefulLifecycle;
-using GracefulLifecycle.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Microsoft.AspNetCore.Mvc.Testing;
+namespace GracefulLifecycle.Testing;
 
 /// <summary>GracefulLifecycle in <see cref="WebApplicationFactory{TEntryPoint}"/> tests.</summary>
 public static class GracefulLifecycleWebApplicationFactoryExtensions

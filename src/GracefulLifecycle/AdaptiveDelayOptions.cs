@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace GracefulLifecycle;
 
 /// <summary>
@@ -10,10 +12,12 @@ namespace GracefulLifecycle;
 /// that send too rarely to tell, peers first seen after leaving started, and an instance that received no traffic
 /// at all, all wait the maximum. Probe requests (liveness, readiness, preStop) never count as traffic.
 /// </summary>
+/// <remarks>Experimental (<c>GLEXP001</c>): the dials and their defaults may change in a minor release.</remarks>
+[Experimental(DiagnosticIds.Experiments.AdaptiveDelay, UrlFormat = DiagnosticIds.Experiments.UrlFormat)]
 public sealed class AdaptiveDelayOptions
 {
-    /// <summary>The configuration section, under <see cref="GracefulLifecycleOptions.SectionName"/>.</summary>
-    public const string SectionName = "AdaptiveDelay";
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = GracefulLifecycleOptions.SectionName + ":AdaptiveDelay";
 
     internal static readonly TimeSpan DefaultMinimumDelay = TimeSpan.FromMilliseconds(500);
     internal static readonly TimeSpan DefaultMinimumQuietPeriod = TimeSpan.FromMilliseconds(500);

@@ -104,7 +104,8 @@ public sealed class GracefulLifecycleOptions
     /// <summary>Gets how the instance registers with service registries, when any is configured.</summary>
     public RegistrationOptions Registration { get; } = new();
 
-    /// <summary>Gets the adaptive shutdown delay (off by default): the delay ends once routed traffic has stopped.</summary>
+    /// <summary>Gets the adaptive shutdown delay (off by default): the delay ends once routed traffic has stopped. Experimental (<c>GLEXP001</c>).</summary>
+    [System.Diagnostics.CodeAnalysis.Experimental(DiagnosticIds.Experiments.AdaptiveDelay, UrlFormat = DiagnosticIds.Experiments.UrlFormat)]
     public AdaptiveDelayOptions AdaptiveDelay { get; } = new();
 
     /// <summary>

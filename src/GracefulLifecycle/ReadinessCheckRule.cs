@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace GracefulLifecycle;
 
 /// <summary>
@@ -6,6 +8,8 @@ namespace GracefulLifecycle;
 /// fails, so its traffic stops at a failed check; silence alone may also be a pause of the balancer, of its clients or
 /// of the machine, with the balancer still routing here.
 /// </summary>
+/// <remarks>Experimental (<c>GLEXP001</c>), like <see cref="AdaptiveDelayOptions"/>.</remarks>
+[Experimental(DiagnosticIds.Experiments.AdaptiveDelay, UrlFormat = DiagnosticIds.Experiments.UrlFormat)]
 public enum ReadinessCheckRule
 {
     /// <summary>Its readiness checks are ignored: its silence alone, for its quiet period, counts, as for any other peer.</summary>

@@ -15,11 +15,15 @@ internal sealed record RegistryAnswer(HttpStatusCode Status, string? ReasonPhras
 /// <summary>The adapter's log lines for the transport, so they carry the adapter's own event ids.</summary>
 internal sealed class RegistryTransportLog
 {
-    /// <summary>(server, method, path, reason, next server): a server failed and the next one is tried. Warning.</summary>
-    public required Action<string, string, string, string, string> FailingOver { get; init; }
+    /// <summary>
+    /// (server, method, path, reason, next server): a server failed and the next one is tried. Warning. Only called
+    /// with more than one server: an adapter that accepts one server alone (Consul's one agent) leaves it unset.
+    /// </summary>
+    public Action<string, string, string, string, string>? FailingOver { get; init; }
 
-    /// <summary>(server): a server other than the last one answered; calls start there from now on. Information.</summary>
-    public required Action<string> ServerSwitched { get; init; }
+    /// <summary>(server): a server other than the last one answered; calls start there from now on. Information.
+    /// Only called with more than one server, like <see cref="FailingOver"/>.</summary>
+    public Action<string>? ServerSwitched { get; init; }
 
     /// <summary>(method, path, status, elapsed ms): a call was answered. Debug.</summary>
     public required Action<string, string, int, long> CallCompleted { get; init; }
@@ -152,7 +156,7 @@ internal sealed class RegistryTransport
                         if (index != start)
                         {
                             Volatile.Write(ref _preferred, index);
-                            _log.ServerSwitched(name);
+                            _log.ServerSwitched?.Invoke(name);
                         }
 
                         return result;
@@ -184,7 +188,7 @@ internal sealed class RegistryTransport
 
             if (attempt + 1 < servers.Count)
             {
-                _log.FailingOver(name, method.Method, PathOnly(path), reason, RegistryUrls.Redact(servers[(index + 1) % servers.Count]));
+                _log.FailingOver?.Invoke(name, method.Method, PathOnly(path), reason, RegistryUrls.Redact(servers[(index + 1) % servers.Count]));
             }
         }
 

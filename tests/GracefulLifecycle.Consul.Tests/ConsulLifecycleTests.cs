@@ -36,7 +36,7 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
             {
                 o.Tags.Add("blue");
                 o.Tags.Add("http");
-                o.Meta["version"] = "2.1";
+                o.Metadata["version"] = "2.1";
                 o.CheckInterval = TimeSpan.FromSeconds(3);
                 o.CheckTimeout = TimeSpan.FromMilliseconds(500);
                 o.DeregisterCriticalServiceAfter = TimeSpan.FromSeconds(90);

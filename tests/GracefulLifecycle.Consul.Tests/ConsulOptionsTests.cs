@@ -23,7 +23,7 @@ public sealed class ConsulOptionsTests
         Assert.Null(options.ServiceAddress);
         Assert.Null(options.Port);
         Assert.Empty(options.Tags);
-        Assert.Empty(options.Meta);
+        Assert.Empty(options.Metadata);
         Assert.Equal(TimeSpan.FromSeconds(2), options.CheckInterval);
         Assert.Equal(TimeSpan.FromSeconds(1), options.CheckTimeout);
         Assert.Equal(TimeSpan.FromMinutes(1), options.DeregisterCriticalServiceAfter);
@@ -118,8 +118,8 @@ public sealed class ConsulOptionsTests
     [InlineData("ServiceAddress", "GracefulLifecycle:Consul:ServiceAddress must be an address consumers can call")]
     [InlineData("Port", "GracefulLifecycle:Consul:Port must be a TCP port from 1 to 65535")]
     [InlineData("Tags", "GracefulLifecycle:Consul:Tags:0 must not be empty")]
-    [InlineData("MetaKey", "GracefulLifecycle:Consul:Meta:bad key is not a valid Consul metadata key")]
-    [InlineData("MetaReserved", "GracefulLifecycle:Consul:Meta:consul-version uses the prefix 'consul-'")]
+    [InlineData("MetaKey", "GracefulLifecycle:Consul:Metadata:bad key is not a valid Consul metadata key")]
+    [InlineData("MetaReserved", "GracefulLifecycle:Consul:Metadata:consul-version uses the prefix 'consul-'")]
     [InlineData("CheckInterval", "GracefulLifecycle:Consul:CheckInterval must be greater than zero")]
     [InlineData("CheckTimeout", "GracefulLifecycle:Consul:CheckTimeout must be greater than zero")]
     [InlineData("CheckUrl", "GracefulLifecycle:Consul:CheckUrl must be an absolute http or https URL")]
@@ -142,8 +142,8 @@ public sealed class ConsulOptionsTests
             case "ServiceAddress": options.ServiceAddress = "0.0.0.0"; break;
             case "Port": options.Port = 70000; break;
             case "Tags": options.Tags.Add(""); break;
-            case "MetaKey": options.Meta["bad key"] = "x"; break;
-            case "MetaReserved": options.Meta["consul-version"] = "x"; break;
+            case "MetaKey": options.Metadata["bad key"] = "x"; break;
+            case "MetaReserved": options.Metadata["consul-version"] = "x"; break;
             case "CheckInterval": options.CheckInterval = TimeSpan.Zero; break;
             case "CheckTimeout": options.CheckTimeout = TimeSpan.FromSeconds(-1); break;
             case "CheckUrl": options.CheckUrl = "/ifready"; break;
@@ -171,6 +171,22 @@ public sealed class ConsulOptionsTests
     }
 
     [Fact]
+    public void Configuration_OldMetaKey_FailsNamingTheNewKey()
+    {
+        using var services = Build(settings: new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Consul:Meta:zone"] = "eu-1",
+            ["GracefulLifecycle:Consul:Meta:version"] = "2",
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ConsulOptions>>().Value);
+
+        Assert.Contains(
+            "GracefulLifecycle:Consul:Meta was renamed GracefulLifecycle:Consul:Metadata; move its 2 entries (version, zone) there.",
+            ex.Failures);
+    }
+
+    [Fact]
     public void Configuration_OverridesCode()
     {
         using var services = Build(
@@ -184,7 +200,7 @@ public sealed class ConsulOptionsTests
             {
                 ["GracefulLifecycle:Consul:ServiceName"] = "from-config",
                 ["GracefulLifecycle:Consul:CheckInterval"] = "00:00:03",
-                ["GracefulLifecycle:Consul:Meta:zone"] = "eu-1",
+                ["GracefulLifecycle:Consul:Metadata:zone"] = "eu-1",
                 ["GracefulLifecycle:Consul:Tags:0"] = "blue",
             });
 
@@ -193,7 +209,7 @@ public sealed class ConsulOptionsTests
         Assert.Equal("from-config", options.ServiceName);
         Assert.Equal(TimeSpan.FromSeconds(3), options.CheckInterval);
         Assert.Equal("code-token", options.Token);
-        Assert.Equal("eu-1", options.Meta["zone"]);
+        Assert.Equal("eu-1", options.Metadata["zone"]);
         Assert.Equal(["blue"], options.Tags);
     }
 

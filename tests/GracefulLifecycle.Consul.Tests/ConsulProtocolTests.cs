@@ -71,7 +71,7 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
         {
             o.Tags.Add("v2");
             o.Tags.Add("v2");
-            o.Meta["zone"] = "eu-1";
+            o.Metadata["zone"] = "eu-1";
             o.CheckInterval = TimeSpan.FromMilliseconds(1500);
             o.CheckTimeout = TimeSpan.FromMilliseconds(500);
             o.DeregisterCriticalServiceAfter = TimeSpan.FromMinutes(2);

@@ -310,7 +310,7 @@ public sealed class EtcdLifecycleTests(ITestOutputHelper output) : IAsyncLifetim
                     o.Endpoints = endpoints ?? _etcd.ClientUrl.ToString();
                     o.ServiceName = "orders";
                     o.InstanceId = "i-1";
-                    o.Address = "127.0.0.1";
+                    o.ServiceAddress = "127.0.0.1";
                     o.LeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2);
                     o.ConsumerRefreshInterval = consumerRefresh ?? TimeSpan.FromSeconds(1);
                     o.RequestTimeout = TimeSpan.FromSeconds(2);

@@ -38,7 +38,7 @@ public sealed class RegistryProcessTests(ITestOutputHelper output)
                 ("GracefulLifecycle:Etcd:Endpoints", etcd.ClientUrl.ToString()),
                 ("GracefulLifecycle:Etcd:ServiceName", "sample"),
                 ("GracefulLifecycle:Etcd:InstanceId", "p1"),
-                ("GracefulLifecycle:Etcd:Address", "127.0.0.1"),
+                ("GracefulLifecycle:Etcd:ServiceAddress", "127.0.0.1"),
                 ("GracefulLifecycle:Etcd:LeaseTtl", "00:00:05"),
                 ("GracefulLifecycle:Etcd:ConsumerRefreshInterval", "00:00:02"),
                 ("GracefulLifecycle:Etcd:LoadBalancerCacheTtl", "00:00:00"),

@@ -336,7 +336,7 @@ internal static class DrillRunner
         {
             values["GracefulLifecycle__Etcd__Endpoints"] = etcd.ClientUrl.ToString();
             values["GracefulLifecycle__Etcd__ServiceName"] = "drill";
-            values["GracefulLifecycle__Etcd__Address"] = "127.0.0.1";
+            values["GracefulLifecycle__Etcd__ServiceAddress"] = "127.0.0.1";
             values["GracefulLifecycle__Etcd__LeaseTtl"] = "00:00:05";
             values["GracefulLifecycle__Etcd__ConsumerRefreshInterval"] = (settings.DeclaredConsumerRefresh ?? settings.ConsumerRefresh).ToString("c", CultureInfo.InvariantCulture);
 

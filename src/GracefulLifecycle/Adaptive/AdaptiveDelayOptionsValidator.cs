@@ -5,7 +5,7 @@ namespace GracefulLifecycle.Adaptive;
 /// <summary>Checks <c>GracefulLifecycle:AdaptiveDelay</c> at startup; every message names the key, the value and the fix.</summary>
 internal sealed class AdaptiveDelayOptionsValidator : IValidateOptions<GracefulLifecycleOptions>
 {
-    private const string Prefix = GracefulLifecycleOptions.SectionName + ":" + AdaptiveDelayOptions.SectionName + ":";
+    private const string Prefix = AdaptiveDelayOptions.SectionName + ":";
 
     // The longest due time a timer accepts (uint.MaxValue - 1 ms, about 49.7 days).
     private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);

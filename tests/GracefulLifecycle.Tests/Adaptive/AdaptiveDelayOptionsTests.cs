@@ -97,6 +97,20 @@ public sealed class AdaptiveDelayOptionsTests
         Assert.Single(services, d => d.ServiceType == typeof(TrafficMonitor));
     }
 
+    [Fact]
+    public void SectionName_IsTheFullPath_ThatBinds()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([KeyValuePair.Create($"{AdaptiveDelayOptions.SectionName}:{nameof(AdaptiveDelayOptions.Enabled)}", (string?)"true")])
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGracefulLifecycle();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.True(provider.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value.AdaptiveDelay.Enabled);
+    }
+
     private static GracefulLifecycleOptions Bind(Action<GracefulLifecycleOptions>? configure = null, params (string Key, string Value)[] settings)
     {
         var configuration = new ConfigurationBuilder()

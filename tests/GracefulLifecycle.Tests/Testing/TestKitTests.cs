@@ -1,6 +1,7 @@
 using System.Net;
 using GracefulLifecycle.TestSupport;
 using Microsoft.AspNetCore.Hosting;
+using GracefulLifecycle.Testing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
