@@ -264,9 +264,9 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
         Assert.Empty(_agent.Calls);
     }
 
-    private ServiceProvider Build(Action<ConsulOptions>? configure = null, Action<IServiceCollection>? services = null) =>
-        ConsulOptionsTests.Build(
-            o =>
+    private LifecycleTestServices Build(Action<ConsulOptions>? configure = null, Action<IServiceCollection>? services = null) =>
+        LifecycleTestServices.Build(
+            configure: b => b.AddConsul(o =>
             {
                 o.Address = _agent.Address.ToString().TrimEnd('/');
                 o.Token = "s3cret";
@@ -275,10 +275,11 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
                 o.ServiceAddress = "10.1.2.3";
                 o.Port = 8080;
                 configure?.Invoke(o);
-            },
+            }),
             time: _time,
             logs: _logs,
-            services: services);
+            services: services,
+            applicationName: "orders-api");
 
     private static ConsulRegistry Registry(IServiceProvider services) =>
         Assert.IsType<ConsulRegistry>(Assert.Single(services.GetServices<IServiceRegistry>()));

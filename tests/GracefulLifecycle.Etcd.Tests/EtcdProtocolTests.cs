@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using GracefulLifecycle.Etcd.Tests.Infrastructure;
 using GracefulLifecycle.TestSupport;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using static GracefulLifecycle.Etcd.Tests.Infrastructure.ScriptedHandler;
@@ -55,19 +54,16 @@ public sealed class EtcdProtocolTests
         var handler = new ScriptedHandler(request => Answer(HttpStatusCode.OK, request.RequestUri!.AbsolutePath.EndsWith("grant", StringComparison.Ordinal)
             ? """{"header":{},"TTL":"10"}"""
             : "{}"));
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["GracefulLifecycle:Etcd:Endpoints"] = Second.ToString(),
-            ["GracefulLifecycle:Etcd:Port"] = "8080",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging();
-        services.AddSingleton<Microsoft.Extensions.Hosting.IHostEnvironment>(new Environment());
-        services.AddGracefulLifecycle().AddEtcd();
-        services.AddHttpClient(EtcdRegistry.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler);
-        await using var provider = services.BuildServiceProvider();
-        var registry = provider.GetServices<IServiceRegistry>().Single();
+        await using var provider = LifecycleTestServices.Build(
+            configure: b => b.AddEtcd(),
+            settings: new Dictionary<string, string?>
+            {
+                ["GracefulLifecycle:Etcd:Endpoints"] = Second.ToString(),
+                ["GracefulLifecycle:Etcd:Port"] = "8080",
+            },
+            services: s => s.AddHttpClient(EtcdRegistry.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => handler),
+            applicationName: "etcd-fault-tests");
+        var registry = provider.Registry<EtcdRegistry>();
 
         await Assert.ThrowsAsync<HttpRequestException>(() => registry.RegisterAsync(provider, CancellationToken.None));
 
@@ -87,16 +83,5 @@ public sealed class EtcdProtocolTests
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal([1, 2], handler.Ports);
-    }
-
-    private sealed class Environment : Microsoft.Extensions.Hosting.IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Production";
-
-        public string ApplicationName { get; set; } = "etcd-fault-tests";
-
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }

@@ -28,10 +28,10 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         var server = await SecuredServerAsync("eureka", Password);
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrlWithCredentials("eureka", Password));
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
-        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
-        await h.Registry.DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
+        Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
+        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
 
         Assert.Equal(["POST 204", "PUT 200", "PUT 200", "DELETE 200"], server.Calls.Select(c => $"{c.Method} {c.StatusCode}"));
         Assert.All(server.Calls, c => Assert.Equal(Basic("eureka", Password), c.Authorization));
@@ -44,7 +44,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         var server = await SecuredServerAsync("eureka", "s3cret");
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
         Assert.Contains($"{server.ServiceUrl} answered POST /eureka/apps/ORDERS with 401 Unauthorized (it wants credentials and its URL has none", error.Message, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         var h = _bed.Harness(o => o.ServiceUrl = string.Join(
             ",", refusing.ServiceUrlWithCredentials("eureka-a", "wrong-a"), secured.ServiceUrlWithCredentials("eureka-b", "right-b"), open.ServiceUrl));
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal("POST apps/ORDERS -> 401", Assert.Single(refusing.Calls).ToString());
         Assert.Equal(Basic("eureka-a", "wrong-a"), refusing.Calls[0].Authorization);
@@ -71,8 +71,8 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
 
         // The second server fails: the third, which has no credentials in its URL, gets none of the others'.
         secured.FailWith(503);
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
 
         Assert.Equal(["POST 204", "PUT 200"], open.Calls.Select(c => $"{c.Method} {c.StatusCode}"));
         Assert.All(open.Calls, c => Assert.Null(c.Authorization));
@@ -81,7 +81,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         secured.FailWith(null);
         secured.RequireCredentials("eureka-b", "rotated-b");
         open.RequireCredentials("eureka-c", "rotated-c");
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None));
         var messages = Errors.AllMessages(error);
         Assert.Contains(refusing.ServiceUrl, messages, StringComparison.Ordinal);
         Assert.Contains("(it refused the credentials in its URL)", messages, StringComparison.Ordinal);
@@ -104,7 +104,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
             o => o.ServiceUrl = server.ServiceUrlWithCredentials("eureka", "s3cret"),
             services: s => s.AddHttpClient(EurekaRegistry.HttpClientName).AddHttpMessageHandler(() => new Recorder(seen)));
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         var (url, authorization) = Assert.Single(seen);
         Assert.Equal(string.Empty, url!.UserInfo);

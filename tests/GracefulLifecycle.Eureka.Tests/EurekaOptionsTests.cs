@@ -274,7 +274,7 @@ public sealed class EurekaOptionsTests
     [Fact]
     public void VisibilityDelay_FollowsTheSameChain_UnlessSet()
     {
-        using var derived = new RegistryHarness(o =>
+        using var derived = EurekaTestBed.Resolve(o =>
         {
             o.ServiceUrl = "http://eureka:8761/eureka/";
             o.ResponseCacheUpdateIntervalMs = 30_000;
@@ -284,17 +284,17 @@ public sealed class EurekaOptionsTests
             o.LeaseRenewalIntervalInSeconds = 30;
             o.LeaseExpirationDurationInSeconds = 90;
         });
-        using var set = new RegistryHarness(o =>
+        using var set = EurekaTestBed.Resolve(o =>
         {
             o.ServiceUrl = "http://eureka:8761/eureka/";
             o.VisibilityDelay = TimeSpan.FromSeconds(7);
         });
 
-        Assert.Equal("Eureka", derived.Registry.Name);
-        Assert.Equal(TimeSpan.FromSeconds(96), derived.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromSeconds(30), derived.Registry.RenewalInterval);
-        Assert.Equal(TimeSpan.FromSeconds(7), set.Registry.VisibilityDelay);
-        Assert.Equal(TimeSpan.FromMilliseconds(2500), set.Registry.PropagationDelay.Total);
+        Assert.Equal("Eureka", derived.Registry<EurekaRegistry>().Name);
+        Assert.Equal(TimeSpan.FromSeconds(96), derived.Registry<EurekaRegistry>().VisibilityDelay);
+        Assert.Equal(TimeSpan.FromSeconds(30), derived.Registry<EurekaRegistry>().RenewalInterval);
+        Assert.Equal(TimeSpan.FromSeconds(7), set.Registry<EurekaRegistry>().VisibilityDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), set.Registry<EurekaRegistry>().PropagationDelay.Total);
     }
 
     /// <summary>The propagation delay the registry derives from the defaults, <paramref name="configure"/> and configuration.</summary>

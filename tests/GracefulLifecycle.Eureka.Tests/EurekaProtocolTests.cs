@@ -29,7 +29,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
             o.Metadata["zone"] = "eu-1";
         });
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         var post = Assert.Single(server.Calls);
         Assert.Equal("POST apps/ORDERS -> 204", post.ToString());
@@ -77,7 +77,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
             },
             applicationName: "Billing.Api");
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body)!["instance"]!;
         Assert.Equal("POST", server.Calls[0].Method);
@@ -105,7 +105,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
             o.SecurePort = 8443;
         });
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         var instance = (JsonObject)JsonNode.Parse(Assert.Single(server.Calls).Body)!["instance"]!;
         Assert.Equal(204, server.Calls[0].StatusCode);
@@ -122,15 +122,15 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     {
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
         var registered = h.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
         h.Time.Advance(TimeSpan.FromSeconds(5));
-        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
+        Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
 
         var put = server.Calls[1];
         Assert.Equal("PUT", put.Method);
-        Assert.Equal($"apps/ORDERS/{h.Registry.Instance!.InstanceId}", put.Path);
+        Assert.Equal($"apps/ORDERS/{h.Registry<EurekaRegistry>().Instance!.InstanceId}", put.Path);
         Assert.Equal($"?status=UP&lastDirtyTimestamp={registered}", put.Query);
         Assert.Equal(200, put.StatusCode);
     }
@@ -140,10 +140,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     {
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        Assert.True(server.Forget(h.Registry.Instance!.InstanceId));
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        Assert.True(server.Forget(h.Registry<EurekaRegistry>().Instance!.InstanceId));
 
-        Assert.False(await h.Registry.RenewAsync(CancellationToken.None));
+        Assert.False(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
         Assert.True(h.Logs.Contains("EurekaRegistry[104]"));
     }
 
@@ -152,14 +152,14 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     {
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        var id = h.Registry.Instance!.InstanceId;
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        var id = h.Registry<EurekaRegistry>().Instance!.InstanceId;
 
-        await h.Registry.DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
 
         Assert.Equal(["POST", "DELETE"], server.Calls.Select(c => c.Method));
         Assert.Equal($"apps/ORDERS/{id}", server.Calls[1].Path);
-        Assert.Null(h.Registry.Instance);
+        Assert.Null(h.Registry<EurekaRegistry>().Instance);
         Assert.Equal(200, server.Calls[1].StatusCode);
         Assert.Equal(0, server.InstanceCount);
     }
@@ -169,10 +169,10 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
     {
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        server.Forget(h.Registry.Instance!.InstanceId);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        server.Forget(h.Registry<EurekaRegistry>().Instance!.InstanceId);
 
-        await h.Registry.DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
 
         Assert.Equal(404, server.Calls[^1].StatusCode);
         Assert.Contains(h.Logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("EurekaRegistry[101]", StringComparison.Ordinal));
@@ -184,7 +184,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
 
-        await h.Registry.DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
 
         Assert.Empty(server.Calls);
     }
@@ -196,9 +196,9 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = $"{closed},{server.ServiceUrl}");
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
-        Assert.True(await h.Registry.RenewAsync(CancellationToken.None));
-        await h.Registry.DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
+        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
 
         Assert.Equal(["POST", "PUT", "DELETE"], server.Calls.Select(c => c.Method));
         Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal));
@@ -215,7 +215,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
             o => o.ServiceUrl = $"{resetting.ServiceUrl},{server.ServiceUrl}",
             services: s => reset = ResetConnectionHandler.AddTo(s, EurekaRegistry.HttpClientName, new Uri(resetting.ServiceUrl)));
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal(1, reset.Resets);
         Assert.Empty(resetting.Calls);
@@ -232,7 +232,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = $"{failing.ServiceUrl},{server.ServiceUrl}");
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal("POST apps/ORDERS -> 503", Assert.Single(failing.Calls).ToString());
         Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
@@ -253,7 +253,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
             },
             time: time);
 
-        var register = registry.Registry.RegisterAsync(registry.Services, CancellationToken.None);
+        var register = registry.Registry<EurekaRegistry>().RegisterAsync(registry.Services, CancellationToken.None);
         await Eventually.TrueAsync(() => stalled.Calls.Count == 1, "the first server received the registration");
         registry.Time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromTicks(1));
         Assert.Empty(server.Calls);
@@ -274,7 +274,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = $"{refusing.ServiceUrl},{server.ServiceUrl}");
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains("400", error.Message, StringComparison.Ordinal);
@@ -290,7 +290,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         failing.FailWith(500);
         var h = _bed.Harness(o => o.ServiceUrl = $"{first},{failing.ServiceUrl}");
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None));
 
         Assert.Contains(first, error.Message, StringComparison.Ordinal);
         Assert.Contains(failing.ServiceUrl, error.Message, StringComparison.Ordinal);
@@ -306,7 +306,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var h = _bed.Harness(o => o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}");
         using var cancel = new CancellationTokenSource();
 
-        var register = h.Registry.RegisterAsync(h.Services, cancel.Token);
+        var register = h.Registry<EurekaRegistry>().RegisterAsync(h.Services, cancel.Token);
         await Eventually.TrueAsync(() => stalled.Calls.Count == 1, "the first server received the registration");
         await cancel.CancelAsync();
 
@@ -320,7 +320,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl.TrimEnd('/'));
 
-        await h.Registry.RegisterAsync(h.Services, CancellationToken.None);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
 
         Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
     }

@@ -14,9 +14,9 @@ public sealed class EurekaTrustTests
     {
         // Two loopback ports nothing listens on: every call fails over, then fails, with every URL named.
         var (a, b) = (ClosedPort(), ClosedPort());
-        using var h = new RegistryHarness(o => o.ServiceUrl = $"http://admin:s3cret@127.0.0.1:{a}/eureka/,http://eu:hunter2@127.0.0.1:{b}/eureka/");
+        using var h = EurekaTestBed.Resolve(o => o.ServiceUrl = $"http://admin:s3cret@127.0.0.1:{a}/eureka/,http://eu:hunter2@127.0.0.1:{b}/eureka/");
 
-        var failure = await Assert.ThrowsAnyAsync<Exception>(() => h.Registry.RegisterAsync(h.Services, CancellationToken.None));
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None));
 
         var messages = string.Join(" | ", Chain(failure).Select(e => e.Message));
         Assert.Contains($"127.0.0.1:{a}", messages, StringComparison.Ordinal);
@@ -29,7 +29,7 @@ public sealed class EurekaTrustTests
     [Fact]
     public void TheRegisteredHttpClient_DoesNotFollowRedirects_AndCapsWhatItBuffers()
     {
-        using var h = new RegistryHarness(o => o.ServiceUrl = "http://127.0.0.1:1/eureka/");
+        using var h = EurekaTestBed.Resolve(o => o.ServiceUrl = "http://127.0.0.1:1/eureka/");
         var (primary, client) = ClientPipeline.Inspect(h.Services, EurekaRegistry.HttpClientName);
         using var _ = client;
 

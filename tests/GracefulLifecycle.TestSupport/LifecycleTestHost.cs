@@ -9,7 +9,8 @@ namespace GracefulLifecycle.TestSupport;
 
 /// <summary>
 /// A small app with the graceful lifecycle on real Kestrel, bound to 127.0.0.1 on a port the OS picks,
-/// running on fake time. <c>GET /</c> answers "ok".
+/// running on fake time. <c>GET /</c> answers "ok". <see cref="LifecycleTestServices"/> is the same wiring with no
+/// host, for tests that call a registry adapter directly.
 /// </summary>
 public sealed class LifecycleTestHost : IAsyncDisposable
 {
@@ -55,16 +56,7 @@ public sealed class LifecycleTestHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(settings);
         }
 
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
-        builder.Services.AddSingleton<TimeProvider>(time);
-        var lifecycle = builder.Services.AddGracefulLifecycle(o =>
-        {
-            o.ShutdownDelay = TimeSpan.FromSeconds(5);
-            o.DrainTimeout = TimeSpan.FromSeconds(10);
-            options?.Invoke(o);
-        });
-        configure?.Invoke(lifecycle);
-        services?.Invoke(builder.Services);
+        AddLifecycle(builder.Services, time, logs, configure, options, services);
 
         var app = builder.Build();
         try
@@ -84,6 +76,31 @@ public sealed class LifecycleTestHost : IAsyncDisposable
             await app.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The wiring this host and <see cref="LifecycleTestServices"/> share: logs captured at Debug, fake time, the
+    /// lifecycle with a 5 s delay and a 10 s drain unless <paramref name="options"/> says otherwise, then what
+    /// <paramref name="configure"/> adds to it and <paramref name="services"/> adds around it.
+    /// </summary>
+    internal static void AddLifecycle(
+        IServiceCollection collection,
+        FakeTimeProvider time,
+        CapturingLoggerProvider logs,
+        Action<IGracefulLifecycleBuilder>? configure,
+        Action<GracefulLifecycleOptions>? options,
+        Action<IServiceCollection>? services)
+    {
+        collection.AddLogging(b => b.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        collection.AddSingleton<TimeProvider>(time);
+        var lifecycle = collection.AddGracefulLifecycle(o =>
+        {
+            o.ShutdownDelay = TimeSpan.FromSeconds(5);
+            o.DrainTimeout = TimeSpan.FromSeconds(10);
+            options?.Invoke(o);
+        });
+        configure?.Invoke(lifecycle);
+        services?.Invoke(collection);
     }
 
     /// <summary>Starts stopping the host as SIGTERM would, without moving fake time: the caller moves it.</summary>

@@ -59,287 +59,252 @@ public sealed class AdaptiveDelayTests
         Assert.Equal([("quiet", 1.99)], metrics.Delays);
     }
 
-    [Fact]
-    public async Task PeerSilentFromTheStart_StillWaitsTheMinimumDelay()
+    /// <summary>
+    /// One skeleton for the delay's rules: ready, the peers' traffic before leaving, leave, their traffic after it,
+    /// then fake time moves until the delay ends and the row's outcome is checked (how it ended, when, what it logged).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public async Task AdaptiveDelay_InScenario_EndsAsTheRuleSays(string scenario)
     {
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
+        var row = ScenarioRows[scenario];
+        using var h = await ReadyAsync(configure: row.Configure);
+        row.BeforeLeaving?.Invoke(h);
 
         _ = h.Coordinator.LeaveAsync();
+        row.AfterLeaving?.Invoke(h);
         await AdvanceUntilEndedAsync(h);
 
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromSeconds(1), Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task QuietPeriod_ScalesWithThePeersOwnRate()
-    {
-        // One request every 200 ms: 10 mean gaps are 2 s.
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200));
-
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        var ended = Timeline(h).DelayEndedAfter!.Value;
-        Assert.InRange(ended, TimeSpan.FromMilliseconds(1800), TimeSpan.FromMilliseconds(2000));
-    }
-
-    [Fact]
-    public async Task QuietPeriod_IsAtLeastTwiceTheLongestPauseThePeerMadeBeforeLeaving()
-    {
-        // 100 requests/s, but one pause of 700 ms in the window (a busy machine, a burst): quiet for 1.4 s, not 0.5 s.
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        h.Time.Advance(TimeSpan.FromMilliseconds(690)); // 700 ms from the last request, sent 10 ms before the end
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(490 + 1400), Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task PeerThatKeepsSending_MakesTheDelayLastTheMaximum()
-    {
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, Maximum + TimeSpan.FromSeconds(1));
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.Equal(Maximum, Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task RareSender_MakesTheDelayLastTheMaximum()
-    {
-        using var h = await LeftWithARareSenderAsync();
-
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.Equal(Maximum, Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task RareSender_HoldingTheDelayToTheMaximum_IsLoggedAsTooRareToTell()
-    {
-        // Regression: the lines said "0 too rarely to tell" while this very peer, whose quiet period (10 s) is the
-        // whole maximum, held the delay there.
-        using var h = await LeftWithARareSenderAsync();
-
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[80]", StringComparison.Ordinal) && l.Contains("2 peers were sending before leaving, 1 too rarely to tell", StringComparison.Ordinal));
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("2 peers sending before leaving, 1 too rarely to tell", StringComparison.Ordinal)
-            && l.Contains("last to go quiet: 10.0.0.2", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task NoTrafficAtAll_WaitsTheMaximum_NothingShowsTheRoutesHaveMoved()
-    {
-        using var h = await ReadyAsync();
-
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("no traffic before leaving", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task PeerWhoseRequestsAreAllProbes_IsNotTraffic()
-    {
-        using var h = await ReadyAsync();
-        foreach (var path in new[] { "/ifready", "/health", "/prestop", "/IFREADY", "/health/" })
+        Assert.Equal(row.End, Timeline(h).DelayEnd);
+        if (row.EndedAfter is { } exactly)
         {
-            Send(h, Other, TimeSpan.FromMilliseconds(400), path: path);
+            Assert.Equal(exactly, Timeline(h).DelayEndedAfter);
         }
 
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
-
-        // Probes alone: no traffic, so the maximum; had they counted, 1 s.
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.Empty(Traffic(h).AfterLeaving());
-    }
-
-    [Fact]
-    public async Task ProbesAfterLeaving_DoNotHoldTheDelay()
-    {
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, TimeSpan.FromMilliseconds(1500));
-
-        // The balancer goes on checking readiness every 10 ms: the delay ends anyway.
-        Send(h, Balancer, TimeSpan.FromSeconds(3), path: "/ifready");
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(1990), Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task BalancerThatChecksReadiness_TrafficStoppingAtAFailedCheck_HasMovedOneQuietPeriodAfterItsLastRequest()
-    {
-        using var h = await ReadyAsync();
-        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-
-        // The failed check that takes the instance out, and 40 ms of requests the balancer sent before it had the answer.
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        Check(h);
-        Send(h, Balancer, TimeSpan.FromMilliseconds(50));
-        await AdvanceUntilEndedAsync(h);
-
-        // No further check needed: the last request (+1040 ms) and its quiet period of 500 ms.
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(1040 + 500), Timeline(h).DelayEndedAfter);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("its last request 40 ms after a failed readiness check", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task BalancerThatChecksReadiness_PausingLongAfterAFailedCheck_HasNotMoved_UntilItChecksWithNoRequestSince()
-    {
-        using var h = await ReadyAsync();
-        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-
-        // A pause of 1 s (twice the quiet period) with no check since leaving: the balancer, or the machine, stalled.
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        Pause(h, TimeSpan.FromSeconds(1));
-        Assert.Null(Timeline(h).DelayEndedAfter);
-
-        // A failed check it goes on routing through (the first of fall 2), then a pause 490 ms after it: not the
-        // check's doing, so the delay waits for the next check, which comes with no request since.
-        Check(h);
-        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
-        await AssertEndedByTheNextCheckAfterAPauseAsync(h, TimeSpan.FromMilliseconds(3500));
-    }
-
-    [Fact]
-    public async Task BalancerThatChecksReadiness_UnderCheckAfterQuietPeriod_TrafficStoppingAtAFailedCheck_WaitsForItsNextCheck()
-    {
-        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ReadinessCheck = ReadinessCheckRule.CheckAfterQuietPeriod);
-        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-
-        // Routing goes on through a failed check; then the failed check that takes the instance out (the last request
-        // just before it): under the default rule the delay would end at +1490 ms, here the next check shows it.
-        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
-        Check(h);
-        Send(h, Balancer, TimeSpan.FromMilliseconds(500));
-        Check(h);
-        await AssertEndedByTheNextCheckAfterAPauseAsync(h, TimeSpan.FromMilliseconds(2000));
-    }
-
-    [Fact]
-    public async Task BalancerThatChecksReadiness_WithReadinessCheckIgnored_ItsSilenceAloneEndsTheDelay()
-    {
-        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ReadinessCheck = ReadinessCheckRule.Ignore);
-        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(990 + 500), Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task BalancerThatStopsChecking_AfterGoingQuiet_MakesTheDelayLastTheMaximum()
-    {
-        using var h = await ReadyAsync();
-        SendCheckingReadiness(h, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        await AdvanceUntilEndedAsync(h);
-
-        // Quiet, but no check came to confirm it: the safe answer.
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("its next readiness check awaited", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task ReadinessChecksThatStoppedBeforeLeaving_ADeployScriptWaitingForReady_AreNoBalancersHealthCheck()
-    {
-        // Ten checks 10 ms apart while the instance started, from the address the traffic then comes from (loopback
-        // in a test rig, a node's address): the last is 2 s old at leaving, far more than twice their 10 ms pace.
-        using var h = await ReadyAsync();
-        for (var i = 0; i < 10; i++)
+        if (row.EndedWithin is var (from, to))
         {
-            Check(h);
-            h.Time.Advance(Every);
+            Assert.InRange(Timeline(h).DelayEndedAfter!.Value, from, to);
         }
 
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
-
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        await AdvanceUntilEndedAsync(h);
-
-        // Its silence alone ends the delay; had the burst made it a checker, the delay would have lasted the maximum.
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(990 + 500), Timeline(h).DelayEndedAfter);
-    }
-
-    [Fact]
-    public async Task ChecksFromAnotherAddress_DoNotHoldTheDelay()
-    {
-        // A kubelet probing from the node's address while the traffic comes from a balancer elsewhere.
-        using var h = await ReadyAsync();
-        for (var i = 0; i < 2; i++)
+        foreach (var (id, text) in row.Logged)
         {
-            Traffic(h).Record(Other, "/ifready", afterLeaving: false);
-            Send(h, Balancer, TimeSpan.FromSeconds(1));
+            Assert.Contains(h.Logs.Lines, l => l.Contains(id, StringComparison.Ordinal) && l.Contains(text, StringComparison.Ordinal));
         }
 
-        _ = h.Coordinator.LeaveAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(TimeSpan.FromMilliseconds(990 + 500), Timeline(h).DelayEndedAfter);
+        row.Also?.Invoke(h);
     }
 
-    [Fact]
-    public async Task ExcludedPath_IsNotTraffic()
+    public static TheoryData<string> Scenarios => [.. ScenarioRows.Keys];
+
+    /// <summary>The rows of <see cref="AdaptiveDelay_InScenario_EndsAsTheRuleSays"/>, each named after what it shows.</summary>
+    private static readonly Dictionary<string, DelayScenario> ScenarioRows = new DelayScenario[]
     {
-        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.ExcludedPaths.Add("/metrics"));
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
-        Send(h, Other, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(50), "/metrics");
+        new("PeerSilentFromTheStart_StillWaitsTheMinimumDelay", DelayEnd.Quiet)
+        {
+            BeforeLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(2)),
+            EndedAfter = TimeSpan.FromSeconds(1),
+        },
+        new("QuietPeriod_ScalesWithThePeersOwnRate", DelayEnd.Quiet)
+        {
+            // One request every 200 ms: 10 mean gaps are 2 s.
+            BeforeLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200)),
+            EndedWithin = (TimeSpan.FromMilliseconds(1800), TimeSpan.FromMilliseconds(2000)),
+        },
+        new("QuietPeriod_IsAtLeastTwiceTheLongestPauseThePeerMadeBeforeLeaving", DelayEnd.Quiet)
+        {
+            // 100 requests/s, but one pause of 700 ms in the window (a busy machine, a burst): quiet for 1.4 s, not 0.5 s.
+            BeforeLeaving = h =>
+            {
+                Send(h, Balancer, TimeSpan.FromSeconds(1));
+                h.Time.Advance(TimeSpan.FromMilliseconds(690)); // 700 ms from the last request, sent 10 ms before the end
+                Send(h, Balancer, TimeSpan.FromSeconds(1));
+            },
+            AfterLeaving = h => Send(h, Balancer, TimeSpan.FromMilliseconds(500)),
+            EndedAfter = TimeSpan.FromMilliseconds(490 + 1400),
+        },
+        new("PeerThatKeepsSending_MakesTheDelayLastTheMaximum", DelayEnd.Maximum)
+        {
+            BeforeLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h => Send(h, Balancer, Maximum + TimeSpan.FromSeconds(1)),
+            EndedAfter = Maximum,
+        },
+        new("RareSender_MakesTheDelayLastTheMaximum", DelayEnd.Maximum)
+        {
+            // One request in the window (2 s here): its rate reads as at most one per bucket of 1 s, and 10 such gaps
+            // reach the maximum.
+            BeforeLeaving = SendingWithARareSender,
+            EndedAfter = Maximum,
+        },
+        new("RareSender_HoldingTheDelayToTheMaximum_IsLoggedAsTooRareToTell", DelayEnd.Maximum)
+        {
+            // Regression: the lines said "0 too rarely to tell" while this very peer, whose quiet period (10 s) is the
+            // whole maximum, held the delay there.
+            BeforeLeaving = SendingWithARareSender,
+            Logged =
+            [
+                ("[80]", "2 peers were sending before leaving, 1 too rarely to tell"),
+                ("[81]", "2 peers sending before leaving, 1 too rarely to tell"),
+                ("[81]", "last to go quiet: 10.0.0.2"),
+            ],
+        },
+        new("NoTrafficAtAll_WaitsTheMaximum_NothingShowsTheRoutesHaveMoved", DelayEnd.Maximum)
+        {
+            Logged = [("[81]", "no traffic before leaving")],
+        },
+        new("PeerWhoseRequestsAreAllProbes_IsNotTraffic", DelayEnd.Maximum)
+        {
+            // Probes alone: no traffic, so the maximum; had they counted, 1 s.
+            BeforeLeaving = h =>
+            {
+                foreach (var path in new[] { "/ifready", "/health", "/prestop", "/IFREADY", "/health/" })
+                {
+                    Send(h, Other, TimeSpan.FromMilliseconds(400), path: path);
+                }
+            },
+            Also = h => Assert.Empty(Traffic(h).AfterLeaving()),
+        },
+        new("ProbesAfterLeaving_DoNotHoldTheDelay", DelayEnd.Quiet)
+        {
+            BeforeLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h =>
+            {
+                Send(h, Balancer, TimeSpan.FromMilliseconds(1500));
 
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
+                // The balancer goes on checking readiness every 10 ms: the delay ends anyway.
+                Send(h, Balancer, TimeSpan.FromSeconds(3), path: "/ifready");
+            },
+            EndedAfter = TimeSpan.FromMilliseconds(1990),
+        },
+        new("BalancerThatChecksReadiness_TrafficStoppingAtAFailedCheck_HasMovedOneQuietPeriodAfterItsLastRequest", DelayEnd.Quiet)
+        {
+            BeforeLeaving = h => SendCheckingReadiness(h, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h =>
+            {
+                // The failed check that takes the instance out, and 40 ms of requests the balancer sent before it had the answer.
+                Send(h, Balancer, TimeSpan.FromSeconds(1));
+                Check(h);
+                Send(h, Balancer, TimeSpan.FromMilliseconds(50));
+            },
 
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-    }
+            // No further check needed: the last request (+1040 ms) and its quiet period of 500 ms.
+            EndedAfter = TimeSpan.FromMilliseconds(1040 + 500),
+            Logged = [("[81]", "its last request 40 ms after a failed readiness check")],
+        },
+        new("BalancerThatChecksReadiness_PausingLongAfterAFailedCheck_HasNotMoved_UntilItChecksWithNoRequestSince", DelayEnd.Quiet)
+        {
+            BeforeLeaving = h => SendCheckingReadiness(h, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h =>
+            {
+                // A pause of 1 s (twice the quiet period) with no check since leaving: the balancer, or the machine, stalled.
+                Send(h, Balancer, TimeSpan.FromSeconds(1));
+                Pause(h, TimeSpan.FromSeconds(1));
+                Assert.Null(Timeline(h).DelayEndedAfter);
 
-    [Fact]
-    public async Task PeerFirstSeenAfterLeaving_MakesTheDelayLastTheMaximum()
-    {
-        using var h = await ReadyAsync();
-        Send(h, Balancer, TimeSpan.FromSeconds(2));
+                // A failed check it goes on routing through (the first of fall 2), then a pause 490 ms after it: not the
+                // check's doing, so the delay waits for the next check, which comes with no request since.
+                Check(h);
+                Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+                PauseThenCheck(h);
+            },
+            EndedAfter = TimeSpan.FromMilliseconds(3500),
+            Logged = [EndedByTheNextCheck],
+        },
+        new("BalancerThatChecksReadiness_UnderCheckAfterQuietPeriod_TrafficStoppingAtAFailedCheck_WaitsForItsNextCheck", DelayEnd.Quiet)
+        {
+            Configure = o => o.AdaptiveDelay.ReadinessCheck = ReadinessCheckRule.CheckAfterQuietPeriod,
+            BeforeLeaving = h => SendCheckingReadiness(h, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h =>
+            {
+                // Routing goes on through a failed check; then the failed check that takes the instance out (the last
+                // request just before it): under the default rule the delay would end at +1490 ms, here the next check
+                // shows it.
+                Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+                Check(h);
+                Send(h, Balancer, TimeSpan.FromMilliseconds(500));
+                Check(h);
+                PauseThenCheck(h);
+            },
+            EndedAfter = TimeSpan.FromMilliseconds(2000),
+            Logged = [EndedByTheNextCheck],
+        },
+        new("BalancerThatChecksReadiness_WithReadinessCheckIgnored_ItsSilenceAloneEndsTheDelay", DelayEnd.Quiet)
+        {
+            Configure = o => o.AdaptiveDelay.ReadinessCheck = ReadinessCheckRule.Ignore,
+            BeforeLeaving = h => SendCheckingReadiness(h, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(1)),
+            EndedAfter = TimeSpan.FromMilliseconds(990 + 500),
+        },
+        new("BalancerThatStopsChecking_AfterGoingQuiet_MakesTheDelayLastTheMaximum", DelayEnd.Maximum)
+        {
+            // Quiet, but no check came to confirm it: the safe answer.
+            BeforeLeaving = h => SendCheckingReadiness(h, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(1)),
+            Logged = [("[81]", "its next readiness check awaited")],
+        },
+        new("ReadinessChecksThatStoppedBeforeLeaving_ADeployScriptWaitingForReady_AreNoBalancersHealthCheck", DelayEnd.Quiet)
+        {
+            // Ten checks 10 ms apart while the instance started, from the address the traffic then comes from
+            // (loopback in a test rig, a node's address): the last is 2 s old at leaving, far more than twice their
+            // 10 ms pace. Its silence alone ends the delay; had the burst made it a checker, the delay would have
+            // lasted the maximum.
+            BeforeLeaving = h =>
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    Check(h);
+                    h.Time.Advance(Every);
+                }
 
-        _ = h.Coordinator.LeaveAsync();
-        h.Time.Advance(TimeSpan.FromMilliseconds(300));
-        Traffic(h).Record(Other, "/", afterLeaving: true);
-        await AdvanceUntilEndedAsync(h);
+                Send(h, Balancer, TimeSpan.FromSeconds(2));
+            },
+            AfterLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(1)),
+            EndedAfter = TimeSpan.FromMilliseconds(990 + 500),
+        },
+        new("ChecksFromAnotherAddress_DoNotHoldTheDelay", DelayEnd.Quiet)
+        {
+            // A kubelet probing from the node's address while the traffic comes from a balancer elsewhere.
+            BeforeLeaving = h =>
+            {
+                for (var i = 0; i < 2; i++)
+                {
+                    Traffic(h).Record(Other, "/ifready", afterLeaving: false);
+                    Send(h, Balancer, TimeSpan.FromSeconds(1));
+                }
+            },
+            AfterLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(1)),
+            EndedAfter = TimeSpan.FromMilliseconds(990 + 500),
+        },
+        new("ExcludedPath_IsNotTraffic", DelayEnd.Quiet)
+        {
+            Configure = o => o.AdaptiveDelay.ExcludedPaths.Add("/metrics"),
+            BeforeLeaving = h =>
+            {
+                Send(h, Balancer, TimeSpan.FromSeconds(2));
+                Send(h, Other, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(50), "/metrics");
+            },
+        },
+        new("PeerFirstSeenAfterLeaving_MakesTheDelayLastTheMaximum", DelayEnd.Maximum)
+        {
+            BeforeLeaving = h => Send(h, Balancer, TimeSpan.FromSeconds(2)),
+            AfterLeaving = h =>
+            {
+                h.Time.Advance(TimeSpan.FromMilliseconds(300));
+                Traffic(h).Record(Other, "/", afterLeaving: true);
+            },
+        },
+        new("PeersBeyondTheLimit_MakeTheDelayLastTheMaximum", DelayEnd.Maximum)
+        {
+            Configure = o => o.AdaptiveDelay.MaxPeers = 1,
+            BeforeLeaving = h =>
+            {
+                Send(h, Balancer, TimeSpan.FromSeconds(1));
+                Send(h, Other, TimeSpan.FromSeconds(1));
+            },
 
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-    }
+            // The limit is reported.
+            Logged = [("[83]", string.Empty)],
+        },
+    }.ToDictionary(s => s.Name, StringComparer.Ordinal);
 
     [Fact]
     public async Task KnownPeer_WhoseRequestArrivesBetweenThePhaseChangeAndTheSnapshot_IsNoNewcomer()
@@ -355,20 +320,6 @@ public sealed class AdaptiveDelayTests
 
         Assert.Equal((1, 0, 0), (estimate.Sending, estimate.TooRare, estimate.Newcomers));
         Assert.NotEqual(long.MaxValue, estimate.QuietAt);
-    }
-
-    [Fact]
-    public async Task PeersBeyondTheLimit_MakeTheDelayLastTheMaximum()
-    {
-        using var h = await ReadyAsync(configure: o => o.AdaptiveDelay.MaxPeers = 1);
-        Send(h, Balancer, TimeSpan.FromSeconds(1));
-        Send(h, Other, TimeSpan.FromSeconds(1));
-
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
-        Assert.True(h.Logs.Contains("[83]"), "the limit is reported");
     }
 
     [Fact]
@@ -499,19 +450,11 @@ public sealed class AdaptiveDelayTests
         return h;
     }
 
-    /// <summary>
-    /// Ready, the balancer sending for 2 s and <see cref="Other"/> once, then left, the delay ended. One request in
-    /// the window (2 s here): its rate reads as at most one per bucket of 1 s, and 10 such gaps reach the maximum.
-    /// </summary>
-    private static async Task<CoordinatorHarness> LeftWithARareSenderAsync()
+    /// <summary>The balancer sending for 2 s and <see cref="Other"/> once.</summary>
+    private static void SendingWithARareSender(CoordinatorHarness h)
     {
-        var h = await ReadyAsync();
         Send(h, Balancer, TimeSpan.FromSeconds(2));
         Traffic(h).Record(Other, "/", afterLeaving: false);
-
-        _ = h.Coordinator.LeaveAsync();
-        await AdvanceUntilEndedAsync(h);
-        return h;
     }
 
     /// <summary>A registry's chain in seconds, with a 0.5 s margin: only the registry term is a registry-side part.</summary>
@@ -566,19 +509,17 @@ public sealed class AdaptiveDelayTests
         Traffic(h).Record(Balancer, "/ifready", afterLeaving: h.Coordinator.Phase >= LifecyclePhase.Leaving);
 
     /// <summary>
-    /// A pause of 1 s that does not end the delay, then the balancer's next failed check, with no request since, that
-    /// does: at <paramref name="endedAfter"/> from leaving, as the log says.
+    /// What the log says when the balancer's next failed check, with no request since, ends the delay (after the pause
+    /// of <see cref="PauseThenCheck"/>).
     /// </summary>
-    private static async Task AssertEndedByTheNextCheckAfterAPauseAsync(CoordinatorHarness h, TimeSpan endedAfter)
+    private static (string Id, string Text) EndedByTheNextCheck => ("[81]", "then checked readiness with no request since");
+
+    /// <summary>A pause of 1 s that does not end the delay, then the balancer's next failed check, with no request since, that does.</summary>
+    private static void PauseThenCheck(CoordinatorHarness h)
     {
         Pause(h, TimeSpan.FromSeconds(1));
         Assert.Null(Timeline(h).DelayEndedAfter);
         Check(h);
-        await AdvanceUntilEndedAsync(h);
-
-        Assert.Equal(DelayEnd.Quiet, Timeline(h).DelayEnd);
-        Assert.Equal(endedAfter, Timeline(h).DelayEndedAfter);
-        Assert.Contains(h.Logs.Lines, l => l.Contains("[81]", StringComparison.Ordinal) && l.Contains("then checked readiness with no request since", StringComparison.Ordinal));
     }
 
     /// <summary>Moves the clock in steps of 10 ms with nothing sent, so that the delay looks at the peers as it would.</summary>
@@ -592,6 +533,33 @@ public sealed class AdaptiveDelayTests
 
     private static Task AdvanceUntilEndedAsync(CoordinatorHarness h) =>
         h.Time.AdvanceUntilAsync(() => Timeline(h).DelayEndedAfter is not null, "the delay ends", TimeSpan.FromMilliseconds(100));
+
+    /// <summary>
+    /// One row of <see cref="AdaptiveDelay_InScenario_EndsAsTheRuleSays"/>: the options, the traffic before and after
+    /// leaving, and how and when the delay must end. Named so a failing row reads as the rule it breaks.
+    /// </summary>
+    private sealed record DelayScenario(string Name, DelayEnd End)
+    {
+        public Action<GracefulLifecycleOptions>? Configure { get; init; }
+
+        public Action<CoordinatorHarness>? BeforeLeaving { get; init; }
+
+        public Action<CoordinatorHarness>? AfterLeaving { get; init; }
+
+        /// <summary>Gets the delay's exact length from leaving, when the row fixes one.</summary>
+        public TimeSpan? EndedAfter { get; init; }
+
+        /// <summary>Gets the range the delay's length from leaving must fall in, when the row gives one.</summary>
+        public (TimeSpan From, TimeSpan To)? EndedWithin { get; init; }
+
+        /// <summary>Gets the log lines that must be written: an event id and a fragment of the same line.</summary>
+        public (string Id, string Text)[] Logged { get; init; } = [];
+
+        /// <summary>Gets any further check of the row, run last.</summary>
+        public Action<CoordinatorHarness>? Also { get; init; }
+
+        public override string ToString() => Name;
+    }
 
     /// <summary>Collects the timeline's instruments from the harness's meter.</summary>
     private sealed class Recorder : IDisposable
