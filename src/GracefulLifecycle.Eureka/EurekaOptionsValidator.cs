@@ -55,7 +55,7 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
             check.Fail($"{Prefix}{nameof(options.ResponseCacheUpdateIntervalMs)} must not be negative (was {options.ResponseCacheUpdateIntervalMs}).");
         }
 
-        check.TimerRange(nameof(options.ResponseCacheUpdateIntervalMs), options.ResponseCacheUpdateIntervalMs, TimeSpan.FromMilliseconds(1));
+        // No upper bound: an int of milliseconds (at most about 24.8 days) always fits a timer.
 
         if (options.RegistryFetchIntervalSeconds < 0)
         {
