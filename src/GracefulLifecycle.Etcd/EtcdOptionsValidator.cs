@@ -1,4 +1,5 @@
 using GracefulLifecycle.Transport;
+using GracefulLifecycle.Validation;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Etcd;
@@ -11,60 +12,46 @@ internal sealed class EtcdOptionsValidator : IValidateOptions<EtcdOptions>
     public ValidateOptionsResult Validate(string? name, EtcdOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
-        failures.AddRange(RegistryUrls.Validate(Prefix + nameof(options.Endpoints), options.Endpoints, "http://127.0.0.1:2379"));
+        var check = new OptionChecks(Prefix);
+        foreach (var failure in RegistryUrls.Validate(Prefix + nameof(options.Endpoints), options.Endpoints, "http://127.0.0.1:2379"))
+        {
+            check.Fail(failure);
+        }
 
         if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix[0] != '/')
         {
-            failures.Add($"{Prefix}{nameof(options.KeyPrefix)} must start with '/' (was '{options.KeyPrefix}').");
+            check.Fail($"{Prefix}{nameof(options.KeyPrefix)} must start with '/' (was '{options.KeyPrefix}').");
         }
 
         if (options.LeaseTtl < TimeSpan.FromSeconds(2) || options.LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
         {
-            failures.Add($"{Prefix}{nameof(options.LeaseTtl)} must be a whole number of seconds, at least 2 (was {options.LeaseTtl}).");
+            check.Fail($"{Prefix}{nameof(options.LeaseTtl)} must be a whole number of seconds, at least 2 (was {options.LeaseTtl}).");
         }
+
+        check.TimerRange(nameof(options.LeaseTtl), options.LeaseTtl);
 
         if (options.KeepAliveInterval is { } keepAlive && (keepAlive <= TimeSpan.Zero || keepAlive >= options.LeaseTtl))
         {
-            failures.Add($"{Prefix}{nameof(options.KeepAliveInterval)} must be greater than zero and shorter than {Prefix}{nameof(options.LeaseTtl)} (was {keepAlive}).");
+            check.Fail($"{Prefix}{nameof(options.KeepAliveInterval)} must be greater than zero and shorter than {Prefix}{nameof(options.LeaseTtl)} (was {keepAlive}).");
         }
 
-        if (options.ConsumerRefreshInterval < TimeSpan.Zero)
+        check.NotNegative(nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval);
+
+        check.OneOf(nameof(options.ConsumerProfile), options.ConsumerProfile);
+
+        check.NotNegative(nameof(options.LoadBalancerCacheTtl), options.LoadBalancerCacheTtl);
+
+        check.NotNegative(nameof(options.PropagationMargin), options.PropagationMargin);
+
+        if (options.VisibilityDelay is { } visibility)
         {
-            failures.Add($"{Prefix}{nameof(options.ConsumerRefreshInterval)} must not be negative (was {options.ConsumerRefreshInterval}).");
+            check.NotNegative(nameof(options.VisibilityDelay), visibility);
         }
 
-        if (!Enum.IsDefined(options.ConsumerProfile))
-        {
-            failures.Add(
-                $"{Prefix}{nameof(options.ConsumerProfile)} must be one of {string.Join(", ", Enum.GetNames<EtcdConsumerProfile>())} (was {(int)options.ConsumerProfile}).");
-        }
+        check.Positive(nameof(options.RequestTimeout), options.RequestTimeout);
 
-        if (options.LoadBalancerCacheTtl < TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.LoadBalancerCacheTtl)} must not be negative (was {options.LoadBalancerCacheTtl}).");
-        }
+        check.Port(nameof(options.Port), options.Port);
 
-        if (options.PropagationMargin < TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.PropagationMargin)} must not be negative (was {options.PropagationMargin}).");
-        }
-
-        if (options.VisibilityDelay is { } visibility && visibility < TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.VisibilityDelay)} must not be negative (was {visibility}).");
-        }
-
-        if (options.RequestTimeout <= TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.RequestTimeout)} must be greater than zero (was {options.RequestTimeout}).");
-        }
-
-        if (options.Port is { } port && (port < 1 || port > 65535))
-        {
-            failures.Add($"{Prefix}{nameof(options.Port)} must be a TCP port from 1 to 65535 (was {port}).");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return check.Result();
     }
 }

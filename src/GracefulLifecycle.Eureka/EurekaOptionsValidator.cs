@@ -1,4 +1,5 @@
 using GracefulLifecycle.Transport;
+using GracefulLifecycle.Validation;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Eureka;
@@ -7,107 +8,87 @@ namespace GracefulLifecycle.Eureka;
 internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
 {
     private const string Prefix = EurekaOptions.SectionName + ":";
+    private const string Unset = "remove it to use the default";
 
     public ValidateOptionsResult Validate(string? name, EurekaOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
+        var check = new OptionChecks(Prefix);
 
-        failures.AddRange(RegistryUrls.Validate(Prefix + nameof(options.ServiceUrl), options.ServiceUrl, "http://eureka:8761/eureka/"));
-        ValidateCredentials(failures, options.ServiceUrl);
+        foreach (var failure in RegistryUrls.Validate(Prefix + nameof(options.ServiceUrl), options.ServiceUrl, "http://eureka:8761/eureka/"))
+        {
+            check.Fail(failure);
+        }
 
-        RequireTextIfSet(failures, nameof(options.AppName), options.AppName);
-        RequireTextIfSet(failures, nameof(options.InstanceId), options.InstanceId);
-        RequireTextIfSet(failures, nameof(options.HostName), options.HostName);
-        RequireTextIfSet(failures, nameof(options.IpAddress), options.IpAddress);
-        RequireTextIfSet(failures, nameof(options.VipAddress), options.VipAddress);
-        RequireTextIfSet(failures, nameof(options.SecureVipAddress), options.SecureVipAddress);
-        RequirePort(failures, nameof(options.Port), options.Port);
-        RequirePort(failures, nameof(options.SecurePort), options.SecurePort);
+        ValidateCredentials(check, options.ServiceUrl);
+
+        check.NullOrText(nameof(options.AppName), options.AppName, Unset);
+        check.NullOrText(nameof(options.InstanceId), options.InstanceId, Unset);
+        check.NullOrText(nameof(options.HostName), options.HostName, Unset);
+        check.NullOrText(nameof(options.IpAddress), options.IpAddress, Unset);
+        check.NullOrText(nameof(options.VipAddress), options.VipAddress, Unset);
+        check.NullOrText(nameof(options.SecureVipAddress), options.SecureVipAddress, Unset);
+        check.Port(nameof(options.Port), options.Port);
+        check.Port(nameof(options.SecurePort), options.SecurePort);
 
         foreach (var key in options.Metadata.Keys.Where(string.IsNullOrWhiteSpace))
         {
-            failures.Add($"{Prefix}{nameof(options.Metadata)} contains a blank key ('{key}').");
+            check.Fail($"{Prefix}{nameof(options.Metadata)} contains a blank key ('{key}').");
         }
 
         if (options.LeaseRenewalIntervalInSeconds < 1)
         {
-            failures.Add($"{Prefix}{nameof(options.LeaseRenewalIntervalInSeconds)} must be at least 1 (was {options.LeaseRenewalIntervalInSeconds}).");
+            check.Fail($"{Prefix}{nameof(options.LeaseRenewalIntervalInSeconds)} must be at least 1 (was {options.LeaseRenewalIntervalInSeconds}).");
         }
         else if (options.LeaseExpirationDurationInSeconds <= options.LeaseRenewalIntervalInSeconds)
         {
-            failures.Add(
+            check.Fail(
                 $"{Prefix}{nameof(options.LeaseExpirationDurationInSeconds)} ({options.LeaseExpirationDurationInSeconds}) must be greater than " +
                 $"{Prefix}{nameof(options.LeaseRenewalIntervalInSeconds)} ({options.LeaseRenewalIntervalInSeconds}), or Eureka evicts the instance between two heartbeats.");
         }
 
+        check.TimerRange(nameof(options.LeaseRenewalIntervalInSeconds), options.LeaseRenewalIntervalInSeconds, TimeSpan.FromSeconds(1));
+        check.TimerRange(nameof(options.LeaseExpirationDurationInSeconds), options.LeaseExpirationDurationInSeconds, TimeSpan.FromSeconds(1));
+
         if (options.ResponseCacheUpdateIntervalMs < 0)
         {
-            failures.Add($"{Prefix}{nameof(options.ResponseCacheUpdateIntervalMs)} must not be negative (was {options.ResponseCacheUpdateIntervalMs}).");
+            check.Fail($"{Prefix}{nameof(options.ResponseCacheUpdateIntervalMs)} must not be negative (was {options.ResponseCacheUpdateIntervalMs}).");
         }
+
+        // No upper bound: an int of milliseconds (at most about 24.8 days) always fits a timer.
 
         if (options.RegistryFetchIntervalSeconds < 0)
         {
-            failures.Add($"{Prefix}{nameof(options.RegistryFetchIntervalSeconds)} must not be negative (was {options.RegistryFetchIntervalSeconds}).");
+            check.Fail($"{Prefix}{nameof(options.RegistryFetchIntervalSeconds)} must not be negative (was {options.RegistryFetchIntervalSeconds}).");
         }
 
-        if (!Enum.IsDefined(options.ConsumerProfile))
+        check.TimerRange(nameof(options.RegistryFetchIntervalSeconds), options.RegistryFetchIntervalSeconds, TimeSpan.FromSeconds(1));
+
+        check.OneOf(nameof(options.ConsumerProfile), options.ConsumerProfile);
+        check.NotNegative(nameof(options.LoadBalancerCacheTtl), options.LoadBalancerCacheTtl, "zero when the consumers' load balancer keeps no cache");
+        check.NotNegative(nameof(options.PropagationMargin), options.PropagationMargin);
+        if (options.VisibilityDelay is { } visibility)
         {
-            failures.Add(
-                $"{Prefix}{nameof(options.ConsumerProfile)} must be one of {string.Join(", ", Enum.GetNames<EurekaConsumerProfile>())} (was {(int)options.ConsumerProfile}).");
+            check.NotNegative(nameof(options.VisibilityDelay), visibility, "remove it to use the propagation delay");
         }
 
-        if (options.LoadBalancerCacheTtl < TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.LoadBalancerCacheTtl)} must not be negative (was {options.LoadBalancerCacheTtl}); zero when the consumers' load balancer keeps no cache.");
-        }
+        check.Positive(nameof(options.RequestTimeout), options.RequestTimeout);
 
-        if (options.PropagationMargin < TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.PropagationMargin)} must not be negative (was {options.PropagationMargin}).");
-        }
-
-        if (options.VisibilityDelay is { } visibility && visibility < TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.VisibilityDelay)} must not be negative (was {visibility}); remove it to use the propagation delay.");
-        }
-
-        if (options.RequestTimeout <= TimeSpan.Zero)
-        {
-            failures.Add($"{Prefix}{nameof(options.RequestTimeout)} must be greater than zero (was {options.RequestTimeout}).");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return check.Result();
     }
 
     /// <summary>
     /// A URL with credentials that Spring's client would silently drop (no password, a malformed escape) fails here
     /// rather than at the first call with a 401. The message names the server without its credentials.
     /// </summary>
-    private static void ValidateCredentials(List<string> failures, string? serviceUrl)
+    private static void ValidateCredentials(OptionChecks check, string? serviceUrl)
     {
         foreach (var entry in (serviceUrl ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (RegistryUrls.Parse(entry, out _) is [var url] && EurekaCredentials.Problem(entry, url) is { } problem)
             {
-                failures.Add($"{Prefix}{nameof(EurekaOptions.ServiceUrl)} entry {RegistryUrls.Redact(url)} {problem}.");
+                check.Fail($"{Prefix}{nameof(EurekaOptions.ServiceUrl)} entry {RegistryUrls.Redact(url)} {problem}.");
             }
-        }
-    }
-
-    private static void RequireTextIfSet(List<string> failures, string option, string? value)
-    {
-        if (value is not null && string.IsNullOrWhiteSpace(value))
-        {
-            failures.Add($"{Prefix}{option} must not be blank; remove it to use the default.");
-        }
-    }
-
-    private static void RequirePort(List<string> failures, string option, int? port)
-    {
-        if (port is { } p && (p < 1 || p > 65535))
-        {
-            failures.Add($"{Prefix}{option} must be a TCP port from 1 to 65535 (was {p}).");
         }
     }
 }

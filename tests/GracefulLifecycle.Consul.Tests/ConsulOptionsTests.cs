@@ -98,6 +98,31 @@ public sealed class ConsulOptionsTests
         Assert.True(result.Succeeded, string.Join("; ", result.Failures ?? []));
     }
 
+    public static TheoryData<Action<ConsulOptions>, string> TooLongForATimer => new()
+    {
+        { o => o.CheckInterval = TimeSpan.FromDays(50), "CheckInterval" },
+        { o => o.CheckTimeout = TimeSpan.FromDays(50), "CheckTimeout" },
+        { o => o.DeregisterCriticalServiceAfter = TimeSpan.FromDays(50), "DeregisterCriticalServiceAfter" },
+        { o => o.ConsumerRefreshInterval = TimeSpan.FromDays(50), "ConsumerRefreshInterval" },
+        { o => o.LoadBalancerCacheTtl = TimeSpan.FromDays(50), "LoadBalancerCacheTtl" },
+        { o => o.PropagationMargin = TimeSpan.FromDays(50), "PropagationMargin" },
+        { o => o.VisibilityDelay = TimeSpan.FromDays(50), "VisibilityDelay" },
+        { o => o.RenewalInterval = TimeSpan.FromDays(50), "RenewalInterval" },
+        { o => o.RequestTimeout = TimeSpan.FromDays(50), "RequestTimeout" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TooLongForATimer))]
+    public void Validation_ADurationLongerThanATimerAccepts_NamesTheKeyTheValueAndTheLimit(Action<ConsulOptions> configure, string key)
+    {
+        // Regression: beyond uint.MaxValue - 1 ms a timer throws, so a 50-day RequestTimeout failed at the first call.
+        var options = new ConsulOptions();
+        configure(options);
+
+        var failure = Assert.Single(new ConsulOptionsValidator().Validate(null, options).Failures!);
+        Assert.Equal($"GracefulLifecycle:Consul:{key} must be at most 49.17:02:47.2940000 (about 49.7 days, the longest timer .NET supports) (was 50.00:00:00).", failure);
+    }
+
     [Fact]
     public void Validation_NegativeDeregisterCriticalServiceAfter_NamesTheKeyTheValueAndTheFix()
     {

@@ -33,6 +33,23 @@ public sealed class EtcdOptionsTests
     }
 
     [Theory]
+    [InlineData("LeaseTtl")]
+    [InlineData("RequestTimeout")]
+    [InlineData("ConsumerRefreshInterval")]
+    [InlineData("LoadBalancerCacheTtl")]
+    [InlineData("PropagationMargin")]
+    [InlineData("VisibilityDelay")]
+    public void ADurationLongerThanATimerAccepts_FailsNamingTheKeyTheValueAndTheLimit(string key)
+    {
+        // Regression: beyond uint.MaxValue - 1 ms a timer throws, so a 50-day value failed at run time, not at startup.
+        // KeepAliveInterval needs no case of its own: it must be shorter than LeaseTtl.
+        var failure = Failure(key, "50.00:00:00");
+
+        Assert.Contains(
+            $"GracefulLifecycle:Etcd:{key} must be at most 49.17:02:47.2940000 (about 49.7 days, the longest timer .NET supports) (was 50.00:00:00)", failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("LeaseTtl", "10")]
     [InlineData("KeepAliveInterval", "3")]
     [InlineData("RequestTimeout", "5")]

@@ -141,6 +141,15 @@ public sealed class EurekaOptionsTests
         { o => o.VisibilityDelay = TimeSpan.FromSeconds(-1), "GracefulLifecycle:Eureka:VisibilityDelay must not be negative" },
         { o => o.RequestTimeout = TimeSpan.Zero, "GracefulLifecycle:Eureka:RequestTimeout must be greater than zero" },
         { o => o.Metadata[" "] = "x", "GracefulLifecycle:Eureka:Metadata contains a blank key" },
+
+        // Beyond uint.MaxValue - 1 ms a timer throws at run time: each duration is held to that range at startup.
+        { o => o.RequestTimeout = TimeSpan.FromDays(50), "GracefulLifecycle:Eureka:RequestTimeout must be at most 49.17:02:47.2940000 (about 49.7 days, the longest timer .NET supports) (was 50.00:00:00)" },
+        { o => o.LoadBalancerCacheTtl = TimeSpan.FromDays(50), "GracefulLifecycle:Eureka:LoadBalancerCacheTtl must be at most 49.17:02:47.2940000 (about 49.7 days, the longest timer .NET supports) (was 50.00:00:00)" },
+        { o => o.PropagationMargin = TimeSpan.FromDays(50), "GracefulLifecycle:Eureka:PropagationMargin must be at most 49.17:02:47.2940000 (about 49.7 days, the longest timer .NET supports) (was 50.00:00:00)" },
+        { o => o.VisibilityDelay = TimeSpan.FromDays(50), "GracefulLifecycle:Eureka:VisibilityDelay must be at most 49.17:02:47.2940000 (about 49.7 days, the longest timer .NET supports) (was 50.00:00:00)" },
+        { o => (o.LeaseRenewalIntervalInSeconds, o.LeaseExpirationDurationInSeconds) = (4_320_000, 4_320_090), "GracefulLifecycle:Eureka:LeaseRenewalIntervalInSeconds must be at most 4294967 (about 49.7 days, the longest timer .NET supports) (was 4320000)" },
+        { o => o.LeaseExpirationDurationInSeconds = 4_320_000, "GracefulLifecycle:Eureka:LeaseExpirationDurationInSeconds must be at most 4294967 (about 49.7 days, the longest timer .NET supports) (was 4320000)" },
+        { o => o.RegistryFetchIntervalSeconds = 4_320_000, "GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds must be at most 4294967 (about 49.7 days, the longest timer .NET supports) (was 4320000)" },
     };
 
     [Theory]
