@@ -98,6 +98,13 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<PreStopRefusalLog>();
         services.TryAddSingleton<ProbeEndpoints>();
         services.TryAddSingleton(ProcessExitCode.Environment);
+        services.TryAddSingleton<PhaseMachine>();
+        services.TryAddSingleton<HostStopper>();
+        services.TryAddSingleton<StartupSequence>();
+        services.TryAddSingleton<ShutdownDelayServer>();
+        services.TryAddSingleton<LeaveSequence>();
+        services.TryAddSingleton<DrainTargets>();
+        services.TryAddSingleton<DrainSequence>();
         services.TryAddSingleton<LifecycleCoordinator>();
         services.TryAddSingleton<IGracefulLifecycle>(sp => sp.GetRequiredService<LifecycleCoordinator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleHostedService>());
