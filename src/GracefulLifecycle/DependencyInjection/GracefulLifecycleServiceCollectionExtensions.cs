@@ -95,10 +95,12 @@ public static class GracefulLifecycleServiceCollectionExtensions
             sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();
+        services.TryAddSingleton<IPreStopLeave>(sp => sp.GetRequiredService<PreStopFollowUp>());
         services.TryAddSingleton<PreStopRefusalLog>();
         services.TryAddSingleton<ProbeEndpoints>();
         services.TryAddSingleton(ProcessExitCode.Environment);
         services.TryAddSingleton<PhaseMachine>();
+        services.TryAddSingleton<ILifecycleState>(sp => sp.GetRequiredService<PhaseMachine>());
         services.TryAddSingleton<HostStopper>();
         services.TryAddSingleton<StartupSequence>();
         services.TryAddSingleton<ShutdownDelayServer>();

@@ -8,7 +8,7 @@ namespace GracefulLifecycle.Lifecycle;
 /// <see cref="PhaseChanged"/>) in the order it happened. The phase only moves forward, except for a rejoin, which
 /// moves it back through <see cref="MoveLocked"/> under <see cref="Gate"/>.
 /// </summary>
-internal sealed class PhaseMachine
+internal sealed class PhaseMachine : ILifecycleState
 {
     private readonly Lock _publishGate = new();
     private readonly Queue<PhaseChange> _pendingChanges = new();

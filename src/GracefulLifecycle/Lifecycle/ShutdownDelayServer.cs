@@ -37,7 +37,13 @@ internal sealed class ShutdownDelayServer(
 
         if (delay > TimeSpan.Zero)
         {
-            metrics.ShutdownDelayServed(time.GetElapsedTime(started, end.At), end.Reason);
+            metrics.ShutdownDelayServed(time.GetElapsedTime(started, end.At), end.Reason switch
+            {
+                DelayEnd.Quiet => "quiet",
+                DelayEnd.Maximum => "maximum",
+                DelayEnd.Signal => "skipped",
+                _ => "elapsed",
+            });
         }
 
         timeline.DelayEnded(end.Reason, end.At);
