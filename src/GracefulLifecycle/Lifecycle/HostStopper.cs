@@ -1,4 +1,4 @@
-using GracefulLifecycle.Options;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

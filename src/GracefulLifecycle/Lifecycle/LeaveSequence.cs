@@ -1,8 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.Diagnostics;
-using GracefulLifecycle.Options;
 using GracefulLifecycle.Registration;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.Lifecycle;
