@@ -19,7 +19,6 @@ internal sealed class ProbeEndpoints
     private readonly HealthCheckService _healthChecks;
     private readonly PreStopGate _preStopGate;
     private readonly PreStopRefusalLog _refusals;
-    private readonly LifecycleMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<HealthCheckRegistration, bool> _isLivenessCheck;
     private readonly Func<HealthCheckRegistration, bool> _isReadinessCheck;
@@ -33,7 +32,6 @@ internal sealed class ProbeEndpoints
         IOptions<HealthCheckServiceOptions> healthCheckOptions,
         PreStopGate preStopGate,
         PreStopRefusalLog refusals,
-        LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<ProbeEndpoints> logger)
     {
@@ -42,7 +40,6 @@ internal sealed class ProbeEndpoints
         _preStopGate = preStopGate;
         _preStop = preStop;
         _refusals = refusals;
-        _metrics = metrics;
         _logger = logger;
 
         var liveTag = options.Value.LivenessTag;
@@ -138,7 +135,6 @@ internal sealed class ProbeEndpoints
         var decision = _preStopGate.Evaluate(context);
         if (!decision.IsAllowed)
         {
-            _metrics.PreStopRefused(decision.StatusCode);
             _refusals.Refused(context, decision);
             await WriteAsync(context, decision.StatusCode, decision.StatusCode == 404 ? "NotFound" : "Forbidden", null).ConfigureAwait(false);
             return;
