@@ -1,5 +1,4 @@
 using GracefulLifecycle.Diagnostics;
-using GracefulLifecycle.Lifecycle;
 using Microsoft.Extensions.Hosting;
 
 namespace GracefulLifecycle;
@@ -59,7 +58,7 @@ public abstract class GracefulBackgroundService : IHostedService, IDisposable
             return;
         }
 
-        if (Lifecycle is not LifecycleCoordinator coordinator)
+        if (Lifecycle is not IWorkerCoordination coordinator)
         {
             await executing.WaitAsync(cancellationToken).ConfigureAwait(false);
             return;
@@ -89,7 +88,7 @@ public abstract class GracefulBackgroundService : IHostedService, IDisposable
 
     private async Task RunAsync()
     {
-        var coordinator = Lifecycle as LifecycleCoordinator;
+        var coordinator = Lifecycle as IWorkerCoordination;
         while (true)
         {
             var (leaving, leaveEnds) = coordinator?.CurrentLeave() ?? (Lifecycle.Leaving, Task.FromResult(false));

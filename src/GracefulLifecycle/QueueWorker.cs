@@ -1,4 +1,3 @@
-using GracefulLifecycle.Lifecycle;
 
 namespace GracefulLifecycle;
 
@@ -78,7 +77,7 @@ public abstract class QueueWorker<TItem> : GracefulBackgroundService
     private void ReportNotStarted()
     {
         var names = TakeNotStarted().Select(GetWorkName);
-        if (Lifecycle is LifecycleCoordinator coordinator)
+        if (Lifecycle is IWorkerCoordination coordinator)
         {
             coordinator.ReportWorkNotStarted(names);
         }

@@ -130,7 +130,7 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
 
-        if (endpoints.ServiceProvider.GetService<LifecycleCoordinator>() is null)
+        if (endpoints.ServiceProvider.GetService<ILifecycleState>() is null)
         {
             throw new InvalidOperationException(
                 "Unable to find the required services. Add them by calling 'IServiceCollection.AddGracefulLifecycle()' " +

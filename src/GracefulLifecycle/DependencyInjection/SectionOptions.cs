@@ -1,4 +1,4 @@
-using GracefulLifecycle.Options;
+using GracefulLifecycle.Validation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

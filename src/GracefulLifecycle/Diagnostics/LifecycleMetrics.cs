@@ -94,14 +94,7 @@ internal sealed class LifecycleMetrics
     /// Records the delay served after deregistration: <c>elapsed</c> (the fixed delay ran out), <c>quiet</c> or
     /// <c>maximum</c> (the adaptive delay ended on evidence or at its maximum), <c>skipped</c> (a second signal).
     /// </summary>
-    public void ShutdownDelayServed(TimeSpan duration, Adaptive.DelayEnd end) =>
-        _delayDuration.Record(duration.TotalSeconds, Outcome(end switch
-        {
-            Adaptive.DelayEnd.Quiet => "quiet",
-            Adaptive.DelayEnd.Maximum => "maximum",
-            Adaptive.DelayEnd.Signal => "skipped",
-            _ => "elapsed",
-        }));
+    public void ShutdownDelayServed(TimeSpan duration, string outcome) => _delayDuration.Record(duration.TotalSeconds, Outcome(outcome));
 
     public void DrainEnded(TimeSpan duration, bool timedOut) =>
         _drainDuration.Record(duration.TotalSeconds, Outcome(timedOut ? "timed_out" : "completed"));

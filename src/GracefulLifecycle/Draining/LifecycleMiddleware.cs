@@ -1,5 +1,4 @@
 using GracefulLifecycle.Adaptive;
-using GracefulLifecycle.Lifecycle;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
@@ -11,7 +10,7 @@ namespace GracefulLifecycle.Draining;
 /// upgrades are tracked too, so the drain can close them with 1001 (Going Away).
 /// </summary>
 internal sealed class LifecycleMiddleware(
-    RequestDelegate next, LifecycleCoordinator lifecycle, RequestTracker requests, WebSocketTracker webSockets, TrafficMonitor traffic)
+    RequestDelegate next, ILifecycleState lifecycle, RequestTracker requests, WebSocketTracker webSockets, TrafficMonitor traffic)
 {
     private static readonly Action<object?> AbortRequest = static state => ((HttpContext)state!).Abort();
 

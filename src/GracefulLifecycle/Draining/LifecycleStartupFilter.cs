@@ -1,4 +1,3 @@
-using GracefulLifecycle.Lifecycle;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +9,7 @@ internal sealed class LifecycleStartupFilter : IStartupFilter
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        var lifecycle = app.ApplicationServices.GetRequiredService<LifecycleCoordinator>();
+        var lifecycle = app.ApplicationServices.GetRequiredService<ILifecycleState>();
         var requests = app.ApplicationServices.GetRequiredService<RequestTracker>();
         var webSockets = app.ApplicationServices.GetRequiredService<WebSocketTracker>();
         var traffic = app.ApplicationServices.GetRequiredService<Adaptive.TrafficMonitor>();

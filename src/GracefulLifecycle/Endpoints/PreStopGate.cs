@@ -24,9 +24,11 @@ internal sealed class PreStopGate
     private readonly bool _loopbackOnly;
     private readonly string? _kubernetesServiceHost;
     private readonly ILogger _logger;
+    private readonly LifecycleMetrics _metrics;
 
-    public PreStopGate(IOptions<GracefulLifecycleOptions> options, ILogger<PreStopGate> logger, IConfiguration? configuration = null)
+    public PreStopGate(IOptions<GracefulLifecycleOptions> options, LifecycleMetrics metrics, ILogger<PreStopGate> logger, IConfiguration? configuration = null)
     {
+        _metrics = metrics;
         var preStop = options.Value.PreStop;
         _managementPort = preStop.ManagementPort;
         _tokenHeader = preStop.TokenHeaderName;
@@ -51,7 +53,19 @@ internal sealed class PreStopGate
         }
     }
 
+    /// <summary>Decides whether the call may start the shutdown; a refusal is counted.</summary>
     public PreStopDecision Evaluate(HttpContext context)
+    {
+        var decision = Decide(context);
+        if (!decision.IsAllowed)
+        {
+            _metrics.PreStopRefused(decision.StatusCode);
+        }
+
+        return decision;
+    }
+
+    private PreStopDecision Decide(HttpContext context)
     {
         var known = TransportAddresses.TryRead(context, out var transport);
         if (_managementPort is { } port && (!known || transport.LocalPort != port))

@@ -1,6 +1,5 @@
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.HealthChecks;
-using GracefulLifecycle.Lifecycle;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -15,12 +14,11 @@ namespace GracefulLifecycle.Endpoints;
 /// </summary>
 internal sealed class ProbeEndpoints
 {
-    private readonly LifecycleCoordinator _lifecycle;
+    private readonly ILifecycleState _lifecycle;
+    private readonly IPreStopLeave _preStop;
     private readonly HealthCheckService _healthChecks;
     private readonly PreStopGate _preStopGate;
-    private readonly PreStopFollowUp _preStopFollowUp;
     private readonly PreStopRefusalLog _refusals;
-    private readonly LifecycleMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Func<HealthCheckRegistration, bool> _isLivenessCheck;
     private readonly Func<HealthCheckRegistration, bool> _isReadinessCheck;
@@ -28,22 +26,20 @@ internal sealed class ProbeEndpoints
     private readonly bool _hasReadinessChecks;
 
     public ProbeEndpoints(
-        LifecycleCoordinator lifecycle,
+        ILifecycleState lifecycle,
+        IPreStopLeave preStop,
         HealthCheckService healthChecks,
         IOptions<HealthCheckServiceOptions> healthCheckOptions,
         PreStopGate preStopGate,
-        PreStopFollowUp preStopFollowUp,
         PreStopRefusalLog refusals,
-        LifecycleMetrics metrics,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<ProbeEndpoints> logger)
     {
         _lifecycle = lifecycle;
         _healthChecks = healthChecks;
         _preStopGate = preStopGate;
-        _preStopFollowUp = preStopFollowUp;
+        _preStop = preStop;
         _refusals = refusals;
-        _metrics = metrics;
         _logger = logger;
 
         var liveTag = options.Value.LivenessTag;
@@ -139,17 +135,14 @@ internal sealed class ProbeEndpoints
         var decision = _preStopGate.Evaluate(context);
         if (!decision.IsAllowed)
         {
-            _metrics.PreStopRefused(decision.StatusCode);
             _refusals.Refused(context, decision);
             await WriteAsync(context, decision.StatusCode, decision.StatusCode == 404 ? "NotFound" : "Forbidden", null).ConfigureAwait(false);
             return;
         }
 
-        _preStopFollowUp.Arm();
-
         // The kubelet waits for this answer: answering after the delay is what holds SIGTERM back.
         // If the caller gives up, leaving goes on regardless.
-        await _lifecycle.LeaveFromPreStopAsync(context.RequestAborted).ConfigureAwait(false);
+        await _preStop.LeaveFromPreStopAsync(context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, 200, "ReadyToStop", _lifecycle.Phase).ConfigureAwait(false);
     }
 

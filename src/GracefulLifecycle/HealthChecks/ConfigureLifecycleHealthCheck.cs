@@ -1,4 +1,3 @@
-using GracefulLifecycle.Lifecycle;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -21,7 +20,7 @@ internal sealed class ConfigureLifecycleHealthCheck(IOptions<GracefulLifecycleOp
 
         healthChecks.Registrations.Add(new HealthCheckRegistration(
             LifecycleHealthCheck.Name,
-            static sp => new LifecycleHealthCheck(sp.GetRequiredService<LifecycleCoordinator>()),
+            static sp => new LifecycleHealthCheck(sp.GetRequiredService<ILifecycleState>()),
             failureStatus: HealthStatus.Unhealthy,
             tags: [options.Value.ReadinessTag]));
     }

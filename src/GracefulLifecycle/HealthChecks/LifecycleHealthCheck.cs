@@ -1,4 +1,3 @@
-using GracefulLifecycle.Lifecycle;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GracefulLifecycle.HealthChecks;
@@ -10,7 +9,7 @@ namespace GracefulLifecycle.HealthChecks;
 /// <c>/health</c>, a <c>MapHealthChecks</c> of the application, a health check publisher) sees the instance leave.
 /// It carries no liveness tag: an instance that is leaving is not broken and must not be restarted.
 /// </summary>
-internal sealed class LifecycleHealthCheck(LifecycleCoordinator lifecycle) : IHealthCheck
+internal sealed class LifecycleHealthCheck(ILifecycleState lifecycle) : IHealthCheck
 {
     /// <summary>The registration name, also the key of its entry in a health report.</summary>
     public const string Name = GracefulLifecycleOptions.HealthCheckName;

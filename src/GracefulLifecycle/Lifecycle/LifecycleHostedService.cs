@@ -1,10 +1,10 @@
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Endpoints;
-using GracefulLifecycle.Options;
+using GracefulLifecycle.Shutdown;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -14,7 +14,7 @@ namespace GracefulLifecycle.Lifecycle;
 /// <see cref="PreStopOptions.WhenNoStopFollows"/> set to <see cref="PreStopFollowUpAction.Rejoin"/> it returns to service
 /// instead, and a later preStop call arms the wait again.
 /// </summary>
-internal sealed class PreStopFollowUp : IDisposable
+internal sealed class PreStopFollowUp : IPreStopLeave, IDisposable
 {
     private readonly TimeProvider _time;
     private readonly IHostApplicationLifetime _hostLifetime;
@@ -46,11 +46,17 @@ internal sealed class PreStopFollowUp : IDisposable
     /// <summary>Gets how long after an accepted preStop call the instance waits for the host to start stopping.</summary>
     public TimeSpan Wait => _wait;
 
+    public Task LeaveFromPreStopAsync(CancellationToken cancellationToken)
+    {
+        Arm();
+        return _lifecycle.LeaveFromPreStopAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Starts the wait at the first accepted preStop call of a leave; later calls (the hook runs at least once) change
     /// nothing until the instance rejoins.
     /// </summary>
-    public void Arm()
+    private void Arm()
     {
         var timer = _time.CreateTimer(static s => ((PreStopFollowUp)s!).OnNoStop(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (Interlocked.CompareExchange(ref _timer, timer, null) is not null)

@@ -53,7 +53,7 @@ public sealed class RequestPathAllocationTests
 
     private static LifecycleMiddleware Middleware(IServiceProvider services) => new(
         Completed,
-        services.GetRequiredService<LifecycleCoordinator>(),
+        services.GetRequiredService<ILifecycleState>(),
         services.GetRequiredService<RequestTracker>(),
         services.GetRequiredService<WebSocketTracker>(),
         services.GetRequiredService<TrafficMonitor>());

@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
-using GracefulLifecycle.Options;
+using GracefulLifecycle.Shutdown;
 using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
 using GracefulLifecycle.Tests.Registration;
+using GracefulLifecycle.Validation;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Tests.Kubernetes;

@@ -1,5 +1,5 @@
-using GracefulLifecycle.Options;
 using GracefulLifecycle.TestSupport;
+using GracefulLifecycle.Validation;
 
 namespace GracefulLifecycle.Tests.Options;
 

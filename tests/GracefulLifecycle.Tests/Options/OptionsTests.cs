@@ -1,7 +1,8 @@
 using GracefulLifecycle.Lifecycle;
-using GracefulLifecycle.Options;
+using GracefulLifecycle.Shutdown;
 using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
+using GracefulLifecycle.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

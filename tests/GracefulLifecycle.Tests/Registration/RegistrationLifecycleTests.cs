@@ -1,6 +1,7 @@
-using GracefulLifecycle.Options;
+using GracefulLifecycle.Shutdown;
 using GracefulLifecycle.TestSupport;
 using GracefulLifecycle.Tests.Infrastructure;
+using GracefulLifecycle.Validation;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GracefulLifecycle.Tests.Registration;
@@ -363,7 +364,7 @@ public sealed class RegistrationLifecycleTests
             ]),
         };
         var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
-            () => GracefulLifecycle.Options.ShutdownBudget.Plan(new GracefulLifecycleOptions(), [registry]));
+            () => GracefulLifecycle.Shutdown.ShutdownBudget.Plan(new GracefulLifecycleOptions(), [registry]));
 
         // Each term with its source, the figure the grace period must reach, and the consumer settings to change.
         Assert.Equal(
@@ -385,7 +386,7 @@ public sealed class RegistrationLifecycleTests
         options.PreStop.Sleep = TimeSpan.FromSeconds(5);
 
         var failure = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
-            () => GracefulLifecycle.Options.ShutdownBudget.Plan(options, [registry]));
+            () => GracefulLifecycle.Shutdown.ShutdownBudget.Plan(options, [registry]));
 
         var message = Assert.Single(failure.Failures);
         Assert.Contains("at least the propagation delay of Consul, 00:00:36: consumer refresh 00:00:36 (Test:Consul:PropagationDelay)", message, StringComparison.Ordinal);

@@ -1,4 +1,4 @@
-namespace GracefulLifecycle.Options;
+namespace GracefulLifecycle.Shutdown;
 
 /// <summary>
 /// The shutdown timings in force: the configured delay raised to the registries' largest propagation delay,

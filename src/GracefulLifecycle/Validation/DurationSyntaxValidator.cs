@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace GracefulLifecycle.Options;
+namespace GracefulLifecycle.Validation;
 
 /// <summary>Fails the options whose section writes a duration as a bare number (<see cref="DurationSyntax"/>).</summary>
 /// <typeparam name="TOptions">The options bound from <paramref name="section"/>.</typeparam>

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
-namespace GracefulLifecycle.Options;
+namespace GracefulLifecycle.Validation;
 
 /// <summary>
 /// Refuses a bare number for a duration: the binder reads <c>LeaseTtl=10</c> as <see cref="TimeSpan.Parse(string)"/>

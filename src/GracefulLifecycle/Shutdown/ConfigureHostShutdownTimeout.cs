@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace GracefulLifecycle.Options;
+namespace GracefulLifecycle.Shutdown;
 
 /// <summary>
 /// Gives the host's stop sequence room for the whole shutdown budget, so its own timeout never cuts the drain

@@ -1,9 +1,9 @@
 using System.Net;
 using GracefulLifecycle.Endpoints;
-using GracefulLifecycle.Validation;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Options;
 
-namespace GracefulLifecycle.Options;
+namespace GracefulLifecycle.Validation;
 
 /// <summary>Checks the options at startup; every message names the configuration key at fault.</summary>
 /// <remarks>

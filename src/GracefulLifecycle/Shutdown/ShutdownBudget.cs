@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace GracefulLifecycle.Options;
+namespace GracefulLifecycle.Shutdown;
 
 /// <summary>
 /// Builds the <see cref="ShutdownPlan"/> with the registries' delays and fails startup when it does not fit in the
@@ -31,7 +31,7 @@ internal static class ShutdownBudget
 
         return failure is null
             ? plan!
-            : throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(GracefulLifecycleOptions), [failure]);
+            : throw new OptionsValidationException(Options.DefaultName, typeof(GracefulLifecycleOptions), [failure]);
     }
 
     /// <summary>Returns the failure message naming every option involved, or <see langword="null"/> when the plan fits.</summary>

@@ -1,0 +1,9 @@
+namespace GracefulLifecycle;
+
+/// <summary>
+/// The lifecycle as the request path, the probes and the health check read it: the phase, and nothing to change it.
+/// </summary>
+internal interface ILifecycleState
+{
+    LifecyclePhase Phase { get; }
+}
