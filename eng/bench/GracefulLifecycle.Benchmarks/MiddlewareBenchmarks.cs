@@ -61,6 +61,6 @@ public class MiddlewareBenchmarks
     public Task Leaving() => _inLeaving(_context);
 
     private static LifecycleMiddleware Middleware(IServiceProvider services) => new(
-        Completed, services.GetRequiredService<LifecycleCoordinator>(), services.GetRequiredService<RequestTracker>(),
+        Completed, services.GetRequiredService<ILifecycleState>(), services.GetRequiredService<RequestTracker>(),
         services.GetRequiredService<WebSocketTracker>(), services.GetRequiredService<Adaptive.TrafficMonitor>());
 }

@@ -1,5 +1,4 @@
 using GracefulLifecycle.Adaptive;
-using GracefulLifecycle.Options;
 using GracefulLifecycle.Validation;
 using Microsoft.Extensions.Options;
 
