@@ -43,8 +43,11 @@ for nupkg in "$feed"/*.nupkg; do
     echo "pack smoke: $id README has a relative link, broken on a package page" >&2; exit 1
   fi
   if [ "$src" != "$root" ]; then
-    pdb=$(unzip -Z1 "$feed/$file.snupkg" | grep '\.pdb$' | head -1)
-    unzip -p "$feed/$file.snupkg" "$pdb" | grep -aq "raw.githubusercontent.com/GracefulLifecycle/GracefulLifecycle/" ||
+    pdb=$(unzip -Z1 "$feed/$file.snupkg" | awk '/\.pdb$/ && !found { print; found = 1 }')
+    # Read from a file, not a pipe: grep -q stops at the first match, and under pipefail the writer's SIGPIPE (exit
+    # 141) would fail the check for a PDB large enough to be still streaming.
+    unzip -p "$feed/$file.snupkg" "$pdb" > "$work/$id.pdb"
+    grep -aq "raw.githubusercontent.com/GracefulLifecycle/GracefulLifecycle/" "$work/$id.pdb" ||
       { echo "pack smoke: $id symbols carry no source link to $repository_url" >&2; exit 1; }
   fi
   echo "pack smoke: $id $version (nupkg, snupkg, README, source link, version from the git tag)"
