@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 
 namespace GracefulLifecycle.Drill.Consumer;
 
@@ -34,10 +33,6 @@ internal static class ChainConsumer
         var ttl = Duration(configuration, "Consumer:LoadBalancerCacheTtl", "00:00:35");
         var clients = int.Parse(configuration["Consumer:Clients"] ?? "16", CultureInfo.InvariantCulture);
 
-        var upstream = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 })
-        {
-            Timeout = TimeSpan.FromSeconds(10),
-        };
         var registryClient = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
 
         // When each port left the lists of every consumer, on the monotonic clock (Stopwatch, shared by every process
@@ -105,16 +100,7 @@ internal static class ChainConsumer
                 return Results.StatusCode(503);
             }
 
-            try
-            {
-                using var response = await upstream.GetAsync(new Uri(target, (path ?? string.Empty) + context.Request.QueryString), context.RequestAborted);
-                var text = await response.Content.ReadAsStringAsync(context.RequestAborted);
-                return response.IsSuccessStatusCode ? Results.Text(text) : Results.StatusCode(502);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or SocketException)
-            {
-                return Results.StatusCode(502);
-            }
+            return await Upstream.ForwardAsync(target, context, path);
         });
 
         app.Run();

@@ -19,10 +19,6 @@ var etcd = new Uri(builder.Configuration["Consumer:Etcd"] ?? "http://127.0.0.1:2
 var prefix = builder.Configuration["Consumer:Prefix"] ?? "/services/drill/";
 var refresh = TimeSpan.Parse(builder.Configuration["Consumer:RefreshInterval"] ?? "00:00:01", System.Globalization.CultureInfo.InvariantCulture);
 
-var upstream = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 })
-{
-    Timeout = TimeSpan.FromSeconds(10),
-};
 var registryClient = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
 var replicas = Array.Empty<Uri>();
 var next = 0;
@@ -106,16 +102,7 @@ app.MapGet("/{**path}", async (HttpContext context, string? path) =>
     }
 
     var target = current[(int)((uint)Interlocked.Increment(ref next) % current.Length)];
-    try
-    {
-        using var response = await upstream.GetAsync(new Uri(target, (path ?? string.Empty) + context.Request.QueryString), context.RequestAborted);
-        var text = await response.Content.ReadAsStringAsync(context.RequestAborted);
-        return response.IsSuccessStatusCode ? Results.Text(text) : Results.StatusCode(502);
-    }
-    catch (Exception ex) when (ex is HttpRequestException or SocketException)
-    {
-        return Results.StatusCode(502);
-    }
+    return await GracefulLifecycle.Drill.Consumer.Upstream.ForwardAsync(target, context, path);
 });
 
 app.Run();
