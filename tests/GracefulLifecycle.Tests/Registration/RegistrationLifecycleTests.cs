@@ -351,6 +351,33 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public void ShutdownPlan_LargestPropagationDelayBelowTheConfiguredDelay_IsKnownButRaisesNothing()
+    {
+        var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.FromSeconds(8) };
+        options.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(3);
+        options.Registration.InFlightCallTimeout = TimeSpan.FromSeconds(1);
+        var registrySide = new PropagationDelay([new PropagationTerm(PropagationStage.Registry, TimeSpan.FromSeconds(5), "A:Cache")]);
+        var plan = new ShutdownPlan(
+            options,
+            [
+                new RecordingRegistry("A") { Propagation = registrySide },
+                new RecordingRegistry("B") { PropagationDelay = TimeSpan.FromSeconds(6) },
+                new RecordingRegistry("C") { PropagationDelay = TimeSpan.FromSeconds(6) },
+            ]);
+
+        Assert.Equal(TimeSpan.FromSeconds(8), plan.ShutdownDelay);
+        Assert.Null(plan.DelaySetBy);
+        Assert.Null(plan.DelaySetByTerms);
+        Assert.Equal("B", plan.LargestPropagationDelayOf);
+        Assert.Equal((TimeSpan.FromSeconds(5), "A"), plan.RegistrySideFloor);
+        Assert.Equal(TimeSpan.FromSeconds(2), plan.DeregistrationCallBudget);
+        Assert.Equal(TimeSpan.FromSeconds(3 + 8 + 2), plan.LeaveBound);
+        Assert.Equal(TimeSpan.FromSeconds(20 + 2), plan.AfterDelay);
+        Assert.Equal(TimeSpan.FromSeconds(1), plan.AbortGrace);
+        Assert.Equal(TimeSpan.FromSeconds(30 - 22), plan.PreStopFollowUpWait);
+    }
+
+    [Fact]
     public void ABudgetRaisedPastTheGracePeriodByARegistry_FailsNamingTheRegistry()
     {
         var registry = new RecordingRegistry("Eureka")
