@@ -103,8 +103,15 @@ internal sealed class RegistrySet : IDisposable
         return RegisterAsync(cancellationToken);
     }
 
-    /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>
-    public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_plan.InFlightCallTimeout, _plan.DeregistrationTimeout)));
+    /// <summary>
+    /// Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout; each
+    /// registry is told the time its call is given.
+    /// </summary>
+    public Task LeaveAsync()
+    {
+        var deregistration = new DeregistrationContext(_plan.DeregistrationCallBudget);
+        return Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_plan.InFlightCallTimeout, _plan.DeregistrationTimeout, deregistration)));
+    }
 
     private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics);
 

@@ -110,7 +110,7 @@ internal sealed class ShutdownPlan
 
     /// <summary>
     /// Gets the time a registry's deregistration call is given: the deregistration timeout less the wait for a call in
-    /// flight.
+    /// flight. Passed to the registry with the call (<see cref="DeregistrationContext.Budget"/>).
     /// </summary>
     public TimeSpan DeregistrationCallBudget { get; }
 

@@ -139,6 +139,25 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public async Task Leaving_TellsTheRegistryTheTimeItsDeregistrationIsGiven_WithTheCall()
+    {
+        var registry = new RecordingRegistry();
+        var (h, _) = await ReadyAsync(registry, o =>
+        {
+            o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(3);
+            o.Registration.InFlightCallTimeout = TimeSpan.FromMilliseconds(700);
+        });
+        using var _h = h;
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "the deregistration sent");
+
+        // The deregistration timeout less the wait for a call in flight: the figure a registry with several servers shares.
+        Assert.Equal(TimeSpan.FromMilliseconds(2300), registry.Deregistration?.Budget);
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
+    }
+
+    [Fact]
     public void AnInFlightBoundThatLeavesNoTimeForTheDeregistration_FailsValidation_NamingBoth()
     {
         var options = new GracefulLifecycleOptions();
@@ -488,6 +507,6 @@ public sealed class RegistrationLifecycleTests
 
         public Task<bool> RenewAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
-        public Task DeregisterAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
