@@ -165,6 +165,35 @@ public sealed class ConsulEndpointProviderTests(ITestOutputHelper output) : IAsy
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("00:00:00", 1000, true)]
+    [InlineData("00:00:05", 6000, false)]
+    public async Task OneConsumerRefreshInterval_SetsTheProvidersReadsAndTheRegistrationsDelay(string interval, int delayMs, bool blocks)
+    {
+        // Immediate: the consumers list passing instances only and keep no load-balancer cache, as the resolver does.
+        var settings = new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Consul:Address"] = _agent.Address.ToString(),
+            ["GracefulLifecycle:Consul:ConsumerProfile"] = "Immediate",
+            ["GracefulLifecycle:Consul:ConsumerRefreshInterval"] = interval,
+        };
+        using var registering = ConfiguredAdapter.Build(b => b.AddConsul(), settings);
+        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), registering.GetRequiredService<IServiceRegistry>().PropagationDelay.Total);
+
+        await RegisterAsync("catalog-1", "catalog", 5001);
+        await using var consumer = ResolverClient.Create(s => s.AddConsulServiceEndpointProvider(), s => s.AddSingleton<IConfiguration>(Configuration(settings)));
+        Assert.Equal(["127.0.0.1:5001"], await consumer.EndpointsAsync("http://catalog"));
+        if (blocks)
+        {
+            await Eventually.TrueAsync(() => BlockingQueries().Any(), "the provider follows the service with blocking queries");
+        }
+        else
+        {
+            await Eventually.TrueAsync(() => _agent.CallsTo("GET", "/v1/health/service/catalog").Count >= 2, "the provider reads the list again");
+            Assert.Empty(BlockingQueries());
+        }
+    }
+
     private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 

@@ -142,6 +142,35 @@ public sealed class EtcdEndpointProviderTests(ITestOutputHelper output) : IAsync
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("00:00:00", 1000, true)]
+    [InlineData("00:00:05", 6000, false)]
+    public async Task OneConsumerRefreshInterval_SetsTheProvidersReadsAndTheRegistrationsDelay(string interval, int delayMs, bool watches)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Etcd:Endpoints"] = _etcd.ClientUrl.ToString(),
+            ["GracefulLifecycle:Etcd:ConsumerRefreshInterval"] = interval,
+        };
+        using var registering = ConfiguredAdapter.Build(b => b.AddEtcd(), settings);
+        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), registering.GetRequiredService<IServiceRegistry>().PropagationDelay.Total);
+
+        await PutInstanceAsync("catalog", "a", 5001);
+        await using var consumer = ResolverClient.Create(
+            s => s.AddEtcdServiceEndpointProvider(),
+            s => s.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));
+        Assert.Equal(["127.0.0.1:5001"], await consumer.EndpointsAsync("http://catalog"));
+        if (watches)
+        {
+            await Eventually.TrueAsync(() => consumer.Log.Lines.Any(l => l.Contains("[155]", StringComparison.Ordinal)), "the provider watches the prefix");
+        }
+        else
+        {
+            // A polling session never opens a watch: it reads the range, then waits for its interval.
+            Assert.DoesNotContain(consumer.Log.Lines, l => l.Contains("[155]", StringComparison.Ordinal));
+        }
+    }
+
     private static int Unreachable(ResolverClient consumer) => consumer.Log.Lines.Count(l => l.Contains("[152]", StringComparison.Ordinal));
 
     private ResolverClient Consumer(Action<EtcdEndpointProviderOptions>? configure = null, Action<IServiceCollection>? before = null) =>

@@ -131,6 +131,29 @@ public sealed class EurekaEndpointProviderTests(ITestOutputHelper output) : IAsy
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task OneRegistryFetchInterval_SetsTheProvidersPollAndTheRegistrationsDelay()
+    {
+        await StartAsync(readOnlyCache: false);
+        var settings = new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Eureka:ServiceUrl"] = _server!.ServiceUrl,
+            ["GracefulLifecycle:Eureka:RegistryFetchIntervalSeconds"] = "1",
+            ["GracefulLifecycle:Eureka:ConsumerProfile"] = "Steeltoe",
+        };
+
+        // The server's cache (30 s) + the consumers' 1 s poll + no load-balancer cache + the 1 s margin.
+        using var registering = ConfiguredAdapter.Build(b => b.AddEureka(), settings);
+        Assert.Equal(TimeSpan.FromSeconds(32), registering.GetRequiredService<IServiceRegistry>().PropagationDelay.Total);
+
+        await RegisterAsync("CATALOG", "a", 5001);
+        await using var consumer = ResolverClient.Create(s => s.AddEurekaServiceEndpointProvider(), s => s.AddSingleton<IConfiguration>(Configuration(settings)));
+        Assert.Equal(["127.0.0.1:5001"], await consumer.EndpointsAsync("http://catalog"));
+        var clock = Stopwatch.StartNew();
+        await WaitForDeltaPollsAsync(2);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+    }
+
     private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 
