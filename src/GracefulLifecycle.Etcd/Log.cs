@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.Etcd;
 
-/// <summary>Every log line of the etcd adapter, with stable event ids (140-159) and names starting with "Etcd".
+/// <summary>Every log line of the etcd adapter, with stable event ids (140-159; the endpoint provider's 152-159) and names starting with "Etcd".
 /// Registration, renewal and deregistration outcomes are logged by the lifecycle itself; the adapter's own lines are
 /// Debug, but for failover and a key someone else deleted or took (Warning) and a change of endpoint (Information).</summary>
 internal static partial class Log
@@ -36,4 +36,19 @@ internal static partial class Log
 
     [LoggerMessage(151, LogLevel.Warning, "etcd: the key {Key} is no longer held by lease {LeaseId}, which lives on (now held by {HolderLease}: -1 deleted, 0 without a lease); revoking the lease and registering again", EventName = "EtcdKeyLost")]
     public static partial void KeyLost(ILogger logger, string key, long leaseId, long holderLease);
+
+    [LoggerMessage(152, LogLevel.Warning, "etcd: the instances of {ServiceName} could not be read ({Reason}); keeping the last list of {Instances} and retrying in {RetryMs} ms (backing off to 5 s)", EventName = "EtcdProviderUnreachable")]
+    public static partial void ProviderUnreachable(ILogger logger, string serviceName, string reason, long retryMs, int instances);
+
+    [LoggerMessage(153, LogLevel.Information, "etcd: the instances of {ServiceName} are read again ({Instances} now)", EventName = "EtcdProviderReconnected")]
+    public static partial void ProviderReconnected(ILogger logger, string serviceName, int instances);
+
+    [LoggerMessage(154, LogLevel.Debug, "etcd: the instances of {ServiceName} changed ({Instances} now); the resolver refreshes", EventName = "EtcdProviderChanged")]
+    public static partial void ProviderChanged(ILogger logger, string serviceName, int instances);
+
+    [LoggerMessage(155, LogLevel.Debug, "etcd: watching the instances of {ServiceName} from revision {Revision}", EventName = "EtcdProviderWatching")]
+    public static partial void ProviderWatching(ILogger logger, string serviceName, long revision);
+
+    [LoggerMessage(156, LogLevel.Debug, "etcd: the key {Key} holds no instance (JSON with an address and a port); it is not resolved", EventName = "EtcdProviderSkippedKey")]
+    public static partial void ProviderSkippedKey(ILogger logger, string key);
 }

@@ -1,0 +1,30 @@
+using GracefulLifecycle.Transport;
+using GracefulLifecycle.Validation;
+using Microsoft.Extensions.Options;
+
+namespace GracefulLifecycle.Etcd;
+
+/// <summary>Checks <see cref="EtcdEndpointProviderOptions"/> at startup; every message names the configuration key at fault.</summary>
+internal sealed class EtcdEndpointProviderOptionsValidator : IValidateOptions<EtcdEndpointProviderOptions>
+{
+    private const string Prefix = EtcdOptions.SectionName + ":";
+
+    public ValidateOptionsResult Validate(string? name, EtcdEndpointProviderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var check = new OptionChecks(Prefix);
+        foreach (var failure in RegistryUrls.Validate(Prefix + nameof(options.Endpoints), options.Endpoints, "http://127.0.0.1:2379"))
+        {
+            check.Fail(failure);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix[0] != '/')
+        {
+            check.Fail($"{Prefix}{nameof(options.KeyPrefix)} must start with '/' (was '{options.KeyPrefix}').");
+        }
+
+        check.NotNegative(nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval, "zero watches the keys");
+        check.Positive(nameof(options.RequestTimeout), options.RequestTimeout);
+        return check.Result();
+    }
+}
