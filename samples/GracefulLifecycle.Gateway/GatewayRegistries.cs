@@ -14,7 +14,7 @@ internal static class GatewayRegistries
         services.AddServiceDiscoveryCore();
         if (configuration.GetSection("GracefulLifecycle:Etcd").Exists())
         {
-            // services.AddEtcdServiceEndpointProvider();
+            services.AddEtcdServiceEndpointProvider();
         }
         else if (configuration.GetSection("GracefulLifecycle:Consul").Exists())
         {

@@ -26,12 +26,12 @@ internal static class Downstream
 
         if (configuration.GetSection("GracefulLifecycle:Consul").Exists())
         {
-            services.AddConsulServiceEndpointProvider();
+            // services.AddConsulServiceEndpointProvider();
         }
 
         if (configuration.GetSection("GracefulLifecycle:Eureka").Exists())
         {
-            services.AddEurekaServiceEndpointProvider();
+            // services.AddEurekaServiceEndpointProvider();
         }
 
         services.AddHttpClient(nameof(Downstream), client => client.BaseAddress = downstream).AddServiceDiscovery();

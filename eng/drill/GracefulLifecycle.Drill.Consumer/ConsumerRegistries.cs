@@ -7,7 +7,7 @@ internal static class ConsumerRegistries
     {
         if (configuration.GetSection("GracefulLifecycle:Etcd").Exists())
         {
-            // services.AddEtcdServiceEndpointProvider();
+            services.AddEtcdServiceEndpointProvider();
         }
         else if (configuration.GetSection("GracefulLifecycle:Consul").Exists())
         {
