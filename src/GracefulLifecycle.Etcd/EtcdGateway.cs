@@ -15,7 +15,7 @@ internal sealed class EtcdGateway
 {
     private readonly RegistryTransport _transport;
 
-    public EtcdGateway(Func<HttpClient> httpClient, IReadOnlyList<Uri> endpoints, ILogger logger, TimeProvider? time = null, Func<TimeSpan>? requestTimeout = null)
+    public EtcdGateway(Func<HttpClient> httpClient, IReadOnlyList<Uri> endpoints, ILogger logger, TimeProvider? time = null, Func<TimeSpan>? requestTimeout = null, int answerLimit = RegistryTransport.MaxAnswerBytes)
     {
         _transport = new RegistryTransport(
             "etcd endpoint",
@@ -28,7 +28,10 @@ internal sealed class EtcdGateway
                 FailingOver = (endpoint, method, path, reason, next) => Log.FailingOver(logger, endpoint, method, path, reason, next),
                 ServerSwitched = endpoint => Log.ServerSwitched(logger, endpoint),
                 CallCompleted = (method, path, status, elapsed) => Log.CallCompleted(logger, method, path, status, elapsed),
-            });
+            })
+        {
+            AnswerLimit = answerLimit,
+        };
     }
 
     /// <summary>Reads a gateway int64, which arrives as a JSON string (or, from some proxies, a number).</summary>

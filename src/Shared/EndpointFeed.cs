@@ -25,6 +25,9 @@ internal sealed class EndpointFeedLog
 /// </summary>
 internal abstract class EndpointFeed : IAsyncDisposable
 {
+    /// <summary>The most of a registry's answer read for one service's list (the registration calls read at most 64 KiB).</summary>
+    internal const int MaxListBytes = 4 * 1024 * 1024;
+
     /// <summary>The first wait before a failed session runs again; it doubles on each failure in a row.</summary>
     internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
 

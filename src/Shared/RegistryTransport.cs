@@ -10,6 +10,9 @@ namespace GracefulLifecycle.Transport;
 internal sealed record RegistryAnswer(HttpStatusCode Status, string? ReasonPhrase, string Body, Uri Server, HttpMethod Method, string Path)
 {
     public bool IsSuccess => (int)Status is >= 200 and <= 299;
+
+    /// <summary>Gets the answer's headers (Consul's <c>X-Consul-Index</c>, for one).</summary>
+    public HttpResponseHeaders? Headers { get; init; }
 }
 
 /// <summary>The adapter's log lines for the transport, so they carry the adapter's own event ids.</summary>
@@ -98,6 +101,12 @@ internal sealed class RegistryTransport
     /// </summary>
     public bool CredentialsPerServer { get; init; }
 
+    /// <summary>
+    /// Gets the most of an answer read; <see cref="MaxAnswerBytes"/> unless set. The endpoint providers read whole
+    /// service lists, which grow with the number of instances, and set more.
+    /// </summary>
+    public int AnswerLimit { get; init; } = MaxAnswerBytes;
+
     /// <summary>Sends the request and returns the answer of the first server that gave a usable one.</summary>
     public Task<RegistryAnswer> SendAsync(
         HttpMethod method, string path, byte[]? jsonBody, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null) =>
@@ -141,9 +150,9 @@ internal sealed class RegistryTransport
                 try
                 {
                     using var response = await _client().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-                    var body = await ReadCappedAsync(response.Content, linked.Token).ConfigureAwait(false);
+                    var body = await ReadCappedAsync(response.Content, AnswerLimit, linked.Token).ConfigureAwait(false);
                     _log.CallCompleted(method.Method, PathOnly(path), (int)response.StatusCode, (long)_time.GetElapsedTime(started).TotalMilliseconds);
-                    var answer = new RegistryAnswer(response.StatusCode, response.ReasonPhrase, body, server, method, path);
+                    var answer = new RegistryAnswer(response.StatusCode, response.ReasonPhrase, body, server, method, path) { Headers = response.Headers };
                     if ((int)response.StatusCode is >= 500 or (>= 300 and < 400) || IsCredentialsRefused(response.StatusCode))
                     {
                         reason = $"{(int)response.StatusCode} {response.ReasonPhrase}";
@@ -254,30 +263,31 @@ internal sealed class RegistryTransport
         return "/" + (query < 0 ? path : path[..query]);
     }
 
-    private static async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    private static async Task<string> ReadCappedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength > MaxAnswerBytes)
+        if (content.Headers.ContentLength > limit)
         {
-            throw new InvalidDataException($"The answer of {content.Headers.ContentLength} bytes is over the {MaxAnswerBytes}-byte limit.");
+            throw new InvalidDataException($"The answer of {content.Headers.ContentLength} bytes is over the {limit}-byte limit.");
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            var buffer = new byte[MaxAnswerBytes + 1];
-            var length = 0;
+            // Grown as the answer comes: a large limit costs nothing for the small answers most calls get.
+            using var body = new MemoryStream();
+            var buffer = new byte[16 * 1024];
             int read;
-            while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                length += read;
+                if (body.Length + read > limit)
+                {
+                    throw new InvalidDataException($"The answer is over the {limit}-byte limit.");
+                }
+
+                body.Write(buffer, 0, read);
             }
 
-            if (length > MaxAnswerBytes)
-            {
-                throw new InvalidDataException($"The answer is over the {MaxAnswerBytes}-byte limit.");
-            }
-
-            return Encoding.UTF8.GetString(buffer, 0, length);
+            return Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length);
         }
     }
 }

@@ -380,6 +380,92 @@ public sealed class FakeConsulAgentTests : IAsyncLifetime
         Assert.Empty(_agent.Calls);
     }
 
+    [Fact]
+    public async Task HealthQuery_CarriesTheServiceIndex_WhichOnlyAChangeToThatServiceMoves()
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web","Port":80}""");
+        var web = await IndexOfAsync("web");
+        await PutAsync("v1/agent/service/register", """{"ID":"db-1","Name":"db","Port":5432}""");
+
+        Assert.True(web >= 1);
+        Assert.Equal(web, await IndexOfAsync("web"));
+        Assert.True(await IndexOfAsync("db") > web);
+
+        // A name never registered answers the index of the last change to any service, at least 1.
+        Assert.Equal(_agent.Index, await IndexOfAsync("nothing"));
+    }
+
+    [Fact]
+    public async Task BlockingQuery_IsHeldUntilTheServiceChanges_ThenAnswersTheNewListAndIndex()
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web","Port":80}""");
+        await PutAsync("v1/agent/service/register", """{"ID":"web-2","Name":"web","Port":81}""");
+        var index = await IndexOfAsync("web");
+
+        var blocked = _client.GetAsync(new Uri(_agent.Address, $"v1/health/service/web?passing&index={index}&wait=1m"));
+        await PutAsync("v1/agent/service/register", """{"ID":"db-1","Name":"db","Port":5432}""");
+        Assert.False(await Task.WhenAny(blocked, Task.Delay(200)) == blocked, "a change to another service does not answer it");
+
+        Assert.Equal(HttpStatusCode.OK, (await PutAsync("v1/agent/service/deregister/web-1", null)).StatusCode);
+        using var answer = await Eventually.ResultAsync(blocked, "the deregistration answers the blocking query");
+        Assert.True(long.Parse(answer.Headers.GetValues("X-Consul-Index").Single(), System.Globalization.CultureInfo.InvariantCulture) > index);
+        using var json = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        Assert.Equal(["web-2"], json.RootElement.EnumerateArray().Select(e => e.GetProperty("Service").GetProperty("ID").GetString()));
+    }
+
+    [Theory]
+    [InlineData("", 300)]
+    [InlineData("&wait=10s", 10)]
+    [InlineData("&wait=1h", 600)]
+    public async Task BlockingQuery_WithoutAChange_AnswersAfterTheWait_BoundedByTheMaxAndJittered(string wait, int seconds)
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web","Port":80}""");
+        var index = await IndexOfAsync("web");
+        var blocked = _client.GetAsync(new Uri(_agent.Address, $"v1/health/service/web?index={index}{wait}"));
+        // The wait and its jitter (up to a sixteenth) on the agent's clock; the reaper's 30 s timer is not in any window.
+        var bound = TimeSpan.FromSeconds(seconds);
+        await Eventually.TrueAsync(() => _time.PendingDueTimes.Any(d => d >= bound && d <= bound + (bound / 16)), "the query waits on the agent's clock, jittered");
+        var due = _time.PendingDueTimes.Single(d => d >= bound && d <= bound + (bound / 16));
+        _time.Advance(due - TimeSpan.FromMilliseconds(1));
+        Assert.False(blocked.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        using var answer = await Eventually.ResultAsync(blocked, "the wait ends with the list as it is");
+        Assert.Equal(index.ToString(System.Globalization.CultureInfo.InvariantCulture), answer.Headers.GetValues("X-Consul-Index").Single());
+    }
+
+    [Theory]
+    [InlineData("index=abc", "Invalid index")]
+    [InlineData("index=-1", "Invalid index")]
+    [InlineData("index=5&wait=10", "Invalid wait time")]
+    public async Task BlockingQuery_WithAnUnreadableIndexOrWait_Is400(string query, string message)
+    {
+        using var answer = await _client.GetAsync(new Uri(_agent.Address, $"v1/health/service/web?{query}"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Equal(message, await answer.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ARestoredIndex_AnswersTheBlockingQueriesAtOnce_WithTheLowerIndex()
+    {
+        await PutAsync("v1/agent/service/register", """{"ID":"web-1","Name":"web","Port":80}""");
+        var index = await IndexOfAsync("web");
+        var blocked = _client.GetAsync(new Uri(_agent.Address, $"v1/health/service/web?index={index}&wait=1m"));
+        await Eventually.TrueAsync(() => _agent.CallsTo("GET", "/v1/health/service/web").Count == 2, "the query arrives");
+
+        _agent.ResetIndex(3);
+
+        using var answer = await Eventually.ResultAsync(blocked, "the restore answers the blocking query");
+        Assert.Equal("3", answer.Headers.GetValues("X-Consul-Index").Single());
+    }
+
+    private async Task<long> IndexOfAsync(string service)
+    {
+        using var answer = await _client.GetAsync(new Uri(_agent.Address, $"v1/health/service/{service}"));
+        return long.Parse(answer.Headers.GetValues("X-Consul-Index").Single(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private async Task<HttpResponseMessage> PutAsync(string path, string? body) => await SendAsync(_agent, HttpMethod.Put, path, body, token: null);
 
     /// <summary>Registers service <paramref name="id"/> (name <c>web</c>) with one check; <c>{{target}}</c> in it is the

@@ -31,7 +31,7 @@ public abstract class FakeRegistryServer<TCall> : IAsyncDisposable
 
     private readonly List<TCall> _calls = [];
     private readonly List<(Func<TCall, bool> Match, TaskCompletionSource Release)> _holds = [];
-    private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int? _failWith;
@@ -174,6 +174,22 @@ public abstract class FakeRegistryServer<TCall> : IAsyncDisposable
         await OnDisposedAsync();
         _stopping.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Starts the server again after <see cref="StopAsync"/>, on the same port and with the registry's state kept: a
+    /// registry that crashed and came back.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        if (_app is not null)
+        {
+            throw new InvalidOperationException("The server is running; stop it first.");
+        }
+
+        _stopping.Dispose();
+        _stopping = new CancellationTokenSource();
+        await StartServerAsync(RootUrl.Port);
     }
 
     /// <summary>Starts the server on 127.0.0.1 at a port the OS picks, or <paramref name="port"/>.</summary>

@@ -37,7 +37,7 @@ internal sealed class EtcdEndpointFeed : EndpointFeed
         _httpClient = httpClient;
         _servers = servers;
         _logger = logger;
-        _gateway = new EtcdGateway(httpClient, servers, logger, time, () => options.RequestTimeout);
+        _gateway = new EtcdGateway(httpClient, servers, logger, time, () => options.RequestTimeout, MaxListBytes);
 
         // The same key the registration side writes: {KeyPrefix}/{ServiceName}/{InstanceId}.
         var prefix = Encoding.UTF8.GetBytes($"{options.KeyPrefix.TrimEnd('/')}/{serviceName}/");

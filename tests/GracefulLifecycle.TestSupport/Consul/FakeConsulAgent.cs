@@ -43,6 +43,19 @@ namespace GracefulLifecycle.TestSupport.Consul;
 /// invalid <c>enable</c>; 404 when unknown.</item>
 /// <item><c>GET /v1/health/service/{name}[?passing]</c>: <c>[{"Node":…,"Service":{…},"Checks":[…]}]</c>, with
 /// <c>passing</c> only the entries whose checks all pass (the node's serfHealth check is left out).</item>
+/// <item>Blocking queries on <c>GET /v1/health/service/{name}</c>: every answer carries <c>X-Consul-Index</c>, the
+/// index of the last change to that service (a registration, a deregistration, a reap, a check's status or
+/// maintenance changing), or, for a name never registered, of the last change to any service (the state store's
+/// <c>maxIndexForService</c> falls back to the services table's index, agent/consul/state/catalog.go); never below 1
+/// (agent/consul/rpc.go <c>blockingQuery</c>: "we return an index &gt; 0 otherwise the client will never block").
+/// <c>?index=N</c> holds the answer while that index is at most N, up to <c>?wait</c> (a Go duration; default 5
+/// minutes, at most 10: <c>DefaultQueryTime</c> and <c>MaxQueryTime</c>, agent/config/default.go) plus a random
+/// jitter of up to a sixteenth of it (<c>lib.RandomStagger(queryTimeout / jitterFraction)</c>, agent/consul/rpc.go),
+/// then answers the list as it is, with the same index. Without <c>index</c> (or 0) it answers at once. A <c>wait</c>
+/// or <c>index</c> that does not parse is 400 <c>Invalid wait time</c> / <c>Invalid index</c> (agent/http.go
+/// <c>parseWait</c>). The client's rules (website/content/api-docs/features/blocking.mdx: an index that goes
+/// backwards resets it to 0, a 0 is raised to 1) are the client's: the fake's index never goes backwards unless it
+/// is restarted with <see cref="ResetIndex"/>.</item>
 /// <item>ACLs, when the fake is given a token: the token is read from <c>?token=</c>, else <c>X-Consul-Token</c>, else
 /// <c>Authorization: Bearer</c> (agent/http.go <c>parseTokenInternal</c>, <c>parseTokenFromHeaders</c>). A call without
 /// one gets 403 <c>Permission denied</c>, a call with an unknown one 403 <c>ACL not found</c>. The fake checks the token
@@ -65,6 +78,12 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     /// <summary>The shortest reap timeout (hashicorp/consul agent/config/default.go, <c>CheckDeregisterIntervalMin</c>).</summary>
     public static readonly TimeSpan MinimumDeregisterCriticalServiceAfter = TimeSpan.FromMinutes(1);
 
+    /// <summary>A blocking query's wait when it sets none (hashicorp/consul agent/config/default.go, <c>default_query_time</c>).</summary>
+    public static readonly TimeSpan DefaultQueryTime = TimeSpan.FromMinutes(5);
+
+    /// <summary>The longest wait of a blocking query (hashicorp/consul agent/config/default.go, <c>max_query_time</c>).</summary>
+    public static readonly TimeSpan MaxQueryTime = TimeSpan.FromMinutes(10);
+
     private const string TokenHeader = "X-Consul-Token";
     private const string AddressField = "Address";
     private const string Critical = "critical";
@@ -74,8 +93,13 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     private readonly HashSet<Task> _checksInFlight = [];
     private readonly HttpClient _checks = new(new SocketsHttpHandler { UseProxy = false });
     private readonly string? _aclToken;
+    private readonly Dictionary<string, long> _serviceIndex = new(StringComparer.Ordinal);
     private ITimer? _reaper;
     private long _runSequence;
+    private long _index = 10;
+    private int _restores;
+    private TaskCompletionSource _indexChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource _blocking = new();
 
     private FakeConsulAgent(string? aclToken, TimeProvider time)
     {
@@ -145,6 +169,38 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         return agent;
     }
 
+    /// <summary>Gets the index of the last change to any service.</summary>
+    public long Index
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _index;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sets every index back to <paramref name="index"/>, as a cluster restored from an older snapshot answers: the
+    /// blocking queries in flight return at once (agent/consul/rpc.go <c>blockingQuery</c> bails out when the state
+    /// store is abandoned by a restore), with the lower index, which the client must notice went backwards.
+    /// </summary>
+    public void ResetIndex(long index)
+    {
+        lock (Gate)
+        {
+            _index = index;
+            _restores++;
+            foreach (var name in _serviceIndex.Keys.ToArray())
+            {
+                _serviceIndex[name] = index;
+            }
+
+            WakeBlockingLocked();
+        }
+    }
+
     public AgentService? Service(string id)
     {
         lock (Gate)
@@ -198,6 +254,9 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     {
         lock (Gate)
         {
+            // Blocking queries end with the agent: their connections are dropped, not answered.
+            _blocking.Cancel();
+            _blocking = new CancellationTokenSource();
             _reaper?.Dispose();
             foreach (var check in _services.Values.SelectMany(s => s.Checks))
             {
@@ -290,6 +349,13 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
     /// the time is kept while it stays critical and cleared when it is not).</summary>
     private void UpdateLocked(AgentCheck check, string status, string output)
     {
+        // A new status reaches the catalog (agent/local/state.go UpdateCheck marks the check out of sync, the
+        // anti-entropy sync writes it): the service's index moves; the same status again changes nothing.
+        if (status != check.Status)
+        {
+            BumpLocked(ServiceNameOfLocked(check));
+        }
+
         if (status == Critical)
         {
             check.CriticalSince ??= Time.GetUtcNow();
@@ -329,6 +395,8 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         {
             return false;
         }
+
+        BumpLocked(service.Name);
 
         foreach (var check in service.Checks)
         {
@@ -493,6 +561,7 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         {
             RemoveLocked(service.Id);
             _services[service.Id] = service;
+            BumpLocked(service.Name);
             foreach (var check in checks)
             {
                 // A new check starts critical (agent/agent.go addServiceInternal), its critical time unset until a run
@@ -623,6 +692,11 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
             }
 
             var reason = query["reason"].ToString();
+            if ((service.MaintenanceReason is not null) != enable)
+            {
+                BumpLocked(service.Name);
+            }
+
             service.MaintenanceReason = !enable
                 ? null
                 : reason.Length > 0 ? reason : "Maintenance mode is enabled for this service, but no reason was provided. This is a default message.";
@@ -631,12 +705,75 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
         return Results.Ok();
     }
 
-    private IResult Health(HttpContext context, string name)
+    private async Task<IResult> Health(HttpContext context, string name)
     {
         var passingOnly = context.Request.Query.TryGetValue("passing", out var passing) &&
             (string.IsNullOrEmpty(passing.ToString()) || !bool.TryParse(passing.ToString(), out var value) || value);
+
+        // agent/http.go parseWait: a Go duration and an unsigned integer, else 400.
+        var wait = TimeSpan.Zero;
+        if (context.Request.Query["wait"].ToString() is { Length: > 0 } rawWait && !GoDurationParser.TryParse(rawWait, out wait))
+        {
+            return Text(400, "Invalid wait time");
+        }
+
+        ulong minIndex = 0;
+        if (context.Request.Query["index"].ToString() is { Length: > 0 } rawIndex && !ulong.TryParse(rawIndex, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out minIndex))
+        {
+            return Text(400, "Invalid index");
+        }
+
+        if (minIndex > 0)
+        {
+            // agent/consul/rpc.go blockingQuery: the wait bounded by MaxQueryTime, DefaultQueryTime when unset, plus
+            // a jitter of up to a sixteenth of it.
+            var timeout = wait > MaxQueryTime ? MaxQueryTime : wait <= TimeSpan.Zero ? DefaultQueryTime : wait;
+            timeout += RandomStagger(timeout / 16);
+            Task changed;
+            CancellationToken stopping;
+            int restores;
+            lock (Gate)
+            {
+                stopping = _blocking.Token;
+                restores = _restores;
+            }
+
+            using var expired = new CancellationTokenSource(timeout, Time);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(expired.Token, stopping, context.RequestAborted);
+            while (true)
+            {
+                lock (Gate)
+                {
+                    if ((ulong)IndexOfLocked(name) > minIndex || _restores != restores)
+                    {
+                        break;
+                    }
+
+                    changed = _indexChanged.Task;
+                }
+
+                try
+                {
+                    await changed.WaitAsync(stop.Token);
+                }
+                catch (OperationCanceledException) when (expired.IsCancellationRequested && !stopping.IsCancellationRequested)
+                {
+                    // Timed out: the list as it is, with the same index.
+                    break;
+                }
+                catch (OperationCanceledException)
+                {
+                    context.Abort();
+                    return Results.Empty;
+                }
+            }
+        }
+
         lock (Gate)
         {
+            context.Response.Headers["X-Consul-Index"] = IndexOfLocked(name).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers["X-Consul-KnownLeader"] = "true";
+            context.Response.Headers["X-Consul-LastContact"] = "0";
             var entries = _services.Values
                 .Where(s => s.Name == name)
                 .Select(s => (Service: s, Checks: ChecksOf(s)))
@@ -680,6 +817,26 @@ public sealed class FakeConsulAgent : FakeRegistryServer<AgentCall>
             });
         }
     }
+
+    /// <summary>The index a health query on <paramref name="name"/> answers with: the service's, or the last of any; at least 1.</summary>
+    private long IndexOfLocked(string name) => Math.Max(1, _serviceIndex.TryGetValue(name, out var index) ? index : _index);
+
+    /// <summary>A change to service <paramref name="name"/>: a new raft index, and the blocking queries wake to compare.</summary>
+    private void BumpLocked(string name)
+    {
+        _index++;
+        _serviceIndex[name] = _index;
+        WakeBlockingLocked();
+    }
+
+    private void WakeBlockingLocked()
+    {
+        _indexChanged.TrySetResult();
+        _indexChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private string ServiceNameOfLocked(AgentCheck check) =>
+        _services.Values.FirstOrDefault(s => s.Checks.Contains(check))?.Name ?? string.Empty;
 
     private static List<(string Id, string Name, string Status, string Notes, string Output, string Type)> ChecksOf(AgentService service)
     {
