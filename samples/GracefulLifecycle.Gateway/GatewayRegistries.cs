@@ -18,7 +18,7 @@ internal static class GatewayRegistries
         }
         else if (configuration.GetSection("GracefulLifecycle:Consul").Exists())
         {
-            // services.AddConsulServiceEndpointProvider();
+            services.AddConsulServiceEndpointProvider();
         }
         else if (configuration.GetSection("GracefulLifecycle:Eureka").Exists())
         {

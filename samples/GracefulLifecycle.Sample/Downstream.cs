@@ -26,7 +26,7 @@ internal static class Downstream
 
         if (configuration.GetSection("GracefulLifecycle:Consul").Exists())
         {
-            // services.AddConsulServiceEndpointProvider();
+            services.AddConsulServiceEndpointProvider();
         }
 
         if (configuration.GetSection("GracefulLifecycle:Eureka").Exists())

@@ -11,7 +11,7 @@ internal static class ConsumerRegistries
         }
         else if (configuration.GetSection("GracefulLifecycle:Consul").Exists())
         {
-            // services.AddConsulServiceEndpointProvider();
+            services.AddConsulServiceEndpointProvider();
         }
         else
         {
