@@ -81,7 +81,7 @@ internal sealed class EurekaOptionsValidator : IValidateOptions<EurekaOptions>
     /// A URL with credentials that Spring's client would silently drop (no password, a malformed escape) fails here
     /// rather than at the first call with a 401. The message names the server without its credentials.
     /// </summary>
-    private static void ValidateCredentials(OptionChecks check, string? serviceUrl)
+    internal static void ValidateCredentials(OptionChecks check, string? serviceUrl)
     {
         foreach (var entry in (serviceUrl ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

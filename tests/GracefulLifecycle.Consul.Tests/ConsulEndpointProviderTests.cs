@@ -64,7 +64,7 @@ public sealed class ConsulEndpointProviderTests(ITestOutputHelper output) : IAsy
         // Critical, not deregistered: ?passing leaves it out.
         await PutAsync("v1/agent/service/maintenance/catalog-1?enable=true&reason=test");
         await Eventually.TrueAsync(() => consumer.Log.Lines.Any(l => l.Contains("[131]", StringComparison.Ordinal)), "the change reaches the provider", TimeSpan.FromSeconds(2));
-        await Eventually.TrueAsync(() => consumer.CallAsync("http://catalog/items", 1).Result is ["127.0.0.1:5002"], "calls follow the new list", TimeSpan.FromSeconds(2));
+        await Eventually.TrueAsync(() => consumer.CallAsync("http://catalog/items", 4).Result.All(to => to == "127.0.0.1:5002"), "calls follow the new list", TimeSpan.FromSeconds(2));
         Assert.All(await consumer.CallAsync("http://catalog/items", 10), to => Assert.Equal("127.0.0.1:5002", to));
     }
 
@@ -163,6 +163,35 @@ public sealed class ConsulEndpointProviderTests(ITestOutputHelper output) : IAsy
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => consumer.EndpointsAsync("http://catalog"));
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", 1000, true)]
+    [InlineData("00:00:05", 6000, false)]
+    public async Task OneConsumerRefreshInterval_SetsTheProvidersReadsAndTheRegistrationsDelay(string interval, int delayMs, bool blocks)
+    {
+        // Immediate: the consumers list passing instances only and keep no load-balancer cache, as the resolver does.
+        var settings = new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Consul:Address"] = _agent.Address.ToString(),
+            ["GracefulLifecycle:Consul:ConsumerProfile"] = "Immediate",
+            ["GracefulLifecycle:Consul:ConsumerRefreshInterval"] = interval,
+        };
+        using var registering = ConfiguredAdapter.Build(b => b.AddConsul(), settings);
+        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), registering.GetRequiredService<IServiceRegistry>().PropagationDelay.Total);
+
+        await RegisterAsync("catalog-1", "catalog", 5001);
+        await using var consumer = ResolverClient.Create(s => s.AddConsulServiceEndpointProvider(), s => s.AddSingleton<IConfiguration>(Configuration(settings)));
+        Assert.Equal(["127.0.0.1:5001"], await consumer.EndpointsAsync("http://catalog"));
+        if (blocks)
+        {
+            await Eventually.TrueAsync(() => BlockingQueries().Any(), "the provider follows the service with blocking queries");
+        }
+        else
+        {
+            await Eventually.TrueAsync(() => _agent.CallsTo("GET", "/v1/health/service/catalog").Count >= 2, "the provider reads the list again");
+            Assert.Empty(BlockingQueries());
+        }
     }
 
     private static IConfiguration Configuration(Dictionary<string, string?> settings) =>

@@ -57,7 +57,7 @@ public sealed class EtcdEndpointProviderTests(ITestOutputHelper output) : IAsync
         await _etcd.DeleteAsync("/services/catalog/a");
         await Eventually.TrueAsync(() => consumer.Log.Lines.Any(l => l.Contains("[154]", StringComparison.Ordinal)), "the delete reaches the provider", TimeSpan.FromSeconds(2));
         await Eventually.TrueAsync(
-            () => consumer.CallAsync("http://catalog/items", 1).Result is ["127.0.0.1:5002"],
+            () => consumer.CallAsync("http://catalog/items", 4).Result.All(to => to == "127.0.0.1:5002"),
             "calls follow the resolver's new list",
             TimeSpan.FromSeconds(2));
         Assert.All(await consumer.CallAsync("http://catalog/items", 10), to => Assert.Equal("127.0.0.1:5002", to));
@@ -140,6 +140,35 @@ public sealed class EtcdEndpointProviderTests(ITestOutputHelper output) : IAsync
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => consumer.EndpointsAsync("http://catalog"));
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", 1000, true)]
+    [InlineData("00:00:05", 6000, false)]
+    public async Task OneConsumerRefreshInterval_SetsTheProvidersReadsAndTheRegistrationsDelay(string interval, int delayMs, bool watches)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["GracefulLifecycle:Etcd:Endpoints"] = _etcd.ClientUrl.ToString(),
+            ["GracefulLifecycle:Etcd:ConsumerRefreshInterval"] = interval,
+        };
+        using var registering = ConfiguredAdapter.Build(b => b.AddEtcd(), settings);
+        Assert.Equal(TimeSpan.FromMilliseconds(delayMs), registering.GetRequiredService<IServiceRegistry>().PropagationDelay.Total);
+
+        await PutInstanceAsync("catalog", "a", 5001);
+        await using var consumer = ResolverClient.Create(
+            s => s.AddEtcdServiceEndpointProvider(),
+            s => s.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()));
+        Assert.Equal(["127.0.0.1:5001"], await consumer.EndpointsAsync("http://catalog"));
+        if (watches)
+        {
+            await Eventually.TrueAsync(() => consumer.Log.Lines.Any(l => l.Contains("[155]", StringComparison.Ordinal)), "the provider watches the prefix");
+        }
+        else
+        {
+            // A polling session never opens a watch: it reads the range, then waits for its interval.
+            Assert.DoesNotContain(consumer.Log.Lines, l => l.Contains("[155]", StringComparison.Ordinal));
+        }
     }
 
     private static int Unreachable(ResolverClient consumer) => consumer.Log.Lines.Count(l => l.Contains("[152]", StringComparison.Ordinal));

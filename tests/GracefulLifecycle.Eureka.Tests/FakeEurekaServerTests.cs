@@ -384,6 +384,55 @@ public sealed class FakeEurekaServerTests : IAsyncLifetime
         await Assert.ThrowsAsync<HttpRequestException>(() => SendAsync(HttpMethod.Get, "apps"));
     }
 
+    [Fact]
+    public async Task Delta_ListsEachChangeWithItsActionType_AndTheWholeRegistrysHashCode()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        var other = Instance();
+        other["instanceId"] = "host-2:orders:8080";
+        other["hostName"] = "host-2";
+        await RegisterAsync("ORDERS", other);
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Put, "apps/ORDERS/host-2:orders:8080/status?value=OUT_OF_SERVICE"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080"));
+
+        var delta = JsonNode.Parse(await _client.GetStringAsync(new Uri("apps/delta", UriKind.Relative)))!;
+
+        var changes = Applications(delta).Single()!["instance"]!.AsArray()
+            .Select(i => $"{i!["instanceId"]} {i["actionType"]} {i["status"]}").ToArray();
+        Assert.Equal(
+            ["host-1:orders:8080 ADDED UP", "host-2:orders:8080 ADDED UP", "host-2:orders:8080 MODIFIED OUT_OF_SERVICE", "host-1:orders:8080 DELETED UP"],
+            changes);
+        Assert.Equal("OUT_OF_SERVICE_1_", delta["applications"]!["apps__hashcode"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Delta_IsServedFromTheReadOnlyCache_SoAChangeShowsAfterTheNextRefresh()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        Assert.Single(Applications(JsonNode.Parse(await _client.GetStringAsync(new Uri("apps/delta", UriKind.Relative)))!));
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Delete, "apps/ORDERS/host-1:orders:8080"));
+        var stale = JsonNode.Parse(await _client.GetStringAsync(new Uri("apps/delta", UriKind.Relative)))!;
+        Assert.Equal(["ADDED"], Applications(stale).Single()!["instance"]!.AsArray().Select(i => i!["actionType"]!.GetValue<string>()));
+
+        _time.Advance(CacheInterval);
+        var fresh = JsonNode.Parse(await _client.GetStringAsync(new Uri("apps/delta", UriKind.Relative)))!;
+        Assert.Equal(["ADDED", "DELETED"], Applications(fresh).Single()!["instance"]!.AsArray().Select(i => i!["actionType"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Delta_ForgetsChangesOlderThanThreeMinutes_AtTheRetentionTimersPass()
+    {
+        await RegisterAsync("ORDERS", Instance());
+        Assert.Equal(1, _server.RecentlyChangedCount);
+
+        // Pruned at the first 30 s pass after it is more than 3 minutes old (3:30 after the change).
+        _time.Advance(FakeEurekaServer.DeltaRetention);
+        Assert.Equal(1, _server.RecentlyChangedCount);
+        _time.Advance(FakeEurekaServer.DeltaRetentionTimerInterval);
+        Assert.Equal(0, _server.RecentlyChangedCount);
+    }
+
     private static JsonObject Instance() => new()
     {
         ["instanceId"] = "host-1:orders:8080",

@@ -32,6 +32,14 @@ namespace GracefulLifecycle.TestSupport.Eureka;
 /// next refresh. Started with <c>useReadOnlyResponseCache: false</c> (the server's
 /// <c>eureka.server.useReadOnlyResponseCache=false</c>) they read the registry at once. <c>GET apps/{APP}/{ID}</c>
 /// reads the registry directly, as in Eureka.</item>
+/// <item><c>GET apps/delta</c>: the instances changed within the last 3 minutes, each with its <c>actionType</c>
+/// (<c>ADDED</c> at a registration, <c>MODIFIED</c> at a status change or a deleted override, <c>DELETED</c> at a
+/// cancel or an eviction), and <c>apps__hashcode</c> of the whole registry for the client to reconcile with
+/// (eureka-core <c>AbstractInstanceRegistry</c>: <c>recentlyChangedQueue</c>, filled by <c>register</c>,
+/// <c>internalCancel</c>, <c>statusUpdate</c> and <c>deleteStatusOverride</c>, pruned every
+/// <c>deltaRetentionTimerIntervalInMs</c> (30 s) of items older than <c>retentionTimeInMSInDeltaQueue</c> (3 min),
+/// read by <c>getApplicationDeltas</c>). It is served through the same read-only response cache as <c>apps</c>
+/// (<c>ResponseCacheImpl</c>'s <c>ALL_APPS_DELTA</c> key), so a change shows in the delta only after the next refresh.</item>
 /// <item>After <see cref="RequireCredentials"/>, every call without <c>Authorization: Basic</c> carrying that user and
 /// password is answered 401 with <c>WWW-Authenticate: Basic realm="Realm"</c>, before Eureka sees it: a Eureka server
 /// behind Spring Security's basic authentication, as Spring Cloud documents securing it.</item>
@@ -51,6 +59,10 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     private readonly Dictionary<(string App, string Id), Registration> _registry = [];
     private readonly Dictionary<string, string?> _readOnlyCache = new(StringComparer.Ordinal);
+
+    /// <summary>AbstractInstanceRegistry.recentlyChangedQueue: (when, application, the instance as it was, action type).</summary>
+    private readonly List<(DateTimeOffset At, string App, JsonObject Instance, string Action)> _recentlyChanged = [];
+    private ITimer? _deltaRetentionTimer;
 
     /// <summary>AbstractInstanceRegistry.overriddenInstanceStatusMap: status overrides by instance id, kept across registrations until a cancel.</summary>
     private readonly Dictionary<string, string> _overrides = new(StringComparer.Ordinal);
@@ -74,6 +86,24 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
     public int Port { get; private set; }
 
     public TimeSpan ResponseCacheUpdateInterval { get; }
+
+    /// <summary>How long a change stays in <c>apps/delta</c> (eureka-core DefaultEurekaServerConfig, <c>retentionTimeInMSInDeltaQueue</c>).</summary>
+    public static readonly TimeSpan DeltaRetention = TimeSpan.FromMinutes(3);
+
+    /// <summary>How often old changes are pruned from the delta (DefaultEurekaServerConfig, <c>deltaRetentionTimerIntervalInMs</c>).</summary>
+    public static readonly TimeSpan DeltaRetentionTimerInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets how many changes <c>apps/delta</c> holds now.</summary>
+    public int RecentlyChangedCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _recentlyChanged.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// Gets a value indicating whether <c>GET apps</c> and <c>GET apps/{APP}</c> are served from the read-only response
@@ -99,6 +129,9 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
                 static s => ((FakeEurekaServer)s!).RefreshResponseCache(), server, server.ResponseCacheUpdateInterval, server.ResponseCacheUpdateInterval);
         }
 
+        // AbstractInstanceRegistry's deltaRetentionTimer, scheduled at the registry's start.
+        server._deltaRetentionTimer = time.CreateTimer(
+            static s => ((FakeEurekaServer)s!).PruneDelta(), server, DeltaRetentionTimerInterval, DeltaRetentionTimerInterval);
         return server;
     }
 
@@ -150,7 +183,11 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             foreach (var key in keys)
             {
                 // Eviction cancels the lease (AbstractInstanceRegistry.evict -> internalCancel), override included.
-                _registry.Remove(key);
+                if (_registry.Remove(key, out var evicted))
+                {
+                    ChangedLocked(key.App, evicted, "DELETED");
+                }
+
                 _overrides.Remove(key.Id);
             }
 
@@ -161,6 +198,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
     protected override Task OnStoppingAsync()
     {
         _cacheTimer?.Dispose();
+        _deltaRetentionTimer?.Dispose();
         return Task.CompletedTask;
     }
 
@@ -205,6 +243,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         app.MapPut("/eureka/apps/{app}/{id}/status", UpdateStatus);
         app.MapDelete("/eureka/apps/{app}/{id}/status", DeleteStatusOverride);
         app.MapGet("/eureka/apps", GetApplications);
+        app.MapGet("/eureka/apps/delta", GetDelta);
         app.MapGet("/eureka/apps/{app}", GetApplication);
         app.MapGet("/eureka/apps/{app}/{id}", GetInstance);
     }
@@ -285,6 +324,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             };
             registration.Status = ResolvedStatus(registration, existing);
             _registry[(appName, id!)] = registration;
+            ChangedLocked(appName, registration, "ADDED");
         }
 
         return Answer(context, 204);
@@ -329,10 +369,11 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
         lock (Gate)
         {
             // AbstractInstanceRegistry.internalCancel drops the status override with the lease.
-            var removed = _registry.Remove((app.ToUpperInvariant(), id));
+            var removed = _registry.Remove((app.ToUpperInvariant(), id), out var cancelled);
             if (removed)
             {
                 _overrides.Remove(id);
+                ChangedLocked(app.ToUpperInvariant(), cancelled!, "DELETED");
             }
 
             return Answer(context, removed ? 200 : 404);
@@ -357,6 +398,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             _overrides[id] = value;
             registration.OverriddenStatus = value;
             registration.Status = value;
+            ChangedLocked(app.ToUpperInvariant(), registration, "MODIFIED");
         }
 
         return Answer(context, 200);
@@ -375,6 +417,7 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             _overrides.Remove(id);
             registration.OverriddenStatus = null;
             registration.Status = value is not null && Statuses.Contains(value) ? value : "UNKNOWN";
+            ChangedLocked(app.ToUpperInvariant(), registration, "MODIFIED");
         }
 
         return Answer(context, 200);
@@ -452,6 +495,26 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
 
     private Task GetApplications(HttpContext context) => AnswerJson(context, Cached("ALL_APPS")!);
 
+    private Task GetDelta(HttpContext context) => AnswerJson(context, Cached("ALL_APPS_DELTA")!);
+
+    /// <summary>A change the delta reports: the instance as it is now (as it was, for a cancel), with its action type.</summary>
+    private void ChangedLocked(string app, Registration registration, string action)
+    {
+        var view = View(registration);
+        view["actionType"] = action;
+        _recentlyChanged.Add((_time.GetUtcNow(), app, view, action));
+    }
+
+    /// <summary>AbstractInstanceRegistry.getDeltaRetentionTask: drops the changes older than the retention.</summary>
+    private void PruneDelta()
+    {
+        lock (Gate)
+        {
+            var cutoff = _time.GetUtcNow() - DeltaRetention;
+            _recentlyChanged.RemoveAll(c => c.At < cutoff);
+        }
+    }
+
     private Task GetApplication(HttpContext context, string app) =>
         Cached("APP:" + app.ToUpperInvariant()) is { } json ? AnswerJson(context, json) : Answer(context, 404);
 
@@ -513,12 +576,36 @@ public sealed class FakeEurekaServer : FakeRegistryServer<EurekaCall>
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(r => r.Value).ToArray(), StringComparer.Ordinal);
 
+        var hashCode = string.Concat(apps.Values.SelectMany(a => a)
+            .GroupBy(r => r.Status, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Key}_{g.Count()}_"));
+        if (key == "ALL_APPS_DELTA")
+        {
+            // getApplicationDeltas: the changed instances grouped by application, the hash code of the whole registry.
+            var changed = new JsonArray();
+            foreach (var group in _recentlyChanged.GroupBy(c => c.App, StringComparer.Ordinal))
+            {
+                changed.Add(new JsonObject
+                {
+                    ["name"] = group.Key,
+                    ["instance"] = new JsonArray(group.Select(c => c.Instance.DeepClone()).ToArray()),
+                });
+            }
+
+            return new JsonObject
+            {
+                ["applications"] = new JsonObject
+                {
+                    ["versions__delta"] = "1",
+                    ["apps__hashcode"] = hashCode,
+                    ["application"] = changed,
+                },
+            }.ToJsonString();
+        }
+
         if (key == "ALL_APPS")
         {
-            var hashCode = string.Concat(apps.Values.SelectMany(a => a)
-                .GroupBy(r => r.Status, StringComparer.Ordinal)
-                .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => $"{g.Key}_{g.Count()}_"));
             var list = new JsonArray();
             foreach (var (name, registrations) in apps)
             {
