@@ -22,7 +22,7 @@ internal static class GatewayRegistries
         }
         else if (configuration.GetSection("GracefulLifecycle:Eureka").Exists())
         {
-            // services.AddEurekaServiceEndpointProvider();
+            services.AddEurekaServiceEndpointProvider();
         }
         else
         {

@@ -31,7 +31,7 @@ internal static class Downstream
 
         if (configuration.GetSection("GracefulLifecycle:Eureka").Exists())
         {
-            // services.AddEurekaServiceEndpointProvider();
+            services.AddEurekaServiceEndpointProvider();
         }
 
         services.AddHttpClient(nameof(Downstream), client => client.BaseAddress = downstream).AddServiceDiscovery();
