@@ -30,6 +30,9 @@ if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
     lifecycle.AddEtcd();
 }
 
+// An opt-in call to another service by name, resolved through the registry: Sample__Downstream=http://catalog.
+var callsDownstream = Downstream.TryAdd(builder.Services, builder.Configuration);
+
 var app = builder.Build();
 
 app.UseWebSockets();
@@ -61,6 +64,11 @@ app.MapPost("/jobs", (int ms, JobQueue jobs, ILogger<Program> logger) =>
     SampleLog.JobAccepted(logger, job.Id, ms);
     return Results.Accepted($"/jobs/{job.Id}", new { id = job.Id });
 });
+
+if (callsDownstream)
+{
+    app.MapGet("/downstream", Downstream.CallAsync);
+}
 
 app.Map("/ws", LongLivedEndpoints.WebSocketEchoAsync);
 app.MapGet("/sse", LongLivedEndpoints.ServerSentEventsAsync);

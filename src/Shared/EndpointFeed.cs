@@ -159,11 +159,18 @@ internal abstract class EndpointFeed : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stop.Dispose();
+        CancellationTokenSource changed;
         lock (_lock)
         {
-            _changed.Dispose();
+            changed = _changed;
         }
 
+        // The last token handed out fires: its holder must learn that nobody follows this list any more. The resolver
+        // retires the watcher of a name not asked for in 10-20 s, which disposes this feed, and YARP asks again only
+        // when the token fires: without it a gateway keeps its last list for good. Asking again starts a new feed.
+        // Outside the lock, as the holders' callbacks run on this thread.
+        changed.Cancel();
+        changed.Dispose();
         GC.SuppressFinalize(this);
     }
 

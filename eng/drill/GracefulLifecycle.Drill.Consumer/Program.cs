@@ -8,6 +8,13 @@ using System.Text.Json;
 // It never retries: a failed upstream call is answered 502, so the load generator counts it.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+if (builder.Configuration["Consumer:Registry"] is "resolver")
+{
+    // The discovery drill: Microsoft.Extensions.ServiceDiscovery over the registry's endpoint provider.
+    GracefulLifecycle.Drill.Consumer.ResolverConsumer.Run(builder);
+    return;
+}
+
 if (builder.Configuration["Consumer:Registry"] is "eureka" or "consul")
 {
     // The consumer-chain drill: Spring Cloud consumers over Eureka or Consul, each with a load-balancer cache.

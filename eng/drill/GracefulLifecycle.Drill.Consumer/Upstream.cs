@@ -14,11 +14,14 @@ internal static class Upstream
         Timeout = TimeSpan.FromSeconds(10),
     };
 
-    public static async Task<IResult> ForwardAsync(Uri target, HttpContext context, string? path)
+    public static Task<IResult> ForwardAsync(Uri target, HttpContext context, string? path) => ForwardAsync(Client, target, context, path);
+
+    /// <summary>Calls through <paramref name="client"/>: the resolver consumer's, whose handler resolves the service name in <paramref name="target"/>.</summary>
+    public static async Task<IResult> ForwardAsync(HttpClient client, Uri target, HttpContext context, string? path)
     {
         try
         {
-            using var response = await Client.GetAsync(new Uri(target, (path ?? string.Empty) + context.Request.QueryString), context.RequestAborted);
+            using var response = await client.GetAsync(new Uri(target, (path ?? string.Empty) + context.Request.QueryString), context.RequestAborted);
             var text = await response.Content.ReadAsStringAsync(context.RequestAborted);
             return response.IsSuccessStatusCode ? Results.Text(text) : Results.StatusCode(502);
         }

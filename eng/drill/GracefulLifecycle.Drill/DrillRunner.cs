@@ -122,7 +122,9 @@ internal static class DrillRunner
             if (settings.Mode == BalancerMode.None)
             {
                 var port = LoopbackPorts.Next();
-                var consumerSettings = settings.Chain is { } chain
+                var consumerSettings = settings.Discovery is { } discovery
+                    ? discovery.ProcessSettings(etcd?.ClientUrl ?? settings.Chain!.RegistryUrl)
+                    : settings.Chain is { } chain
                     ? chain.ConsumerSettings(settings.Scenario)
                     : new Dictionary<string, string>
                     {
@@ -131,7 +133,7 @@ internal static class DrillRunner
                         ["Consumer__RefreshInterval"] = settings.ConsumerRefresh.ToString("c", CultureInfo.InvariantCulture),
                     };
                 consumerSettings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-                consumer = new ChildProcess("dotnet", [Path.Combine(directory, "GracefulLifecycle.Drill.Consumer.dll")], consumerSettings);
+                consumer = new ChildProcess("dotnet", [settings.Discovery?.App(directory) ?? Path.Combine(directory, "GracefulLifecycle.Drill.Consumer.dll")], consumerSettings);
                 target = new Uri($"http://127.0.0.1:{port}/");
             }
             else
@@ -162,7 +164,7 @@ internal static class DrillRunner
             // of the last one to drop it).
             var routed = haproxy is not null
                 ? (Func<int, Task<long?>>)(async p => (await haproxy.ServersAsync(slots)).Any(s => s.Port == p && s.IsUp) ? null : Stopwatch.GetTimestamp())
-                : ConsumerRemovals(target);
+                : settings.Discovery?.Removals(target) ?? ConsumerRemovals(target);
 
             // Start the load only once every path to a replica answers, as a Service in steady state does.
             await WaitForSteadyStateAsync(target);

@@ -55,6 +55,12 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
     /// <summary>Gets the registry and the consumers of the <see cref="DrillScenario.Eureka"/> and <see cref="DrillScenario.Consul"/> scenarios.</summary>
     public ConsumerChain? Chain { get; init; }
 
+    /// <summary>
+    /// Gets the consumer of the discovery drill (<see cref="DiscoveryScenarios"/>), which resolves the replicas through
+    /// Microsoft.Extensions.ServiceDiscovery and the registry's endpoint provider, in place of the drill's own consumers.
+    /// </summary>
+    public DiscoveryConsumer? Discovery { get; init; }
+
     /// <summary>Gets a name for the run's result line; by default the scenario, the mode and the load.</summary>
     public string? Label { get; init; }
 

@@ -12,6 +12,9 @@ using GracefulLifecycle.Drill;
 //   the old derivation, against a running Eureka server (URL ends in /eureka/, its responseCacheUpdateIntervalMs
 //   given by --server-cache, 00:00:01 by default) or Consul agent. The drill tests host the in-repo fakes for it.
 //   --fetch-interval and --lb-cache-ttl change the consumers' (00:00:01 and 00:00:03).
+//   --scenario discovery-etcd|gateway: the replicas in etcd, called through Microsoft.Extensions.ServiceDiscovery and the
+//   etcd endpoint provider by a resolved HttpClient or the YARP gateway sample (DiscoveryScenarios);
+//   --scenario discovery-consul|gateway-consul --registry-url URL: the same against a running Consul agent.
 var scenario = Option("--scenario");
 var mode = Option("--mode");
 var rollouts = int.Parse(Option("--rollouts") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
@@ -38,6 +41,10 @@ else if (scenario is "eureka" or "consul")
     var registry = Enum.Parse<DrillScenario>(scenario, ignoreCase: true);
     Console.WriteLine(ConsumerChainScenarios.Describe(registry, chain));
     runs.AddRange(ConsumerChainScenarios.Pair(registry, chain, rollouts));
+}
+else if (scenario is not null && DiscoveryScenarios.Names.Contains(scenario))
+{
+    runs.Add(DiscoveryScenarios.Create(scenario, rollouts, Option("--registry-url") is { } agent ? new Uri(agent) : null) with { Timeline = timeline });
 }
 else if (scenario is "websocket" or "signalr")
 {
