@@ -13,6 +13,7 @@ internal sealed class RegistrySet : IDisposable
     private readonly ILogger _logger;
     private readonly InstanceAddress _address;
     private readonly LifecycleMetrics? _metrics;
+    private readonly ShutdownTrace? _shutdownTrace;
 
     // Replaced, never changed in place, when the instance registers again after a leave (a rejoin).
     private RegistrySession[] _sessions;
@@ -23,8 +24,10 @@ internal sealed class RegistrySet : IDisposable
         IOptions<GracefulLifecycleOptions> options,
         InstanceAddress address,
         ILogger<RegistrySet> logger,
-        LifecycleMetrics? metrics = null)
+        LifecycleMetrics? metrics = null,
+        ShutdownTrace? shutdownTrace = null)
     {
+        _shutdownTrace = shutdownTrace;
         _address = address;
         _time = time;
         _options = options.Value.Registration;
@@ -102,7 +105,7 @@ internal sealed class RegistrySet : IDisposable
     /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>
     public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.InFlightCallTimeout, _options.DeregistrationTimeout)));
 
-    private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics);
+    private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics, _shutdownTrace);
 
     public void Dispose()
     {
