@@ -100,7 +100,8 @@ base="http://127.0.0.1:$port"
 code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base$1" || true; }
 
 start_app() {
-  ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$base" dotnet "$app/bin/Release/net10.0/NewcomerApp.dll" >>"$work/app.log" 2>&1 &
+  # From the project folder, as `dotnet run` does: the content root, where appsettings.json is read, is the current one.
+  (cd "$app" && ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$base" exec dotnet bin/Release/net10.0/NewcomerApp.dll) >>"$work/app.log" 2>&1 &
   app_pid=$!
   local t0
   t0=$(date +%s%N)

@@ -15,6 +15,7 @@ namespace GracefulLifecycle.Tests.Diagnostics;
 /// </summary>
 public sealed class LifecycleTracingTests : IDisposable
 {
+    private readonly ConcurrentQueue<Activity> _started = new();
     private readonly ConcurrentQueue<Activity> _stopped = new();
     private readonly ActivityListener _listener;
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
@@ -25,6 +26,7 @@ public sealed class LifecycleTracingTests : IDisposable
         {
             ShouldListenTo = source => source.Name == "GracefulLifecycle" || source.Name == TestSourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = _started.Enqueue,
             ActivityStopped = _stopped.Enqueue,
         };
         ActivitySource.AddActivityListener(_listener);
@@ -130,6 +132,34 @@ public sealed class LifecycleTracingTests : IDisposable
     }
 
     [Fact]
+    public async Task Shutdown_ALeaveThatEndsInARejoin_EndsItsSpanWithRejoined_AndTheNextLeaveHasASpanOfItsOwn()
+    {
+        using var h = new CoordinatorHarness();
+        await h.Coordinator.RunStartupAsync(CancellationToken.None);
+        Task first;
+        using (TestSource.StartActivity($"first-{_id}"))
+        {
+            first = h.Coordinator.LeaveAsync();
+        }
+
+        await h.Time.AdvanceUntilAsync(() => first.IsCompleted, "the first leave's delay");
+        Assert.True(h.Coordinator.TryRejoin());
+        await Eventually.TrueAsync(() => h.Coordinator.Phase == LifecyclePhase.Ready, "ready again");
+        using (TestSource.StartActivity($"second-{_id}"))
+        {
+            _ = h.Coordinator.LeaveAsync();
+        }
+
+        var rejoined = ShutdownLinkedTo($"first-{_id}");
+        Assert.Equal(["delay_ended", "rejoined"], rejoined.Events.Select(e => e.Name));
+        Assert.Equal(ActivityStatusCode.Unset, rejoined.Status);
+        var second = SpanOf($"second-{_id}");
+        var next = Assert.Single(_started, a => a.OperationName == "GracefulLifecycle.Shutdown" && a.Links.Any(l => l.Context.SpanId == second.SpanId));
+        Assert.NotEqual(rejoined.TraceId, next.TraceId);
+        Assert.DoesNotContain(next, _stopped);
+    }
+
+    [Fact]
     public async Task Preload_ATaskThatThrows_FailsItsSpanWithTheExceptionType_ACancelledSiblingAndThePreloadToo()
     {
         var failing = $"failing-{_id}";
@@ -168,6 +198,14 @@ public sealed class LifecycleTracingTests : IDisposable
 
         Assert.Equal((ActivityStatusCode.Error, "registration_lost"), Only(registryName, "renew"));
         Assert.Equal((ActivityStatusCode.Error, "timeout"), Only(registryName, "deregister"));
+    }
+
+    private Activity SpanOf(string displayName) => Assert.Single(_stopped, a => a.DisplayName == displayName);
+
+    private Activity ShutdownLinkedTo(string displayName)
+    {
+        var caller = SpanOf(displayName);
+        return Assert.Single(_stopped, a => a.OperationName == "GracefulLifecycle.Shutdown" && a.Links.Any(l => l.Context.SpanId == caller.SpanId));
     }
 
     private (ActivityStatusCode, object?) Only(string registry, string operation)
