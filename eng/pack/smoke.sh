@@ -1,40 +1,38 @@
 #!/usr/bin/env bash
-# Packs every package under src/, checks what each contains (README, symbols package, source link), then builds a
-# consumer app outside the solution that restores them from a local folder feed (no project reference), starts it,
+# Packs every package under src/ into a local feed (eng/pack/feed.sh, into FEED_DIR when given, which must be empty
+# or new), checks what each contains (README, symbols package, source link, version), then builds a consumer app
+# outside the solution that restores them from a local folder feed (no project reference), starts it,
 # waits for /ifready 200 and sends SIGTERM: it must exit 0. Prints "pack smoke: ok" or fails.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 repository_url="https://github.com/GracefulLifecycle/GracefulLifecycle"
-smoke_version="0.0.1-smoke.1"
+# At least MinVer's minimum major.minor (Directory.Build.props): a lower tag would be ignored.
+smoke_version="0.1.0-smoke.1"
 work=$(mktemp -d)
+# An optional folder keeps the feed for a later step (.ci/run hands it to eng/newcomer/run.sh); empty or new.
+feed="${1:-$work/feed}"
+mkdir -p "$feed"
+[ -z "$(ls -A "$feed")" ] || { echo "pack smoke: $feed is not empty" >&2; exit 1; }
+feed="$(cd "$feed" && pwd)"
 app_pid=""
 trap '[ -z "$app_pid" ] || kill "$app_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# Pack from a clone whose origin is the public repository, as a CI checkout is: source link maps files to its URL.
-src="$root"
-if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
-  git clone -q --no-hardlinks "$root" "$work/repo"
-  git -C "$work/repo" remote set-url origin "$repository_url.git"
-  # The working tree as it is (uncommitted changes included), committed in the clone.
-  tar -C "$root" --exclude=./.git --exclude='bin' --exclude='obj' --exclude=./BenchmarkDotNet.Artifacts -cf - . | tar -C "$work/repo" -xf -
-  git -C "$work/repo" add -A
-  git -C "$work/repo" -c user.name=pack -c user.email=pack@localhost commit -q --allow-empty -m "working tree"
-  # The version comes from the latest tag (MinVer): tag this commit and expect exactly that version.
-  git -C "$work/repo" tag "v$smoke_version"
-  src="$work/repo"
+# Packed by eng/pack/feed.sh (what a user runs for a local feed): in a git checkout from a tagged clone whose origin
+# is the public repository, as a CI checkout is, so the version and the source link are checked too.
+tagged=""
+git -C "$root" rev-parse --git-dir >/dev/null 2>&1 && tagged=yes
+if [ -n "$tagged" ]; then
+  bash "$root/eng/pack/feed.sh" --version "$smoke_version" "$feed" >/dev/null
+else
+  bash "$root/eng/pack/feed.sh" "$feed" >/dev/null
 fi
-
-feed="$work/feed"
-for project in "$src"/src/*/*.csproj; do
-  CI=true dotnet pack "$project" -c Release -m:1 -o "$feed" -nologo -v:q
-done
 
 packages=()
 for nupkg in "$feed"/*.nupkg; do
   file=$(basename "$nupkg" .nupkg)
   id=$(unzip -p "$nupkg" '*.nuspec' | sed -n 's:.*<id>\(.*\)</id>.*:\1:p')
   version=${file#"$id."}
-  if [ "$src" != "$root" ] && [ "$version" != "$smoke_version" ]; then
+  if [ -n "$tagged" ] && [ "$version" != "$smoke_version" ]; then
     echo "pack smoke: $id is version $version, not $smoke_version from the git tag v$smoke_version" >&2; exit 1
   fi
   [ -f "$feed/$file.snupkg" ] || { ls "$feed" >&2; echo "pack smoke: $id has no symbols package ($file.snupkg)" >&2; exit 1; }
@@ -42,7 +40,7 @@ for nupkg in "$feed"/*.nupkg; do
   if unzip -p "$nupkg" README.md | grep -Eq '\]\((\.\.?/|docs/)'; then
     echo "pack smoke: $id README has a relative link, broken on a package page" >&2; exit 1
   fi
-  if [ "$src" != "$root" ]; then
+  if [ -n "$tagged" ]; then
     pdb=$(unzip -Z1 "$feed/$file.snupkg" | awk '/\.pdb$/ && !found { print; found = 1 }')
     # Read from a file, not a pipe: grep -q stops at the first match, and under pipefail the writer's SIGPIPE (exit
     # 141) would fail the check for a PDB large enough to be still streaming.

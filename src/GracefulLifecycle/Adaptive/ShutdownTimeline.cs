@@ -9,9 +9,9 @@ namespace GracefulLifecycle.Adaptive;
 /// One shutdown, told once at its end (one log line and the metrics): when leaving started and why, the requests that
 /// still arrived after it (per peer, and the last one), when and why the delay ended, when the drain started and
 /// ended. The figures an operator needs to set a fixed delay from data: the last request after leaving is the
-/// shortest delay that would have lost nothing.
+/// shortest delay that would have lost nothing. The same moments make the shutdown's span (<see cref="ShutdownTrace"/>).
 /// </summary>
-internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics metrics, ILogger<ShutdownTimeline> logger)
+internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics metrics, ShutdownTrace trace, ILogger<ShutdownTimeline> logger)
 {
     /// <summary>The peers named in the log line, busiest first; the rest are counted.</summary>
     internal const int PeersShown = 5;
@@ -39,6 +39,7 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
     /// <summary>Leaving has started: readiness fails from now on.</summary>
     public void Leaving(string trigger)
     {
+        trace.Leaving(trigger);
         _trigger = trigger;
         _leavingAt = _time.GetUtcNow();
         Volatile.Write(ref _leavingStarted, _time.GetTimestamp());
@@ -52,13 +53,23 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
     {
         _delayEnd = reason;
         Volatile.Write(ref _delayEnded, at);
+        trace.DelayEnded(reason);
     }
 
-    public void DrainStarted() => Volatile.Write(ref _drainStarted, _time.GetTimestamp());
+    public void DrainStarted()
+    {
+        Volatile.Write(ref _drainStarted, _time.GetTimestamp());
+        trace.DrainStarted();
+    }
+
+    /// <summary>The instance returned to service after a leave that no stop followed.</summary>
+    public void Rejoined() => trace.Rejoined();
 
     /// <summary>The host has stopped: the drain is over. Logs the timeline and records its metrics, once.</summary>
-    public void Stopped()
+    /// <param name="drainTimedOut">Whether the drain deadline passed.</param>
+    public void Stopped(bool drainTimedOut = false)
     {
+        trace.Stopped(drainTimedOut);
         var leaving = Volatile.Read(ref _leavingStarted);
         if (leaving == NotYet || Interlocked.Exchange(ref _reported, 1) != 0)
         {

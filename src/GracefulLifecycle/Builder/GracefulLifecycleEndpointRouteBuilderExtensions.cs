@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GracefulLifecycle;
 using GracefulLifecycle.Endpoints;
 using GracefulLifecycle.Lifecycle;
@@ -24,8 +25,9 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     /// at the paths set in <see cref="GracefulLifecycleOptions"/>. The endpoints short-circuit the rest of the
     /// middleware pipeline (authentication, rate limiting), so probes are cheap and always answered; the preStop
     /// endpoint applies its own access checks. To map them one by one (to move them to a management port, or to
-    /// leave <c>/health</c> to Aspire's <c>MapDefaultEndpoints</c>), use <see cref="MapGracefulLiveness"/>,
-    /// <see cref="MapGracefulReadiness"/> and <see cref="MapGracefulPreStop"/>.
+    /// leave <c>/health</c> to Aspire's <c>MapDefaultEndpoints</c>), use <see cref="MapGracefulLiveness(IEndpointRouteBuilder)"/>,
+    /// <see cref="MapGracefulReadiness(IEndpointRouteBuilder)"/> and <see cref="MapGracefulPreStop(IEndpointRouteBuilder)"/>, or their
+    /// overloads that take a route pattern.
     /// </summary>
     /// <remarks>
     /// Conventions on the returned builder apply to all three endpoints, except security: the probes always answer
@@ -42,9 +44,9 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     {
         var (options, handlers) = Resolve(endpoints, nameof(MapGracefulLifecycle));
         var group = endpoints.MapGroup(string.Empty);
-        MapLiveness(group, options, handlers);
-        MapReadiness(group, options, handlers, null);
-        MapPreStop(group, endpoints, options, handlers);
+        MapLiveness(group, options.LivenessPath, handlers);
+        MapReadiness(group, options.ReadinessPath, handlers, null);
+        MapPreStop(group, endpoints, options.PreStopPath, handlers);
         group.ExcludeFromDescription();
         return group;
     }
@@ -60,7 +62,23 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     public static IEndpointConventionBuilder MapGracefulLiveness(this IEndpointRouteBuilder endpoints)
     {
         var (options, handlers) = Resolve(endpoints, nameof(MapGracefulLiveness));
-        return MapLiveness(endpoints, options, handlers).ExcludeFromDescription();
+        return MapLiveness(endpoints, options.LivenessPath, handlers).ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Maps <c>GET|HEAD</c> <paramref name="pattern"/> as the liveness endpoint, as <see cref="MapGracefulLiveness(IEndpointRouteBuilder)"/>
+    /// maps <see cref="GracefulLifecycleOptions.LivenessPath"/>. The service registries are told the path it is mapped at.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <param name="pattern">A plain path such as <c>/healthz</c>: no route parameters, catch-all or query.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not a plain path.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulLiveness(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern)
+    {
+        var (_, handlers) = Resolve(endpoints, nameof(MapGracefulLiveness));
+        CheckPattern(pattern, nameof(MapGracefulLiveness));
+        return MapLiveness(endpoints, pattern, handlers).WithMetadata(new MappedPattern(nameof(MapGracefulLiveness))).ExcludeFromDescription();
     }
 
     /// <summary>
@@ -76,11 +94,48 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     /// <param name="healthCheckOptions">Which checks to run and how to answer; may be <see langword="null"/>.</param>
     /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
     /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
-    public static IEndpointConventionBuilder MapGracefulReadiness(this IEndpointRouteBuilder endpoints, HealthCheckOptions? healthCheckOptions = null)
+    public static IEndpointConventionBuilder MapGracefulReadiness(this IEndpointRouteBuilder endpoints, HealthCheckOptions? healthCheckOptions)
     {
         var (options, handlers) = Resolve(endpoints, nameof(MapGracefulReadiness));
-        return MapReadiness(endpoints, options, handlers, healthCheckOptions).ExcludeFromDescription();
+        return MapReadiness(endpoints, options.ReadinessPath, handlers, healthCheckOptions).ExcludeFromDescription();
     }
+
+    /// <summary>
+    /// Maps <c>GET|HEAD</c> <see cref="GracefulLifecycleOptions.ReadinessPath"/> alone with the default checks and answer,
+    /// as <see cref="MapGracefulReadiness(IEndpointRouteBuilder, HealthCheckOptions?)"/> without options does.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulReadiness(this IEndpointRouteBuilder endpoints) => MapGracefulReadiness(endpoints, healthCheckOptions: null);
+
+    /// <summary>
+    /// Maps <c>GET|HEAD</c> <paramref name="pattern"/> as the readiness endpoint, as
+    /// <see cref="MapGracefulReadiness(IEndpointRouteBuilder, HealthCheckOptions?)"/> maps <see cref="GracefulLifecycleOptions.ReadinessPath"/>.
+    /// The service registries are told the path it is mapped at (the one their health checks call).
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <param name="pattern">A plain path such as <c>/readyz</c>: no route parameters, catch-all or query.</param>
+    /// <param name="healthCheckOptions">Which checks to run and how to answer, as for the overload without a pattern.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not a plain path.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulReadiness(
+        this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern, HealthCheckOptions? healthCheckOptions)
+    {
+        var (_, handlers) = Resolve(endpoints, nameof(MapGracefulReadiness));
+        CheckPattern(pattern, nameof(MapGracefulReadiness));
+        return MapReadiness(endpoints, pattern, handlers, healthCheckOptions).WithMetadata(new MappedPattern(nameof(MapGracefulReadiness))).ExcludeFromDescription();
+    }
+
+    /// <summary>Maps <c>GET|HEAD</c> <paramref name="pattern"/> as the readiness endpoint with the default checks and answer.</summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <param name="pattern">A plain path such as <c>/readyz</c>: no route parameters, catch-all or query.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not a plain path.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulReadiness(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern) =>
+        MapGracefulReadiness(endpoints, pattern, null);
 
     /// <summary>
     /// Maps <c>GET|POST</c> <see cref="GracefulLifecycleOptions.PreStopPath"/> alone: starts leaving and answers once
@@ -92,7 +147,23 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     public static IEndpointConventionBuilder MapGracefulPreStop(this IEndpointRouteBuilder endpoints)
     {
         var (options, handlers) = Resolve(endpoints, nameof(MapGracefulPreStop));
-        return MapPreStop(endpoints, endpoints, options, handlers).ExcludeFromDescription();
+        return MapPreStop(endpoints, endpoints, options.PreStopPath, handlers).ExcludeFromDescription();
+    }
+
+    /// <summary>
+    /// Maps <c>GET|POST</c> <paramref name="pattern"/> as the preStop endpoint, as <see cref="MapGracefulPreStop(IEndpointRouteBuilder)"/>
+    /// maps <see cref="GracefulLifecycleOptions.PreStopPath"/>; the preStop hook must call that path.
+    /// </summary>
+    /// <param name="endpoints">The endpoint route builder.</param>
+    /// <param name="pattern">A plain path such as <c>/internal/prestop</c>: no route parameters, catch-all or query.</param>
+    /// <returns>A builder for conventions of this endpoint only, such as <see cref="RequireLocalPort"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="pattern"/> is not a plain path.</exception>
+    /// <exception cref="InvalidOperationException"><c>AddGracefulLifecycle</c> was not called.</exception>
+    public static IEndpointConventionBuilder MapGracefulPreStop(this IEndpointRouteBuilder endpoints, [StringSyntax("Route")] string pattern)
+    {
+        var (_, handlers) = Resolve(endpoints, nameof(MapGracefulPreStop));
+        CheckPattern(pattern, nameof(MapGracefulPreStop));
+        return MapPreStop(endpoints, endpoints, pattern, handlers).WithMetadata(new MappedPattern(nameof(MapGracefulPreStop))).ExcludeFromDescription();
     }
 
     /// <summary>
@@ -102,7 +173,7 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
     /// <c>ASPNETCORE_URLS</c> or <c>ASPNETCORE_HTTP_PORTS</c>.
     /// </summary>
     /// <typeparam name="TBuilder">The type of the convention builder.</typeparam>
-    /// <param name="builder">The convention builder, for example from <see cref="MapGracefulReadiness"/>.</param>
+    /// <param name="builder">The convention builder, for example from <see cref="MapGracefulReadiness(IEndpointRouteBuilder)"/>.</param>
     /// <param name="ports">The local ports, from 1 to 65535.</param>
     /// <returns>The builder, for chaining.</returns>
     public static TBuilder RequireLocalPort<TBuilder>(this TBuilder builder, params int[] ports)
@@ -141,25 +212,37 @@ public static class GracefulLifecycleEndpointRouteBuilderExtensions
             endpoints.ServiceProvider.GetRequiredService<ProbeEndpoints>());
     }
 
-    private static IEndpointConventionBuilder MapLiveness(IEndpointRouteBuilder endpoints, GracefulLifecycleOptions options, ProbeEndpoints handlers)
+    private static void CheckPattern(string pattern, string method)
     {
-        var builder = endpoints.MapMethods(options.LivenessPath, ProbeMethods, handlers.LivenessAsync).WithDisplayName("GracefulLifecycle liveness").ShortCircuit();
+        ArgumentNullException.ThrowIfNull(pattern);
+        if (!RoutePath.IsPlain(pattern))
+        {
+            throw new ArgumentException(
+                $"{method}: '{pattern}' must be a plain path starting with '/', such as /healthz: no route parameters ({{ }}), catch-all (*), query (?), " +
+                "fragment (#), escapes (%), backslashes, spaces or empty or dot segments. A probe must answer on one known path, the one a registry or the kubelet calls.",
+                nameof(pattern));
+        }
+    }
+
+    private static IEndpointConventionBuilder MapLiveness(IEndpointRouteBuilder endpoints, string path, ProbeEndpoints handlers)
+    {
+        var builder = endpoints.MapMethods(path, ProbeMethods, handlers.LivenessAsync).WithDisplayName(EndpointNames.Liveness).ShortCircuit();
         builder.Finally(static b => RemoveSecurityMetadata(b.Metadata));
         return builder;
     }
 
-    private static IEndpointConventionBuilder MapReadiness(IEndpointRouteBuilder endpoints, GracefulLifecycleOptions options, ProbeEndpoints handlers, HealthCheckOptions? custom)
+    private static IEndpointConventionBuilder MapReadiness(IEndpointRouteBuilder endpoints, string path, ProbeEndpoints handlers, HealthCheckOptions? custom)
     {
         var handler = custom is null ? handlers.ReadinessAsync : handlers.Readiness(custom);
-        var builder = endpoints.MapMethods(options.ReadinessPath, ProbeMethods, handler).WithDisplayName("GracefulLifecycle readiness").ShortCircuit();
+        var builder = endpoints.MapMethods(path, ProbeMethods, handler).WithDisplayName(EndpointNames.Readiness).ShortCircuit();
         builder.Finally(static b => RemoveSecurityMetadata(b.Metadata));
         return builder;
     }
 
-    private static IEndpointConventionBuilder MapPreStop(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder root, GracefulLifecycleOptions options, ProbeEndpoints handlers)
+    private static IEndpointConventionBuilder MapPreStop(IEndpointRouteBuilder endpoints, IEndpointRouteBuilder root, string path, ProbeEndpoints handlers)
     {
         root.ServiceProvider.GetRequiredService<PreStopGate>().WarnIfWeaklyGuarded();
-        var builder = endpoints.MapMethods(options.PreStopPath, PreStopMethods, handlers.PreStopAsync).WithDisplayName("GracefulLifecycle preStop").ShortCircuit();
+        var builder = endpoints.MapMethods(path, PreStopMethods, handlers.PreStopAsync).WithDisplayName(EndpointNames.PreStop).ShortCircuit();
         builder.Finally(static b => JoinPipelineIfSecured(b.Metadata));
         return builder;
     }

@@ -88,6 +88,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<LifecycleMetrics>();
         services.TryAddSingleton<TrafficMonitor>();
         services.TryAddSingleton<AdaptiveDelay>();
+        services.TryAddSingleton<ShutdownTrace>();
         services.TryAddSingleton<ShutdownTimeline>();
         services.TryAddSingleton<PreloadRunner>();
         services.TryAddSingleton<RegistrySet>();

@@ -18,15 +18,22 @@ internal static class EndpointCollisions
     {
         var failures = new List<string>();
         var routes = endpoints.Endpoints.OfType<RouteEndpoint>().ToList();
-        foreach (var ours in routes.Where(IsOurs))
+        var ours = routes.Where(IsOurs).ToList();
+        for (var i = 0; i < ours.Count; i++)
         {
-            foreach (var other in routes.Where(r => !IsOurs(r) && Collide(ours, r)))
+            // Two of the lifecycle's own meet only when one was mapped at a pattern: the options validator refuses the
+            // same path twice among the options.
+            var others = routes.Where(r => !IsOurs(r)).Concat(ours.Skip(i + 1).Where(r => IsMappedAtPattern(ours[i]) || IsMappedAtPattern(r)));
+            foreach (var match in others.Where(r => Collide(ours[i], r)))
             {
+                // Told from the side of the pattern when only one of the two was given one: that is the one to change.
+                var (one, other) = IsOurs(match) && IsMappedAtPattern(match) && !IsMappedAtPattern(ours[i]) ? (match, ours[i]) : (ours[i], match);
                 var methods = other.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is { Count: > 0 } m ? string.Join("|", m) : "every method";
+                var source = SourceOf(one);
                 failures.Add(
-                    $"{GracefulLifecycleOptions.SectionName}:{OptionOf(ours)} ('{ours.RoutePattern.RawText}', {ours.DisplayName}) is also the path of " +
+                    $"{source} ('{one.RoutePattern.RawText}', {one.DisplayName}) is also the path of " +
                     $"'{other.DisplayName ?? other.RoutePattern.RawText}' ('{other.RoutePattern.RawText}', {methods}) on every port: routing ignores case and a " +
-                    $"trailing slash and cannot tell them apart. Change {GracefulLifecycleOptions.SectionName}:{OptionOf(ours)}, map the other endpoint elsewhere, " +
+                    $"trailing slash and cannot tell them apart. Change {source}, map the other endpoint elsewhere, " +
                     "or keep one of them to a management port (RequireLocalPort).");
             }
         }
@@ -36,10 +43,17 @@ internal static class EndpointCollisions
 
     private static bool IsOurs(RouteEndpoint endpoint) => endpoint.DisplayName?.StartsWith(DisplayNamePrefix, StringComparison.Ordinal) == true;
 
+    private static bool IsMappedAtPattern(RouteEndpoint endpoint) => endpoint.Metadata.GetMetadata<MappedPattern>() is not null;
+
+    // What set the path: the option, or the pattern given to a Map* method.
+    private static string SourceOf(RouteEndpoint ours) => ours.Metadata.GetMetadata<MappedPattern>() is { } mapped
+        ? $"the pattern of {mapped.Method}"
+        : $"{GracefulLifecycleOptions.SectionName}:{OptionOf(ours)}";
+
     private static string OptionOf(RouteEndpoint ours) => ours.DisplayName switch
     {
-        "GracefulLifecycle liveness" => nameof(GracefulLifecycleOptions.LivenessPath),
-        "GracefulLifecycle readiness" => nameof(GracefulLifecycleOptions.ReadinessPath),
+        EndpointNames.Liveness => nameof(GracefulLifecycleOptions.LivenessPath),
+        EndpointNames.Readiness => nameof(GracefulLifecycleOptions.ReadinessPath),
         _ => nameof(GracefulLifecycleOptions.PreStopPath),
     };
 

@@ -3,7 +3,9 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using GracefulLifecycle.Endpoints;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -35,9 +37,19 @@ internal sealed class InstanceAddress(IServiceProvider services)
             HostName,
             IpAddress,
             ports,
-            options.ReadinessPath,
-            options.LivenessPath);
+            MappedPath(EndpointNames.Readiness) ?? options.ReadinessPath,
+            MappedPath(EndpointNames.Liveness) ?? options.LivenessPath);
     }
+
+    /// <summary>
+    /// Gets the path the endpoint is mapped at (a pattern given to a Map* method, or the option under a route group), or
+    /// <see langword="null"/> when it is not mapped: the registries check the path that answers.
+    /// </summary>
+    private string? MappedPath(string displayName) =>
+        services.GetService<EndpointDataSource>()?.Endpoints.OfType<RouteEndpoint>()
+            .FirstOrDefault(e => e.DisplayName == displayName) is { } endpoint
+            ? RoutePath.Normalize(endpoint.RoutePattern.RawText)
+            : null;
 
     public static string HostName => Dns.GetHostName();
 

@@ -167,7 +167,7 @@ internal sealed class DrainSequence : IDisposable
                 _metrics.DrainEnded(drained, timedOut: Volatile.Read(ref _deadlinePassed) != 0);
             }
 
-            _timeline.Stopped();
+            _timeline.Stopped(drainTimedOut: Volatile.Read(ref _deadlinePassed) != 0);
         }
     }
 

@@ -166,6 +166,7 @@ internal sealed class LeaveSequence
         }
 
         Log.Rejoining(_logger);
+        _timeline.Rejoined();
         _phases.Publish(here: false);
 
         // Background services that stopped taking work start again, on the new token.

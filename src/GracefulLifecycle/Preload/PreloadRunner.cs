@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GracefulLifecycle.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,8 @@ namespace GracefulLifecycle.Preload;
 
 /// <summary>
 /// Runs every preload task at once in one service scope, each bounded by its timeout. The first failure cancels the
-/// others. A task that ignores its token is no longer waited for once it has timed out or shutdown has started.
+/// others. A task that ignores its token is no longer waited for once it has timed out or shutdown has started. The
+/// preload is a span (a trace of its own), each task a child span under which the task's own calls are traced.
 /// </summary>
 internal sealed class PreloadRunner(
     IEnumerable<PreloadRegistration> registrations,
@@ -26,6 +28,7 @@ internal sealed class PreloadRunner(
         }
 
         Log.PreloadStarted(logger, _registrations.Length);
+        using var activity = LifecycleTracing.StartRoot(PreloadOperation, "preload", makeCurrent: true);
         var scope = scopeFactory.CreateAsyncScope();
         var work = new Task[_registrations.Length];
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -46,11 +49,22 @@ internal sealed class PreloadRunner(
 
         if (outcomes.Contains(PreloadOutcome.Failed))
         {
+            LifecycleTracing.Failed(activity, "failed", "A preload task failed or timed out.");
             return PreloadOutcome.Failed;
         }
 
-        return outcomes.Contains(PreloadOutcome.Canceled) ? PreloadOutcome.Canceled : PreloadOutcome.Succeeded;
+        if (outcomes.Contains(PreloadOutcome.Canceled))
+        {
+            LifecycleTracing.Failed(activity, "canceled", "Shutdown started during the preload.");
+            return PreloadOutcome.Canceled;
+        }
+
+        return PreloadOutcome.Succeeded;
     }
+
+    public const string PreloadOperation = "GracefulLifecycle.Preload";
+
+    public const string PreloadTaskOperation = "GracefulLifecycle.PreloadTask";
 
     private async Task<PreloadOutcome> RunOneAsync(
         PreloadRegistration registration, IServiceProvider services, Task[] work, int index, CancellationTokenSource run, CancellationToken shutdown)
@@ -60,6 +74,10 @@ internal sealed class PreloadRunner(
         using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(run.Token, timeoutSource.Token);
         var runToken = run.Token;
+
+        // The ambient span while the task runs: its own calls (HTTP, database) are traced under it.
+        using var activity = LifecycleTracing.StartChild(
+            PreloadTaskOperation, $"preload {registration.Name}", tags: new ActivityTagsCollection { [LifecycleTracing.PreloadTaskAttribute] = registration.Name });
 
         try
         {
@@ -74,19 +92,23 @@ internal sealed class PreloadRunner(
         catch (Exception) when (shutdown.IsCancellationRequested)
         {
             // Whatever a task throws while shutdown cancels it is part of shutting down, not a preload failure.
+            LifecycleTracing.Failed(activity, "canceled", "Shutdown started.");
             return PreloadOutcome.Canceled;
         }
         catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !runToken.IsCancellationRequested)
         {
             Log.PreloadTaskTimedOut(logger, registration.Name, timeout);
+            LifecycleTracing.Failed(activity, "timeout", $"Not done within its timeout ({timeout}).");
         }
         catch (OperationCanceledException) when (runToken.IsCancellationRequested)
         {
+            LifecycleTracing.Failed(activity, "canceled", "Another preload task failed.");
             return PreloadOutcome.Canceled;
         }
         catch (Exception ex)
         {
             Log.PreloadTaskFailed(logger, registration.Name, ElapsedMs(started), ex);
+            LifecycleTracing.Failed(activity, ex);
         }
 
         await run.CancelAsync().ConfigureAwait(false);

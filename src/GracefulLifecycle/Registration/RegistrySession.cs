@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GracefulLifecycle.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -6,7 +7,9 @@ namespace GracefulLifecycle.Registration;
 /// <summary>
 /// One registry's registration: register with retries and backoff, renew while registered, register again when
 /// the registration is lost, and on leaving stop the loop, let a call already in flight finish, then deregister.
-/// Nothing is sent after the deregistration: a late heartbeat would register the instance again.
+/// Nothing is sent after the deregistration: a late heartbeat would register the instance again. Each call is a span
+/// (<c>register</c> and <c>renew</c> each a trace of its own, <c>deregister</c> under the shutdown's) and a measurement
+/// of <c>gracefullifecycle.registry.operation.duration</c>, with <c>error.type</c> when it failed.
 /// </summary>
 internal sealed class RegistrySession : IDisposable
 {
@@ -15,6 +18,7 @@ internal sealed class RegistrySession : IDisposable
     private readonly RegistrationOptions _options;
     private readonly ILogger _logger;
     private readonly LifecycleMetrics? _metrics;
+    private readonly ShutdownTrace? _shutdownTrace;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abortCalls = new();
@@ -25,9 +29,11 @@ internal sealed class RegistrySession : IDisposable
     private bool _attempted;
     private volatile bool _confirmed;
 
-    public RegistrySession(IServiceRegistry registry, TimeProvider time, RegistrationOptions options, ILogger logger, LifecycleMetrics? metrics = null)
+    public RegistrySession(
+        IServiceRegistry registry, TimeProvider time, RegistrationOptions options, ILogger logger, LifecycleMetrics? metrics = null, ShutdownTrace? shutdownTrace = null)
     {
         _metrics = metrics;
+        _shutdownTrace = shutdownTrace;
         _registry = registry;
         _time = time;
         _options = options;
@@ -89,37 +95,40 @@ internal sealed class RegistrySession : IDisposable
         // of the deregistration itself, or nothing is ever sent. So it gets a bound of its own, then is canceled.
         await WaitForCallInFlightAsync(inFlightTimeout).ConfigureAwait(false);
 
+        // Final once the loop is stopped (an attempt is marked under the lock that checks the stop): when nothing was ever
+        // sent, nothing is sent now, and there is no call to trace.
+        var call = Attempted ? Begin("deregister", _shutdownTrace?.Context ?? default) : null;
         try
         {
             // An adapter that ignores the cancellation of its call still holds the loop: wait for it within this budget.
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
-            if (Attempted)
+            if (call is not null)
             {
                 // Sent even when no attempt was ever accepted: one may have landed with its answer lost.
                 await _registry.DeregisterAsync(deregistration, deadline.Token).ConfigureAwait(false);
                 if (_confirmed)
                 {
                     Log.Deregistered(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
-                    Count("deregister", "success");
+                    call.End();
                 }
                 else
                 {
                     // Every attempt failed (refused connections, say) or the registration was lost and not made again:
                     // "deregistered" would claim a listing that was never confirmed and a removal nobody answered for.
                     Log.DeregistrationUnconfirmed(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);
-                    Count("deregister", "unconfirmed");
+                    call.End("unconfirmed", "No registration was ever accepted: nobody confirmed the removal.");
                 }
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             Log.DeregistrationTimedOut(_logger, _registry.Name, timeout);
-            Count("deregister", "timeout");
+            call?.End("timeout", $"Not done within the deregistration timeout ({timeout}).");
         }
         catch (Exception ex)
         {
             Log.DeregistrationFailed(_logger, _registry.Name, ex);
-            Count("deregister", "failure");
+            call?.End(ex);
         }
     }
 
@@ -176,29 +185,30 @@ internal sealed class RegistrySession : IDisposable
                 _attempted = true;
             }
 
+            var call = Begin("register");
             try
             {
                 await _registry.RegisterAsync(_instance!, _abortCalls.Token).ConfigureAwait(false);
                 _confirmed = true;
                 Log.Registered(_logger, _registry.Name, attempt, _registry.VisibilityDelay);
-                Count("register", "success");
+                call.End();
                 return true;
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
-                Count("register", "canceled");
+                call.End("canceled", "Leaving started.");
                 throw;
             }
             catch (Exception ex) when (IsConfigurationError(ex))
             {
-                Count("register", "failure");
+                call.End(ex);
                 Log.RegistrationMisconfigured(_logger, _registry.Name, ex);
                 _registered.TrySetException(ex);
                 return false;
             }
             catch (Exception ex)
             {
-                Count("register", "failure");
+                call.End(ex);
                 Log.RegistrationFailed(_logger, _registry.Name, attempt, retryDelay, ex);
             }
 
@@ -207,7 +217,47 @@ internal sealed class RegistrySession : IDisposable
         }
     }
 
-    private void Count(string operation, string outcome) => _metrics?.RegistryOperation(_registry.Name, operation, outcome);
+    /// <summary>
+    /// Starts timing and tracing one call: under <paramref name="parent"/> when given, else as a trace of its own (the
+    /// loop runs for the life of the process: its calls are no child of whatever started it). The span is the ambient
+    /// one of the calling async method, so the adapter's HTTP calls are its children.
+    /// </summary>
+    private Call Begin(string operation, ActivityContext parent = default)
+    {
+        var name = "GracefulLifecycle.RegistryCall";
+        var display = $"{operation} {_registry.Name}";
+        var tags = new ActivityTagsCollection
+        {
+            [LifecycleMetrics.RegistryAttribute] = _registry.Name,
+            [LifecycleMetrics.OperationAttribute] = operation,
+        };
+        var activity = parent == default
+            ? LifecycleTracing.StartRoot(name, display, tags, makeCurrent: true)
+            : LifecycleTracing.StartChild(name, display, parent, tags);
+        return new Call(this, operation, activity, _time.GetTimestamp());
+    }
+
+    /// <summary>One registry call being timed and traced; ended once.</summary>
+    private sealed class Call(RegistrySession session, string operation, Activity? activity, long started)
+    {
+        public void End(string? errorType = null, string? description = null)
+        {
+            session._metrics?.RegistryOperation(session._registry.Name, operation, session._time.GetElapsedTime(started), errorType);
+            if (errorType is not null)
+            {
+                LifecycleTracing.Failed(activity, errorType, description);
+            }
+
+            activity?.Stop();
+        }
+
+        public void End(Exception exception)
+        {
+            session._metrics?.RegistryOperation(session._registry.Name, operation, session._time.GetElapsedTime(started), LifecycleMetrics.ErrorType(exception));
+            LifecycleTracing.Failed(activity, exception);
+            activity?.Stop();
+        }
+    }
 
     // What adapters throw for a missing port, app name or server list (and HttpClient for an invalid URI): the same
     // on every attempt. A disposed object is a shutdown race, not a configuration error.
@@ -226,25 +276,26 @@ internal sealed class RegistrySession : IDisposable
                 _stop.Token.ThrowIfCancellationRequested();
             }
 
+            var call = Begin("renew");
             try
             {
                 if (!await _registry.RenewAsync(_abortCalls.Token).ConfigureAwait(false))
                 {
                     _confirmed = false;
-                    Count("renew", "lost");
+                    call.End("registration_lost", "The registry no longer knows the instance; it registers again.");
                     return;
                 }
 
-                Count("renew", "success");
+                call.End();
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
-                Count("renew", "canceled");
+                call.End("canceled", "Leaving started.");
                 throw;
             }
             catch (Exception ex)
             {
-                Count("renew", "failure");
+                call.End(ex);
                 Log.RenewalFailed(_logger, _registry.Name, interval, ex);
             }
         }

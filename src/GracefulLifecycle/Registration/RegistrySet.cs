@@ -15,6 +15,7 @@ internal sealed class RegistrySet : IDisposable
     private readonly ILogger _logger;
     private readonly InstanceAddress _address;
     private readonly LifecycleMetrics? _metrics;
+    private readonly ShutdownTrace? _shutdownTrace;
 
     // Replaced, never changed in place, when the instance registers again after a leave (a rejoin).
     private RegistrySession[] _sessions;
@@ -26,8 +27,10 @@ internal sealed class RegistrySet : IDisposable
         ShutdownPlan plan,
         InstanceAddress address,
         ILogger<RegistrySet> logger,
-        LifecycleMetrics? metrics = null)
+        LifecycleMetrics? metrics = null,
+        ShutdownTrace? shutdownTrace = null)
     {
+        _shutdownTrace = shutdownTrace;
         _address = address;
         _time = time;
         _options = options.Value.Registration;
@@ -113,7 +116,7 @@ internal sealed class RegistrySet : IDisposable
         return Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_plan.InFlightCallTimeout, _plan.DeregistrationTimeout, deregistration)));
     }
 
-    private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics);
+    private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics, _shutdownTrace);
 
     public void Dispose()
     {

@@ -135,9 +135,8 @@ internal sealed class GracefulLifecycleOptionsValidator : IValidateOptions<Grace
         }
 
         // Trust and faults: the path is mapped as a route template; a parameter, catch-all or query would make the
-        // probe answer on paths nobody configured (or on none).
-        var invalid = path.IndexOfAny(['{', '}', '*', '?', '#', '%', '\\', ' ', '\t']);
-        if (invalid >= 0 || path.Contains("//", StringComparison.Ordinal) || path.Contains("/./", StringComparison.Ordinal) || path.Contains("/../", StringComparison.Ordinal))
+        // probe answer on paths nobody configured (or on none). The same rule holds a pattern given to a Map* method.
+        if (!RoutePath.IsPlain(path))
         {
             check.Fail($"{Prefix}{option} ('{path}') must be a plain path such as /health: no route parameters ({{ }}), catch-all (*), query (?), fragment (#), escapes (%), backslashes, spaces or empty or dot segments.");
             return;

@@ -33,7 +33,7 @@ public sealed class LifecycleMetricsTests
     }
 
     [Fact]
-    public async Task PreloadDuration_IsRecordedInSeconds_WithItsOutcome()
+    public async Task PreloadDuration_IsRecordedInSeconds_WithNoErrorTypeWhenItSucceeded()
     {
         var preload = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var h = new CoordinatorHarness(build: b => b.AddPreload("cache", (_, _) => preload.Task));
@@ -47,7 +47,7 @@ public sealed class LifecycleMetricsTests
 
         var measurement = Assert.Single(duration.GetMeasurementSnapshot());
         Assert.Equal(3.0, measurement.Value);
-        Assert.Equal("succeeded", measurement.Tags["gracefullifecycle.outcome"]);
+        Assert.False(measurement.Tags.ContainsKey("error.type"));
         Assert.Equal("s", duration.Instrument!.Unit);
     }
 
@@ -71,12 +71,12 @@ public sealed class LifecycleMetricsTests
         skipped.Coordinator.OnSignal(PosixSignal.SIGINT);
         await Eventually.TrueAsync(() => skippedDelay.GetMeasurementSnapshot().Count == 1, "the skipped delay recorded");
 
-        Assert.Equal((5.0, "elapsed"), Only(servedDelay));
-        Assert.Equal((1.5, "skipped"), Only(skippedDelay));
+        Assert.Equal((5.0, "elapsed"), Only(servedDelay, "gracefullifecycle.shutdown_delay.reason"));
+        Assert.Equal((1.5, "skipped"), Only(skippedDelay, "gracefullifecycle.shutdown_delay.reason"));
     }
 
     [Fact]
-    public async Task DrainDuration_IsRecordedWhenTheHostHasStopped_CompletedOrTimedOut()
+    public async Task DrainDuration_IsRecordedWhenTheHostHasStopped_WithErrorTypeTimeoutPastItsDeadline()
     {
         using var completed = new CoordinatorHarness();
         using var completedDrain = Collector<double>(completed, "gracefullifecycle.drain.duration");
@@ -86,19 +86,19 @@ public sealed class LifecycleMetricsTests
         using var timedOutDrain = Collector<double>(timedOut, "gracefullifecycle.drain.duration");
         await DrainAsync(timedOut, TimeSpan.FromSeconds(10));
 
-        Assert.Equal((2.0, "completed"), Only(completedDrain));
-        Assert.Equal((10.0, "timed_out"), Only(timedOutDrain));
+        Assert.Equal((2.0, null), Only(completedDrain, "error.type"));
+        Assert.Equal((10.0, "timeout"), Only(timedOutDrain, "error.type"));
     }
 
     [Fact]
-    public async Task RegistryOperations_AreCountedByRegistryOperationAndOutcome_AndTheRegistrationPhaseIsTimed()
+    public async Task RegistryOperations_AreTimedByRegistryOperationAndErrorType_AndTheRegistrationPhaseIsTimed()
     {
         var registry = new RecordingRegistry("Recording");
         registry.FailNextRegistrations(2);
         using var h = new CoordinatorHarness(
             o => o.Registration.RetryInitialDelay = TimeSpan.FromSeconds(1),
             b => b.Services.AddSingleton<IServiceRegistry>(registry));
-        using var operations = Collector<long>(h, "gracefullifecycle.registry.operations");
+        using var operations = Collector<double>(h, "gracefullifecycle.registry.operation.duration");
         using var registration = Collector<double>(h, "gracefullifecycle.registration.duration");
 
         // Each wait is moved exactly once it is armed: stepping the clock blindly would run it ahead of a continuation
@@ -115,15 +115,17 @@ public sealed class LifecycleMetricsTests
         await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "deregistered and the delay served");
 
         var counts = operations.GetMeasurementSnapshot()
-            .GroupBy(m => $"{m.Tags["gracefullifecycle.registry.name"]}/{m.Tags["gracefullifecycle.registry.operation"]}/{m.Tags["gracefullifecycle.outcome"]}")
-            .ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
-        Assert.Equal(2, counts["Recording/register/failure"]);
-        Assert.Equal(1, counts["Recording/register/success"]);
-        Assert.Equal(1, counts["Recording/deregister/success"]);
+            .GroupBy(m => $"{m.Tags["gracefullifecycle.registry.name"]}/{m.Tags["gracefullifecycle.registry.operation"]}/{m.Tags.GetValueOrDefault("error.type")}")
+            .ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(2, counts["Recording/register/System.Net.Http.HttpRequestException"]);
+        Assert.Equal(1, counts["Recording/register/"]);
+        Assert.Equal(1, counts["Recording/deregister/"]);
+        Assert.Equal(4, counts.Values.Sum());
+        Assert.Equal("s", operations.Instrument!.Unit);
 
         // Two retries (1 s, then 2 s) and the 3 s visibility delay.
-        var (seconds, outcome) = Only(registration);
-        Assert.Equal("succeeded", outcome);
+        var (seconds, errorType) = Only(registration, "error.type");
+        Assert.Null(errorType);
         Assert.InRange(seconds, 6.0, 6.5);
     }
 
@@ -155,6 +157,9 @@ public sealed class LifecycleMetricsTests
         }
 
         Assert.Contains(instruments, i => i.Name == "gracefullifecycle.drain.duration");
+
+        // ASP.NET Core's http.server.active_requests counts requests in flight already.
+        Assert.DoesNotContain(instruments, i => i.Name.Contains("in_flight", StringComparison.Ordinal));
         Assert.All(instruments, i =>
         {
             Assert.Matches("^gracefullifecycle(\\.[a-z_]+)+$", i.Name);
@@ -182,10 +187,10 @@ public sealed class LifecycleMetricsTests
         where T : struct =>
         new(h.Services.GetRequiredService<IMeterFactory>(), Meter, instrument);
 
-    private static (double Value, string? Outcome) Only(MetricCollector<double> collector)
+    private static (double Value, string? Tag) Only(MetricCollector<double> collector, string tag)
     {
         var measurement = Assert.Single(collector.GetMeasurementSnapshot());
-        return (measurement.Value, measurement.Tags["gracefullifecycle.outcome"] as string);
+        return (measurement.Value, measurement.Tags.GetValueOrDefault(tag) as string);
     }
 
     private static Dictionary<string, int> Latest(MetricCollector<int> collector) =>
