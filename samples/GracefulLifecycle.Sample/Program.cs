@@ -30,6 +30,13 @@ if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
     lifecycle.AddEtcd();
 }
 
+// In Kubernetes, GracefulLifecycle__Kubernetes__OnMismatch=Fail (or any key of the section) reads the pod at startup and
+// fails the start when its spec contradicts these options.
+if (builder.Configuration.GetSection("GracefulLifecycle:Kubernetes").Exists())
+{
+    lifecycle.AddKubernetes();
+}
+
 // An opt-in call to another service by name, resolved through the registry: Sample__Downstream=http://catalog.
 var callsDownstream = Downstream.TryAdd(builder.Services, builder.Configuration);
 

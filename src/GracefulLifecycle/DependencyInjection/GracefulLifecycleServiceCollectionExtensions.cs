@@ -97,6 +97,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
             sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value,
             sp.GetServices<IServiceRegistry>(),
             ConfigureHostShutdownTimeout.Configured(sp)));
+        services.TryAddSingleton(sp => new ShutdownTimings(sp.GetRequiredService<ShutdownPlan>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();
         services.TryAddSingleton<IPreStopLeave>(sp => sp.GetRequiredService<PreStopFollowUp>());
