@@ -293,6 +293,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         await Eventually.DoneAsync(deregister, "the DELETE fails over to the second server");
 
         Assert.Equal("DELETE", server.Calls[^1].Method);
+        Assert.Contains(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal) && l.Contains("no answer within 00:00:02", StringComparison.Ordinal));
     }
 
     [Fact]

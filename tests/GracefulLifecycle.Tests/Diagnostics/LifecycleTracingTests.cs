@@ -99,7 +99,7 @@ public sealed class LifecycleTracingTests : IDisposable
     [Fact]
     public async Task Shutdown_SecondSignalAndADrainPastItsDeadline_SayWhyEachEnded_AndTheSpanFailsWithTimeout()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
 
         // Started inside a span of the test's own (as inside a /prestop request): the shutdown is a trace of its own,
@@ -134,7 +134,7 @@ public sealed class LifecycleTracingTests : IDisposable
     [Fact]
     public async Task Shutdown_ALeaveThatEndsInARejoin_EndsItsSpanWithRejoined_AndTheNextLeaveHasASpanOfItsOwn()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
         Task first;
         using (TestSource.StartActivity($"first-{_id}"))
@@ -164,7 +164,7 @@ public sealed class LifecycleTracingTests : IDisposable
     {
         var failing = $"failing-{_id}";
         var waiting = $"waiting-{_id}";
-        using var h = new CoordinatorHarness(build: b => b
+        using var h = LifecycleTestServices.Build(configure: b => b
             .AddPreload(failing, (_, _) => throw new InvalidDataException("bad catalog"))
             .AddPreload(waiting, (_, ct) => Task.Delay(Timeout.Infinite, ct)));
 
@@ -187,7 +187,7 @@ public sealed class LifecycleTracingTests : IDisposable
     {
         var registryName = $"Lost-{_id}";
         var registry = new RecordingRegistry(registryName) { VisibilityDelay = TimeSpan.Zero, RenewResult = false, DeregisterHangs = true };
-        using var h = new CoordinatorHarness(build: b => b.Services.AddSingleton<IServiceRegistry>(registry));
+        using var h = LifecycleTestServices.Build(configure: b => b.Services.AddSingleton<IServiceRegistry>(registry));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(10)), "the renewal armed");
         h.Time.Advance(TimeSpan.FromSeconds(10));

@@ -8,24 +8,24 @@ namespace GracefulLifecycle.Tests.Registration;
 
 public sealed class RegistrationLifecycleTests
 {
-    private static CoordinatorHarness Harness(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null, Action<IGracefulLifecycleBuilder>? build = null) =>
-        new(o =>
+    private static LifecycleTestServices Harness(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null, Action<IGracefulLifecycleBuilder>? build = null) =>
+        LifecycleTestServices.Build(options: o =>
         {
             o.ShutdownDelay = TimeSpan.FromSeconds(2);
             o.DrainTimeout = TimeSpan.FromSeconds(10);
             configure?.Invoke(o);
-        }, b =>
+        }, configure: b =>
         {
             b.Services.AddSingleton<IServiceRegistry>(registry);
             build?.Invoke(b);
         });
 
-    private static async Task<(CoordinatorHarness Harness, Task Startup)> ReadyAsync(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null)
+    private static async Task<(LifecycleTestServices Harness, Task Startup)> ReadyAsync(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null)
     {
         var h = Harness(registry, configure);
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
         await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
         return (h, startup);
     }
 
@@ -42,11 +42,11 @@ public sealed class RegistrationLifecycleTests
 
         preload.SetResult();
         await Eventually.TrueAsync(() => registry.Count("register") == 1, "registration");
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(registry.VisibilityDelay), "visibility wait armed");
 
         h.Time.Advance(registry.VisibilityDelay - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         h.Time.Advance(TimeSpan.FromMilliseconds(1));
         await Eventually.DoneAsync(startup, "startup");
 
@@ -68,7 +68,7 @@ public sealed class RegistrationLifecycleTests
         await Eventually.TrueAsync(() => registry.Count("register") == 2, "registered again after a lost registration");
 
         Assert.Equal(["register", "renew", "renewed", "renew", "lost", "register"], registry.Calls);
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class RegistrationLifecycleTests
 
         var leave = h.Coordinator.LeaveAsync();
         await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration");
-        Assert.Equal(LifecyclePhase.Leaving, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Leaving, h.State.Phase);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(8)), "the delay timer");
 
         // The configured 2 s delay was raised to the registry's 8 s propagation delay.
@@ -224,11 +224,11 @@ public sealed class RegistrationLifecycleTests
             await Eventually.TrueAsync(() => registry.Count("register") == attempts, $"attempt {attempts}");
         }
 
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(8)), "the next retry armed 8 s ahead");
         h.Time.Advance(TimeSpan.FromSeconds(3));
         await Eventually.DoneAsync(startup, "ready after the startup timeout");
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
 
         registry.FailNextRegistrations(0);
         h.Time.Advance(TimeSpan.FromSeconds(5));
@@ -247,7 +247,7 @@ public sealed class RegistrationLifecycleTests
         h.Time.Advance(TimeSpan.FromMinutes(2));
 
         Assert.False(startup.IsCompleted);
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
     }
 
     [Fact]
@@ -347,7 +347,7 @@ public sealed class RegistrationLifecycleTests
         Assert.Equal(1, fast.Count("register"));
         Assert.Equal(1, slow.Count("register"));
         h.Time.Advance(TimeSpan.FromSeconds(3));
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         h.Time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.DoneAsync(startup, "ready");
 
