@@ -90,6 +90,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<WebSocketTracker>();
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<LifecycleMetrics>();
+        services.TryAddSingleton<ProbeRequests>();
         services.TryAddSingleton<TrafficMonitor>();
         services.TryAddSingleton<AdaptiveDelay>();
         services.TryAddSingleton<ShutdownTimeline>();
