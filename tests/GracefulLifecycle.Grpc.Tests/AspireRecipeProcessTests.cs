@@ -98,6 +98,9 @@ public sealed partial class AspireRecipeProcessTests(ITestOutputHelper output)
         Assert.Contains("grpc NotServing", seen.Keys);
         Assert.Contains("grpc Serving", seen.Keys);
 
+        // One shutdown, one line telling the gRPC services went NOT_SERVING (leaving, draining and stopping are three phases).
+        Assert.Single(app.Lines, l => l.Contains("LifecycleGrpcHealth[200]", StringComparison.Ordinal));
+
         var errors = app.Lines.Where(l => l.Contains("fail: ", StringComparison.Ordinal) || l.Contains("crit: ", StringComparison.Ordinal)).ToList();
         Assert.True(errors.Count == 0, $"{errors.Count} Error or Critical lines in a normal lifecycle:\n" + string.Join('\n', errors.Take(5)));
     }
