@@ -6,4 +6,7 @@ namespace GracefulLifecycle;
 internal interface ILifecycleState
 {
     LifecyclePhase Phase { get; }
+
+    /// <summary>Occurs after the phase has changed, once per change, in the order of the changes.</summary>
+    event EventHandler<LifecyclePhaseChangedEventArgs>? PhaseChanged;
 }

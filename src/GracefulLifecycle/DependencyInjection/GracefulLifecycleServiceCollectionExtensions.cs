@@ -98,7 +98,9 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<RegistrySet>();
         services.TryAddSingleton<InstanceAddress>();
         services.TryAddSingleton(sp => ShutdownBudget.Plan(
-            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
+            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value,
+            sp.GetServices<IServiceRegistry>(),
+            ConfigureHostShutdownTimeout.Configured(sp)));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();
         services.TryAddSingleton<IPreStopLeave>(sp => sp.GetRequiredService<PreStopFollowUp>());

@@ -1,8 +1,8 @@
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Work;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Lifecycle;
 
@@ -16,13 +16,11 @@ internal sealed class DrainTargets(
     WebSocketTracker webSockets,
     WorkTracker work,
     LifecycleMetrics metrics,
-    IOptions<GracefulLifecycleOptions> options,
+    ShutdownPlan plan,
     ILogger<LifecycleCoordinator> logger)
 {
-    private readonly GracefulLifecycleOptions _options = options.Value;
-
     public void LogDrainStarted() =>
-        Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, _options.DrainTimeout);
+        Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, plan.DrainTimeout);
 
     /// <summary>Bounds the close handshakes from now on, those the application starts on Draining included.</summary>
     public void BeginWebSocketDrain() => webSockets.BeginDrain();
@@ -36,7 +34,7 @@ internal sealed class DrainTargets(
         var closed = webSockets.CloseAll();
         if (closed > 0)
         {
-            Log.WebSocketsClosing(logger, closed, _options.WebSocketCloseDelay);
+            Log.WebSocketsClosing(logger, closed, plan.WebSocketCloseDelay);
             metrics.WebSocketsClosed(closed);
         }
     }
@@ -59,7 +57,7 @@ internal sealed class DrainTargets(
         if (count > 0)
         {
             metrics.RequestsAborted(count);
-            Log.DrainTimedOut(logger, _options.DrainTimeout, count);
+            Log.DrainTimedOut(logger, plan.DrainTimeout, count);
         }
 
         return count;
@@ -74,7 +72,7 @@ internal sealed class DrainTargets(
         var count = connections.AbortAll();
         if (count > 0)
         {
-            Log.ConnectionsAbortedAtDeadline(logger, _options.DrainTimeout, count);
+            Log.ConnectionsAbortedAtDeadline(logger, plan.DrainTimeout, count);
         }
     }
 }

@@ -56,11 +56,8 @@ internal sealed class LeaveSequence
 
     public CancellationToken Leaving => Volatile.Read(ref _leaving).Token;
 
-    /// <summary>
-    /// Gets the longest a leave can take (deregistration, the delay, the margin): a bound that only guards against a
-    /// fault in it, so that a signal always ends in a stop within the budget.
-    /// </summary>
-    public TimeSpan Bound => _plan.DeregistrationTimeout + _plan.ShutdownDelay + _plan.Options.ShutdownMargin;
+    /// <summary>Gets the longest a leave can take (<see cref="ShutdownPlan.LeaveBound"/>).</summary>
+    public TimeSpan Bound => _plan.LeaveBound;
 
     /// <summary>From here on the instance cannot rejoin: this leave ends in a stop.</summary>
     public void StopRequested()

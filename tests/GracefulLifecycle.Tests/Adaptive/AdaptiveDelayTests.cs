@@ -362,9 +362,12 @@ public sealed class AdaptiveDelayTests
         using var h = await RegisteredAsync(Chain(registry: 2, refresh: 0, loadBalancer: 30), grace: TimeSpan.FromSeconds(90));
 
         var leave = h.Coordinator.LeaveAsync();
+
+        // The deregistration takes no fake time: the clock moves once the delay is armed, whatever the machine's load.
+        await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(32.5)), "the delay armed after the deregistration");
         await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave", TimeSpan.FromMilliseconds(100));
 
-        // Counted from the end of the deregistration, done within the clock's first 100 ms step here.
+        // Counted from the end of the deregistration.
         Assert.Equal(DelayEnd.Maximum, Timeline(h).DelayEnd);
         Assert.InRange(Timeline(h).DelayEndedAfter!.Value, TimeSpan.FromSeconds(32.5), TimeSpan.FromSeconds(32.6));
     }
@@ -442,16 +445,16 @@ public sealed class AdaptiveDelayTests
         configure?.Invoke(o);
     };
 
-    private static async Task<CoordinatorHarness> ReadyAsync(bool enabled = true, Action<GracefulLifecycleOptions>? configure = null)
+    private static async Task<LifecycleTestServices> ReadyAsync(bool enabled = true, Action<GracefulLifecycleOptions>? configure = null)
     {
-        var h = new CoordinatorHarness(Configure(enabled, configure));
+        var h = LifecycleTestServices.Build(options: Configure(enabled, configure));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
         return h;
     }
 
     /// <summary>The balancer sending for 2 s and <see cref="Other"/> once.</summary>
-    private static void SendingWithARareSender(CoordinatorHarness h)
+    private static void SendingWithARareSender(LifecycleTestServices h)
     {
         Send(h, Balancer, TimeSpan.FromSeconds(2));
         Traffic(h).Record(Other, "/", afterLeaving: false);
@@ -467,36 +470,36 @@ public sealed class AdaptiveDelayTests
     ]);
 
     /// <summary>Started with one registry of that chain (visible 3 s after registering, in fake time), and ready.</summary>
-    private static async Task<CoordinatorHarness> RegisteredAsync(PropagationDelay chain, TimeSpan? grace = null)
+    private static async Task<LifecycleTestServices> RegisteredAsync(PropagationDelay chain, TimeSpan? grace = null)
     {
         var registry = new RecordingRegistry { Propagation = chain };
-        var h = new CoordinatorHarness(
-            Configure(enabled: true, o => o.TerminationGracePeriod = grace ?? o.TerminationGracePeriod),
-            b => b.Services.AddSingleton<IServiceRegistry>(registry));
+        var h = LifecycleTestServices.Build(
+            options: Configure(enabled: true, o => o.TerminationGracePeriod = grace ?? o.TerminationGracePeriod),
+            configure: b => b.Services.AddSingleton<IServiceRegistry>(registry));
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
         await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
         return h;
     }
 
-    private static TrafficMonitor Traffic(CoordinatorHarness h) => h.Services.GetRequiredService<TrafficMonitor>();
+    private static TrafficMonitor Traffic(LifecycleTestServices h) => h.Services.GetRequiredService<TrafficMonitor>();
 
-    private static ShutdownTimeline Timeline(CoordinatorHarness h) => h.Services.GetRequiredService<ShutdownTimeline>();
+    private static ShutdownTimeline Timeline(LifecycleTestServices h) => h.Services.GetRequiredService<ShutdownTimeline>();
 
     /// <summary>One request from <paramref name="peer"/> every <paramref name="every"/> (10 ms by default), the clock moving between them.</summary>
-    private static void Send(CoordinatorHarness h, IPAddress peer, TimeSpan duration, TimeSpan? every = null, string path = "/", bool? afterLeaving = null)
+    private static void Send(LifecycleTestServices h, IPAddress peer, TimeSpan duration, TimeSpan? every = null, string path = "/", bool? afterLeaving = null)
     {
         var step = every ?? Every;
         for (var elapsed = TimeSpan.Zero; elapsed < duration; elapsed += step)
         {
             // As the middleware does: after leaving, every request counts for the timeline.
-            Traffic(h).Record(peer, path, afterLeaving ?? h.Coordinator.Phase >= LifecyclePhase.Leaving);
+            Traffic(h).Record(peer, path, afterLeaving ?? h.State.Phase >= LifecyclePhase.Leaving);
             h.Time.Advance(step);
         }
     }
 
     /// <summary>The balancer's traffic, with a readiness check of its own every second, as HAProxy's health check.</summary>
-    private static void SendCheckingReadiness(CoordinatorHarness h, TimeSpan duration)
+    private static void SendCheckingReadiness(LifecycleTestServices h, TimeSpan duration)
     {
         for (var sent = TimeSpan.Zero; sent < duration; sent += TimeSpan.FromSeconds(1))
         {
@@ -505,8 +508,8 @@ public sealed class AdaptiveDelayTests
         }
     }
 
-    private static void Check(CoordinatorHarness h) =>
-        Traffic(h).Record(Balancer, "/ifready", afterLeaving: h.Coordinator.Phase >= LifecyclePhase.Leaving);
+    private static void Check(LifecycleTestServices h) =>
+        Traffic(h).Record(Balancer, "/ifready", afterLeaving: h.State.Phase >= LifecyclePhase.Leaving);
 
     /// <summary>
     /// What the log says when the balancer's next failed check, with no request since, ends the delay (after the pause
@@ -515,7 +518,7 @@ public sealed class AdaptiveDelayTests
     private static (string Id, string Text) EndedByTheNextCheck => ("[81]", "then checked readiness with no request since");
 
     /// <summary>A pause of 1 s that does not end the delay, then the balancer's next failed check, with no request since, that does.</summary>
-    private static void PauseThenCheck(CoordinatorHarness h)
+    private static void PauseThenCheck(LifecycleTestServices h)
     {
         Pause(h, TimeSpan.FromSeconds(1));
         Assert.Null(Timeline(h).DelayEndedAfter);
@@ -523,7 +526,7 @@ public sealed class AdaptiveDelayTests
     }
 
     /// <summary>Moves the clock in steps of 10 ms with nothing sent, so that the delay looks at the peers as it would.</summary>
-    private static void Pause(CoordinatorHarness h, TimeSpan duration)
+    private static void Pause(LifecycleTestServices h, TimeSpan duration)
     {
         for (var elapsed = TimeSpan.Zero; elapsed < duration; elapsed += Every)
         {
@@ -531,7 +534,7 @@ public sealed class AdaptiveDelayTests
         }
     }
 
-    private static Task AdvanceUntilEndedAsync(CoordinatorHarness h) =>
+    private static Task AdvanceUntilEndedAsync(LifecycleTestServices h) =>
         h.Time.AdvanceUntilAsync(() => Timeline(h).DelayEndedAfter is not null, "the delay ends", TimeSpan.FromMilliseconds(100));
 
     /// <summary>
@@ -542,9 +545,9 @@ public sealed class AdaptiveDelayTests
     {
         public Action<GracefulLifecycleOptions>? Configure { get; init; }
 
-        public Action<CoordinatorHarness>? BeforeLeaving { get; init; }
+        public Action<LifecycleTestServices>? BeforeLeaving { get; init; }
 
-        public Action<CoordinatorHarness>? AfterLeaving { get; init; }
+        public Action<LifecycleTestServices>? AfterLeaving { get; init; }
 
         /// <summary>Gets the delay's exact length from leaving, when the row fixes one.</summary>
         public TimeSpan? EndedAfter { get; init; }
@@ -556,7 +559,7 @@ public sealed class AdaptiveDelayTests
         public (string Id, string Text)[] Logged { get; init; } = [];
 
         /// <summary>Gets any further check of the row, run last.</summary>
-        public Action<CoordinatorHarness>? Also { get; init; }
+        public Action<LifecycleTestServices>? Also { get; init; }
 
         public override string ToString() => Name;
     }

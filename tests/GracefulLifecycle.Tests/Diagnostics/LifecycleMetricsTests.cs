@@ -15,7 +15,7 @@ public sealed class LifecycleMetricsTests
     [Fact]
     public async Task Phase_IsOneForTheCurrentPhaseAndZeroForTheOthers_WithSnakeCaseValues()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         using var phase = Collector<int>(h, "gracefullifecycle.phase");
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
 
@@ -36,7 +36,7 @@ public sealed class LifecycleMetricsTests
     public async Task PreloadDuration_IsRecordedInSeconds_WithItsOutcome()
     {
         var preload = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var h = new CoordinatorHarness(build: b => b.AddPreload("cache", (_, _) => preload.Task));
+        using var h = LifecycleTestServices.Build(configure: b => b.AddPreload("cache", (_, _) => preload.Task));
         using var duration = Collector<double>(h, "gracefullifecycle.preload.duration");
 
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
@@ -54,7 +54,7 @@ public sealed class LifecycleMetricsTests
     [Fact]
     public async Task ShutdownDelay_Served_IsRecordedAsElapsed_AndCutShort_AsSkippedWithTheTimeActuallyServed()
     {
-        using var served = new CoordinatorHarness();
+        using var served = LifecycleTestServices.Build();
         using var servedDelay = Collector<double>(served, "gracefullifecycle.shutdown_delay.duration");
         await served.Coordinator.RunStartupAsync(CancellationToken.None);
         var leave = served.Coordinator.LeaveAsync();
@@ -62,7 +62,7 @@ public sealed class LifecycleMetricsTests
         served.Time.Advance(TimeSpan.FromSeconds(5));
         await Eventually.DoneAsync(leave, "the delay");
 
-        using var skipped = new CoordinatorHarness();
+        using var skipped = LifecycleTestServices.Build();
         using var skippedDelay = Collector<double>(skipped, "gracefullifecycle.shutdown_delay.duration");
         await skipped.Coordinator.RunStartupAsync(CancellationToken.None);
         skipped.Coordinator.OnSignal(PosixSignal.SIGTERM);
@@ -78,11 +78,11 @@ public sealed class LifecycleMetricsTests
     [Fact]
     public async Task DrainDuration_IsRecordedWhenTheHostHasStopped_CompletedOrTimedOut()
     {
-        using var completed = new CoordinatorHarness();
+        using var completed = LifecycleTestServices.Build();
         using var completedDrain = Collector<double>(completed, "gracefullifecycle.drain.duration");
         await DrainAsync(completed, TimeSpan.FromSeconds(2));
 
-        using var timedOut = new CoordinatorHarness();
+        using var timedOut = LifecycleTestServices.Build();
         using var timedOutDrain = Collector<double>(timedOut, "gracefullifecycle.drain.duration");
         await DrainAsync(timedOut, TimeSpan.FromSeconds(10));
 
@@ -95,9 +95,9 @@ public sealed class LifecycleMetricsTests
     {
         var registry = new RecordingRegistry("Recording");
         registry.FailNextRegistrations(2);
-        using var h = new CoordinatorHarness(
-            o => o.Registration.RetryInitialDelay = TimeSpan.FromSeconds(1),
-            b => b.Services.AddSingleton<IServiceRegistry>(registry));
+        using var h = LifecycleTestServices.Build(
+            options: o => o.Registration.RetryInitialDelay = TimeSpan.FromSeconds(1),
+            configure: b => b.Services.AddSingleton<IServiceRegistry>(registry));
         using var operations = Collector<long>(h, "gracefullifecycle.registry.operations");
         using var registration = Collector<double>(h, "gracefullifecycle.registration.duration");
 
@@ -130,7 +130,7 @@ public sealed class LifecycleMetricsTests
     [Fact]
     public void EveryInstrument_IsOnTheGracefulLifecycleMeter_WithALowercaseDottedNameAUnitAndADescription()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         // Tests running alongside publish instruments of the same meter name while this one reads them: collect under a
         // lock and check a copy.
         var published = new List<Instrument>();
@@ -168,7 +168,7 @@ public sealed class LifecycleMetricsTests
         });
     }
 
-    private static async Task DrainAsync(CoordinatorHarness h, TimeSpan drainFor)
+    private static async Task DrainAsync(LifecycleTestServices h, TimeSpan drainFor)
     {
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
         var leave = h.Coordinator.LeaveAsync();
@@ -178,7 +178,7 @@ public sealed class LifecycleMetricsTests
         h.Coordinator.OnHostStopped();
     }
 
-    private static MetricCollector<T> Collector<T>(CoordinatorHarness h, string instrument)
+    private static MetricCollector<T> Collector<T>(LifecycleTestServices h, string instrument)
         where T : struct =>
         new(h.Services.GetRequiredService<IMeterFactory>(), Meter, instrument);
 

@@ -6,6 +6,7 @@ using GracefulLifecycle.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using GracefulLifecycle.TestSupport;
 
 namespace GracefulLifecycle.Tests.Draining;
 
@@ -23,9 +24,9 @@ public sealed class RequestPathAllocationTests
     [InlineData(true)]
     public async Task ARequestWhileReady_AllocatesNothing(bool adaptive)
     {
-        using var h = new CoordinatorHarness(o => o.AdaptiveDelay.Enabled = adaptive);
+        using var h = LifecycleTestServices.Build(options: o => o.AdaptiveDelay.Enabled = adaptive);
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
         var middleware = Middleware(h.Services);
 
         // The first request meets its peer (its counters are allocated once) and warms every path up.

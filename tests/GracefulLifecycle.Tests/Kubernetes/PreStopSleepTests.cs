@@ -13,7 +13,7 @@ public sealed class PreStopSleepTests
     [Fact]
     public async Task Sigterm_AfterAPreStopSleep_ServesOnlyWhatIsLeftOfTheDelay()
     {
-        using var h = new CoordinatorHarness(o => o.PreStop.Sleep = TimeSpan.FromSeconds(3));
+        using var h = LifecycleTestServices.Build(options: o => o.PreStop.Sleep = TimeSpan.FromSeconds(3));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
 
         h.Coordinator.OnSignal(PosixSignal.SIGTERM);
@@ -29,7 +29,7 @@ public sealed class PreStopSleepTests
     [Fact]
     public async Task Sigterm_AfterAPreStopSleepLongerThanTheDelay_StopsAtOnce()
     {
-        using var h = new CoordinatorHarness(o => o.PreStop.Sleep = TimeSpan.FromSeconds(8));
+        using var h = LifecycleTestServices.Build(options: o => o.PreStop.Sleep = TimeSpan.FromSeconds(8));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
 
         h.Coordinator.OnSignal(PosixSignal.SIGTERM);
@@ -40,7 +40,7 @@ public sealed class PreStopSleepTests
     [Fact]
     public async Task LeaveAsync_WithAPreStopSleepConfigured_StillServesTheWholeDelay()
     {
-        using var h = new CoordinatorHarness(o => o.PreStop.Sleep = TimeSpan.FromSeconds(3));
+        using var h = LifecycleTestServices.Build(options: o => o.PreStop.Sleep = TimeSpan.FromSeconds(3));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
 
         var leave = h.Coordinator.LeaveAsync();
@@ -55,9 +55,9 @@ public sealed class PreStopSleepTests
     public async Task Sigterm_AfterAPreStopSleep_WithARegistry_StillServesThePropagationDelayFromDeregistration()
     {
         var registry = new RecordingRegistry { PropagationDelay = TimeSpan.FromSeconds(4), VisibilityDelay = TimeSpan.Zero };
-        using var h = new CoordinatorHarness(
-            o => o.PreStop.Sleep = TimeSpan.FromSeconds(5),
-            b => b.Services.AddSingleton<IServiceRegistry>(registry));
+        using var h = LifecycleTestServices.Build(
+            options: o => o.PreStop.Sleep = TimeSpan.FromSeconds(5),
+            configure: b => b.Services.AddSingleton<IServiceRegistry>(registry));
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
         await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered");
 

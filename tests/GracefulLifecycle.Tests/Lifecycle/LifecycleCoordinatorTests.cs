@@ -15,7 +15,7 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task Startup_WithoutPreloadTasks_GoesThroughPreloadingToReady()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         Assert.Equal(LifecyclePhase.Starting, h.Coordinator.Phase);
 
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
@@ -29,7 +29,7 @@ public sealed class LifecycleCoordinatorTests
     {
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var h = new CoordinatorHarness(build: b => b
+        using var h = LifecycleTestServices.Build(configure: b => b
             .AddPreload("first", (_, _) => first.Task)
             .AddPreload("second", (_, _) => second.Task));
 
@@ -50,7 +50,7 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task Preload_TimingOut_StopsTheApplicationWithExitCode1AndNeverReports()
     {
-        using var h = new CoordinatorHarness(build: b => b.AddPreload("stuck", (_, _) => new TaskCompletionSource().Task, TimeSpan.FromSeconds(30)));
+        using var h = LifecycleTestServices.Build(configure: b => b.AddPreload("stuck", (_, _) => new TaskCompletionSource().Task, TimeSpan.FromSeconds(30)));
 
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
         await Eventually.TrueAsync(() => h.Time.PendingTimers == 1, "the preload timeout is armed");
@@ -71,7 +71,7 @@ public sealed class LifecycleCoordinatorTests
     public async Task Preload_BlockingItsThreadSynchronously_StillTimesOut_AndStopsWithExitCode1()
     {
         using var release = new ManualResetEventSlim();
-        using var h = new CoordinatorHarness(build: b => b.AddPreload("blocker", (_, _) =>
+        using var h = LifecycleTestServices.Build(configure: b => b.AddPreload("blocker", (_, _) =>
         {
             // Thread.Sleep(Timeout.Infinite) in the issue; released at the end so the test leaves no thread behind.
             release.Wait(CancellationToken.None);
@@ -99,7 +99,7 @@ public sealed class LifecycleCoordinatorTests
     public async Task Preload_Throwing_StopsTheApplicationWithExitCode1AndCancelsTheOthers()
     {
         var otherCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var h = new CoordinatorHarness(build: b => b
+        using var h = LifecycleTestServices.Build(configure: b => b
             .AddPreload("other", async (_, ct) =>
             {
                 using var registration = ct.Register(() => otherCanceled.TrySetResult());
@@ -120,7 +120,7 @@ public sealed class LifecycleCoordinatorTests
     {
         var preloadStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var preloadCanceled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var h = new CoordinatorHarness(build: b => b.AddPreload("slow", async (_, ct) =>
+        using var h = LifecycleTestServices.Build(configure: b => b.AddPreload("slow", async (_, ct) =>
         {
             using var registration = ct.Register(() => preloadCanceled.TrySetResult());
             preloadStarted.TrySetResult();
@@ -195,7 +195,7 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task Signal_HostTimeoutTheLibraryRaised_IsShortenedToWhatIsLeftOfTheBudgetAtTheStop()
     {
-        using var h = new CoordinatorHarness(o =>
+        using var h = LifecycleTestServices.Build(options: o =>
         {
             o.DrainTimeout = TimeSpan.FromSeconds(40);
             o.TerminationGracePeriod = TimeSpan.FromSeconds(60);
@@ -216,7 +216,7 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task Signal_HostTimeoutTheApplicationSet_IsNeverLowered_EvenWhenItEqualsTheBudget()
     {
-        using var h = new CoordinatorHarness(build: b => b.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(17)));
+        using var h = LifecycleTestServices.Build(configure: b => b.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(17)));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
         var host = h.Services.GetRequiredService<IOptions<HostOptions>>().Value;
 
@@ -321,7 +321,7 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task APhaseChangedHandlerThatThrows_DoesNotKeepTheHandlersAfterItFromRunning()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         var after = new List<LifecyclePhase>();
         h.Coordinator.PhaseChanged += (_, _) => throw new InvalidOperationException("a careless handler");
         h.Coordinator.PhaseChanged += (_, e) => after.Add(e.Current);
@@ -365,7 +365,7 @@ public sealed class LifecycleCoordinatorTests
     [Fact]
     public async Task PhaseChangedHandlers_SeeTheLeavingTokenFired_AndPhasesInOrder()
     {
-        using var h = new CoordinatorHarness();
+        using var h = LifecycleTestServices.Build();
         var seen = new List<(LifecyclePhase Phase, bool LeavingFired)>();
         h.Coordinator.PhaseChanged += (_, e) => seen.Add((e.Current, h.Coordinator.Leaving.IsCancellationRequested));
         await h.Coordinator.RunStartupAsync(CancellationToken.None);
@@ -394,7 +394,7 @@ public sealed class LifecycleCoordinatorTests
     public async Task Ready_AfterLeavingStarted_IsNeverReported()
     {
         var preload = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var h = new CoordinatorHarness(build: b => b.AddPreload("ignores-token", (_, _) => preload.Task));
+        using var h = LifecycleTestServices.Build(configure: b => b.AddPreload("ignores-token", (_, _) => preload.Task));
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
 
         _ = h.Coordinator.LeaveAsync();
@@ -405,9 +405,9 @@ public sealed class LifecycleCoordinatorTests
         Assert.DoesNotContain(LifecyclePhase.Ready, h.Phases);
     }
 
-    private static async Task<CoordinatorHarness> ReadyHarnessAsync(Action<GracefulLifecycleOptions>? configure = null)
+    private static async Task<LifecycleTestServices> ReadyHarnessAsync(Action<GracefulLifecycleOptions>? configure = null)
     {
-        var h = new CoordinatorHarness(o =>
+        var h = LifecycleTestServices.Build(options: o =>
         {
             o.ShutdownDelay = Delay;
             o.DrainTimeout = Drain;

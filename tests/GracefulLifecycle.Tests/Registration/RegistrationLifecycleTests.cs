@@ -8,24 +8,24 @@ namespace GracefulLifecycle.Tests.Registration;
 
 public sealed class RegistrationLifecycleTests
 {
-    private static CoordinatorHarness Harness(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null, Action<IGracefulLifecycleBuilder>? build = null) =>
-        new(o =>
+    private static LifecycleTestServices Harness(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null, Action<IGracefulLifecycleBuilder>? build = null) =>
+        LifecycleTestServices.Build(options: o =>
         {
             o.ShutdownDelay = TimeSpan.FromSeconds(2);
             o.DrainTimeout = TimeSpan.FromSeconds(10);
             configure?.Invoke(o);
-        }, b =>
+        }, configure: b =>
         {
             b.Services.AddSingleton<IServiceRegistry>(registry);
             build?.Invoke(b);
         });
 
-    private static async Task<(CoordinatorHarness Harness, Task Startup)> ReadyAsync(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null)
+    private static async Task<(LifecycleTestServices Harness, Task Startup)> ReadyAsync(RecordingRegistry registry, Action<GracefulLifecycleOptions>? configure = null)
     {
         var h = Harness(registry, configure);
         var startup = h.Coordinator.RunStartupAsync(CancellationToken.None);
         await h.Time.AdvanceUntilAsync(() => startup.IsCompleted, "registered and visible");
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
         return (h, startup);
     }
 
@@ -42,11 +42,11 @@ public sealed class RegistrationLifecycleTests
 
         preload.SetResult();
         await Eventually.TrueAsync(() => registry.Count("register") == 1, "registration");
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(registry.VisibilityDelay), "visibility wait armed");
 
         h.Time.Advance(registry.VisibilityDelay - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         h.Time.Advance(TimeSpan.FromMilliseconds(1));
         await Eventually.DoneAsync(startup, "startup");
 
@@ -68,7 +68,7 @@ public sealed class RegistrationLifecycleTests
         await Eventually.TrueAsync(() => registry.Count("register") == 2, "registered again after a lost registration");
 
         Assert.Equal(["register", "renew", "renewed", "renew", "lost", "register"], registry.Calls);
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class RegistrationLifecycleTests
 
         var leave = h.Coordinator.LeaveAsync();
         await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "deregistration");
-        Assert.Equal(LifecyclePhase.Leaving, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Leaving, h.State.Phase);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(8)), "the delay timer");
 
         // The configured 2 s delay was raised to the registry's 8 s propagation delay.
@@ -135,6 +135,25 @@ public sealed class RegistrationLifecycleTests
         // Sent once the 500 ms in-flight bound has passed, well within the 2 s budget.
         Assert.InRange(h.Time.GetElapsedTime(started), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(700));
         Assert.Equal(["register", "renew", "deregister"], registry.Calls);
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
+    }
+
+    [Fact]
+    public async Task Leaving_TellsTheRegistryTheTimeItsDeregistrationIsGiven_WithTheCall()
+    {
+        var registry = new RecordingRegistry();
+        var (h, _) = await ReadyAsync(registry, o =>
+        {
+            o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(3);
+            o.Registration.InFlightCallTimeout = TimeSpan.FromMilliseconds(700);
+        });
+        using var _h = h;
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "the deregistration sent");
+
+        // The deregistration timeout less the wait for a call in flight: the figure a registry with several servers shares.
+        Assert.Equal(TimeSpan.FromMilliseconds(2300), registry.Deregistration?.Budget);
         await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
     }
 
@@ -205,11 +224,11 @@ public sealed class RegistrationLifecycleTests
             await Eventually.TrueAsync(() => registry.Count("register") == attempts, $"attempt {attempts}");
         }
 
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         await Eventually.TrueAsync(() => h.Time.HasTimerDueIn(TimeSpan.FromSeconds(8)), "the next retry armed 8 s ahead");
         h.Time.Advance(TimeSpan.FromSeconds(3));
         await Eventually.DoneAsync(startup, "ready after the startup timeout");
-        Assert.Equal(LifecyclePhase.Ready, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Ready, h.State.Phase);
 
         registry.FailNextRegistrations(0);
         h.Time.Advance(TimeSpan.FromSeconds(5));
@@ -228,7 +247,7 @@ public sealed class RegistrationLifecycleTests
         h.Time.Advance(TimeSpan.FromMinutes(2));
 
         Assert.False(startup.IsCompleted);
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
     }
 
     [Fact]
@@ -328,7 +347,7 @@ public sealed class RegistrationLifecycleTests
         Assert.Equal(1, fast.Count("register"));
         Assert.Equal(1, slow.Count("register"));
         h.Time.Advance(TimeSpan.FromSeconds(3));
-        Assert.Equal(LifecyclePhase.Registering, h.Coordinator.Phase);
+        Assert.Equal(LifecyclePhase.Registering, h.State.Phase);
         h.Time.Advance(TimeSpan.FromSeconds(1));
         await Eventually.DoneAsync(startup, "ready");
 
@@ -348,6 +367,33 @@ public sealed class RegistrationLifecycleTests
         Assert.Equal(TimeSpan.FromSeconds(6), plan.ShutdownDelay);
         Assert.Equal("B", plan.DelaySetBy);
         Assert.Equal(TimeSpan.FromSeconds(2 + 6 + 20 + 2), plan.Total);
+    }
+
+    [Fact]
+    public void ShutdownPlan_LargestPropagationDelayBelowTheConfiguredDelay_IsKnownButRaisesNothing()
+    {
+        var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.FromSeconds(8) };
+        options.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(3);
+        options.Registration.InFlightCallTimeout = TimeSpan.FromSeconds(1);
+        var registrySide = new PropagationDelay([new PropagationTerm(PropagationStage.Registry, TimeSpan.FromSeconds(5), "A:Cache")]);
+        var plan = new ShutdownPlan(
+            options,
+            [
+                new RecordingRegistry("A") { Propagation = registrySide },
+                new RecordingRegistry("B") { PropagationDelay = TimeSpan.FromSeconds(6) },
+                new RecordingRegistry("C") { PropagationDelay = TimeSpan.FromSeconds(6) },
+            ]);
+
+        Assert.Equal(TimeSpan.FromSeconds(8), plan.ShutdownDelay);
+        Assert.Null(plan.DelaySetBy);
+        Assert.Null(plan.DelaySetByTerms);
+        Assert.Equal("B", plan.LargestPropagationDelayOf);
+        Assert.Equal((TimeSpan.FromSeconds(5), "A"), plan.RegistrySideFloor);
+        Assert.Equal(TimeSpan.FromSeconds(2), plan.DeregistrationCallBudget);
+        Assert.Equal(TimeSpan.FromSeconds(3 + 8 + 2), plan.LeaveBound);
+        Assert.Equal(TimeSpan.FromSeconds(20 + 2), plan.AfterDelay);
+        Assert.Equal(TimeSpan.FromSeconds(1), plan.AbortGrace);
+        Assert.Equal(TimeSpan.FromSeconds(30 - 22), plan.PreStopFollowUpWait);
     }
 
     [Fact]
@@ -461,6 +507,6 @@ public sealed class RegistrationLifecycleTests
 
         public Task<bool> RenewAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
-        public Task DeregisterAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
