@@ -1,6 +1,7 @@
 using GracefulLifecycle;
 using GracefulLifecycle.Grpc;
 using Grpc.AspNetCore.HealthChecks;
+using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,7 @@ public static class GrpcLifecycleBuilderExtensions
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<GrpcHealthChecksOptions>, IncludeLifecycleInServiceMappings>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifecycleGrpcHealth>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GrpcServiceOptions>, AddWatchRepeatFilter>());
         return builder;
     }
 }

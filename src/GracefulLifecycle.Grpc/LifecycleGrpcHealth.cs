@@ -29,6 +29,10 @@ internal sealed class LifecycleGrpcHealth(
     private long _generation;
     private int _subscribed;
 
+    // Whether NOT_SERVING is set for the phase now: leaving passes through Leaving, Draining and Stopped (and a rejoin
+    // through Registering); it is set and logged once per stretch away from Ready.
+    private bool _notServing;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var mapping in options.Value.Services)
@@ -71,6 +75,13 @@ internal sealed class LifecycleGrpcHealth(
             generation = ++_generation;
             if (phase != LifecyclePhase.Ready)
             {
+                if (_notServing)
+                {
+                    return;
+                }
+
+                _notServing = true;
+
                 // Set here, on the thread that publishes the phase change: no health check runs before it.
                 var services = options.Value.Services.ToList();
                 foreach (var mapping in services)
@@ -85,6 +96,8 @@ internal sealed class LifecycleGrpcHealth(
 
                 return;
             }
+
+            _notServing = false;
         }
 
         _ = Task.Run(() => OnReadyAsync(generation));

@@ -5,7 +5,7 @@ namespace GracefulLifecycle.Grpc;
 /// <summary>Every log line of the gRPC health integration, with stable event ids (200-209).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(200, LogLevel.Information, "gRPC health: {Count} services set to NOT_SERVING, the instance is leaving", EventName = "GrpcHealthNotServing")]
+    [LoggerMessage(200, LogLevel.Information, "gRPC health: the instance is leaving; services set to NOT_SERVING: {Count}", EventName = "GrpcHealthNotServing")]
     public static partial void NotServing(ILogger logger, int count);
 
     [LoggerMessage(201, LogLevel.Information, "gRPC health: the instance is ready; service '{Service}' is {Status}", EventName = "GrpcHealthReady")]

@@ -84,8 +84,9 @@ public sealed class AdaptiveDelayOptions
     public ReadinessCheckRule ReadinessCheck { get; set; } = ReadinessCheckRule.StoppedAtFailedCheck;
 
     /// <summary>
-    /// Gets paths whose requests do not count as traffic, in addition to the liveness, readiness and preStop paths:
-    /// typically a metrics endpoint that a scraper calls every 15 s, which would otherwise make the delay last the
+    /// Gets paths whose requests do not count as traffic, in addition to the liveness, readiness and preStop paths and
+    /// the probes recognised without configuration (the kubelet's User-Agent, the gRPC health service, every
+    /// <c>MapHealthChecks</c> endpoint): typically a metrics endpoint that a scraper calls every 15 s, which would otherwise make the delay last the
     /// maximum. Compared case-insensitively, a trailing slash ignored.
     /// </summary>
     public IList<string> ExcludedPaths { get; } = new List<string>();

@@ -165,7 +165,7 @@ public sealed class ConsulLifecycleTests(ITestOutputHelper output) : IAsyncLifet
         var entry = Assert.Single(passingOnceReady);
         Assert.Equal(id, entry.GetProperty("Service").GetProperty("ID").GetString());
         Assert.Equal(host.Port, entry.GetProperty("Service").GetProperty("Port").GetInt32());
-        Assert.True(host.Logs.Contains("Registered with Consul after 1 attempts; visible to its consumers after 00:00:02"));
+        Assert.True(host.Logs.Contains("Registered with Consul at attempt 1; visible to its consumers after 00:00:02"));
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class EurekaLifecycleTests(ITestOutputHelper output)
         var waited = s.Time.GetUtcNow() - post.Time;
         Assert.InRange(waited, EurekaScenario.Propagation, EurekaScenario.Propagation + TimeSpan.FromSeconds(1));
         Assert.Equal(LifecyclePhase.Ready, s.Host.Lifecycle.Phase);
-        Assert.True(s.Logs.Contains("Registered with Eureka after 1 attempts; visible to its consumers after 00:00:02.5000000"));
+        Assert.True(s.Logs.Contains("Registered with Eureka at attempt 1; visible to its consumers after 00:00:02.5000000"));
     }
 
     [Fact]

@@ -78,9 +78,9 @@ internal sealed class GrpcHealthHost : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the server as a SIGTERM would (leaving, the delay, the drain), moving the fake clock; the channel stays open.</summary>
+    public async Task StopAsync()
     {
-        Channel.Dispose();
         var stop = _app.StopAsync();
         while (!stop.IsCompleted)
         {
@@ -89,6 +89,12 @@ internal sealed class GrpcHealthHost : IAsyncDisposable
         }
 
         await stop;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await StopAsync();
         await _app.DisposeAsync();
     }
 }

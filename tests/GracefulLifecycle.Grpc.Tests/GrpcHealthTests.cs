@@ -121,6 +121,39 @@ public sealed class GrpcHealthTests
     }
 
     [Fact]
+    public async Task Watch_ThroughAWholeShutdown_GetsNotServingOnce()
+    {
+        await using var host = await GrpcHealthHost.StartAsync();
+        await Eventually.DoneAsync(host.Lifecycle.Ready, "ready");
+        using var watch = host.Client.Watch(new HealthCheckRequest(), deadline: DateTime.UtcNow + TimeSpan.FromSeconds(30));
+        await ReadUntilAsync(watch, ServingStatus.Serving);
+        var received = new List<ServingStatus>();
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                while (await watch.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                    lock (received)
+                    {
+                        received.Add(watch.ResponseStream.Current.Status);
+                    }
+                }
+            }
+            catch (RpcException)
+            {
+                // Ended by the server, whichever way it ends it.
+            }
+        });
+
+        // Leaving, the delay, the drain and the stop: every phase after Ready.
+        await host.StopAsync();
+        await Eventually.DoneAsync(reading, "the Watch stream ends");
+
+        Assert.Equal([ServingStatus.NotServing], received);
+    }
+
+    [Fact]
     public void AddGrpcHealthChecks_CalledTwice_AddsTheLifecycleHookOnce_AndKeepsEveryMapping()
     {
         var services = new ServiceCollection();

@@ -111,7 +111,7 @@ public sealed class LongLivedWorkTests(ITestOutputHelper output)
         Assert.NotEmpty(notStarted);
         Assert.Equal(reported.Count, reported.Distinct().Count());
         Assert.Equal(accepted.Order(), reported.Order());
-        Assert.Contains($"{notStarted.Count} units of accepted work never started before the drain deadline", log, StringComparison.Ordinal);
+        Assert.Contains($"Units of accepted work never started before the drain deadline: {notStarted.Count}", log, StringComparison.Ordinal);
 
         static List<string> Ids(string log, string pattern) =>
             System.Text.RegularExpressions.Regex.Matches(log, pattern).Select(m => m.Groups[1].Value).ToList();

@@ -101,7 +101,7 @@ internal sealed class AdaptiveDelay
             return "no traffic before leaving: nothing shows the routes have moved";
         }
 
-        var text = $"{estimate.Sending} peers sending before leaving, {estimate.TooRare} too rarely to tell, {estimate.Newcomers} first seen after leaving, {estimate.AwaitingCheck} awaiting a readiness check";
+        var text = $"peers sending before leaving: {estimate.Sending}, of them too rarely to tell: {estimate.TooRare}, first seen after leaving: {estimate.Newcomers}, awaiting a readiness check: {estimate.AwaitingCheck}";
         if (estimate.Latest is not { } peer)
         {
             return text;
@@ -113,6 +113,6 @@ internal sealed class AdaptiveDelay
             : !peer.CheckConfirms ? ", its next readiness check awaited"
             : peer.LastArrival > peer.ConfirmingCheck ? $", its last request {Milliseconds(peer.LastArrival - peer.ConfirmingCheck)} ms after a failed readiness check"
             : ", then checked readiness with no request since";
-        return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, {peer.AfterLeaving} requests after leaving{check}";
+        return $"{text}; last to go quiet: {peer.Address?.ToString() ?? "(other peers)"}, quiet period {quiet}, requests after leaving: {peer.AfterLeaving}{check}";
     }
 }

@@ -92,16 +92,21 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
             logger,
             _trigger,
             _leavingAt,
-            requests,
-            lastMs,
-            _delayEnd,
-            delayEnded == NotYet ? 0 : Offset(leaving, delayEnded),
+            DescribeAfterLeaving(requests, lastMs),
+            delayEnded == NotYet || _delayEnd == DelayEnd.None ? "no delay (never ready: nobody was routed here)" : $"delay {_delayEnd} at +{Offset(leaving, delayEnded)} ms",
             drainStarted == NotYet ? 0 : Offset(leaving, drainStarted),
             Offset(leaving, now),
             DescribePeers(leaving, peers));
 
         metrics.RequestsAfterLeaving(requests, lastMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
     }
+
+    internal static string DescribeAfterLeaving(long requests, long? lastMs) => (requests, lastMs) switch
+    {
+        (0, _) or (_, null) => "no request arrived after it",
+        (1, { } ms) => string.Create(CultureInfo.InvariantCulture, $"1 request arrived after it, {ms} ms after it"),
+        (_, { } ms) => string.Create(CultureInfo.InvariantCulture, $"{requests} requests arrived after it, the last {ms} ms after it"),
+    };
 
     private long Offset(long from, long to) => (long)_time.GetElapsedTime(from, to).TotalMilliseconds;
 
@@ -120,7 +125,7 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
                 text.Append("; ");
             }
 
-            text.Append(CultureInfo.InvariantCulture, $"{peer.Address?.ToString() ?? "(other)"} {peer.AfterLeaving} requests, last at +{Offset(leaving, peer.LastAfterLeaving)} ms");
+            text.Append(CultureInfo.InvariantCulture, $"{peer.Address?.ToString() ?? "(other)"} {peer.AfterLeaving} {(peer.AfterLeaving == 1 ? "request" : "requests")}, last at +{Offset(leaving, peer.LastAfterLeaving)} ms");
         }
 
         if (peers.Count > PeersShown)

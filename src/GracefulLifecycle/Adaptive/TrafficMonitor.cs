@@ -5,13 +5,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace GracefulLifecycle.Adaptive;
 
 /// <summary>
 /// Who sends requests, per remote address. Before leaving only with the adaptive delay on (its request rate); after
 /// leaving always (the shutdown timeline). The request path costs a timestamp, a dictionary lookup and two or three
-/// interlocked operations, and allocates nothing once a peer is known; probe requests cost a few string compares.
+/// interlocked operations, and allocates nothing once a peer is known; telling probes apart costs a few string compares.
 /// </summary>
 internal sealed class TrafficMonitor
 {
@@ -19,7 +20,7 @@ internal sealed class TrafficMonitor
     private readonly Lock _pruneGate = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string[] _excluded;
+    private readonly ProbeRequests _probes;
     private readonly string _readiness;
     private readonly ReadinessCheckRule _checkRule;
     private readonly long _stopAllowanceTicks;
@@ -35,17 +36,16 @@ internal sealed class TrafficMonitor
     private int _limitLogged;
     private int _left;
 
-    public TrafficMonitor(TimeProvider time, IOptions<GracefulLifecycleOptions> options, ILogger<TrafficMonitor> logger)
+    public TrafficMonitor(TimeProvider time, IOptions<GracefulLifecycleOptions> options, ProbeRequests probes, ILogger<TrafficMonitor> logger)
     {
+        _probes = probes;
         _time = time;
         _logger = logger;
         var o = options.Value;
         var adaptive = o.AdaptiveDelay;
         Enabled = adaptive.Enabled;
-        // The readiness path is compared first, on its own (its checks are counted per peer): not again among the others.
+        // The readiness path is compared first, on its own (its checks are counted per peer): not again among the probes.
         _readiness = (o.ReadinessPath ?? string.Empty).TrimEnd('/');
-        _excluded = [.. new[] { o.LivenessPath, o.PreStopPath }.Concat(adaptive.ExcludedPaths)
-            .Where(p => !string.IsNullOrEmpty(p)).Select(p => p.TrimEnd('/'))];
         _checkRule = adaptive.ReadinessCheck;
         _stopAllowanceTicks = ToTicks(StopAllowance);
         _recheckTicks = ToTicks(ReadinessRecheck);
@@ -79,17 +79,28 @@ internal sealed class TrafficMonitor
     internal static readonly TimeSpan StopAllowance = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Counts a request that arrived before leaving started (called only when <see cref="Enabled"/>).</summary>
-    public void Record(HttpContext context) => Record(RemoteAddress(context), context.Request.Path, afterLeaving: false);
+    public void Record(HttpContext context) =>
+        Record(RemoteAddress(context), context.Request.Path, context.Request.Headers.UserAgent, afterLeaving: false);
 
     /// <summary>Counts a request that arrived after leaving started.</summary>
-    public void RecordAfterLeaving(HttpContext context) => Record(RemoteAddress(context), context.Request.Path, afterLeaving: true);
+    public void RecordAfterLeaving(HttpContext context) =>
+        Record(RemoteAddress(context), context.Request.Path, context.Request.Headers.UserAgent, afterLeaving: true);
 
-    /// <summary>Counts a request: traffic, a readiness check (per peer, not traffic), or another probe (ignored).</summary>
-    internal void Record(IPAddress? address, PathString path, bool afterLeaving)
+    /// <summary>
+    /// Counts a request: traffic, a readiness check (per peer, not traffic), or a probe (ignored, <see cref="ProbeRequests"/>).
+    /// </summary>
+    internal void Record(IPAddress? address, PathString path, StringValues userAgent, bool afterLeaving)
     {
+        // The kubelet's probes first, its readiness probes included: from the node's address they would pass for the
+        // checks of a balancer whose traffic is SNAT'd to that address.
+        if (ProbeRequests.FromKubelet(userAgent))
+        {
+            return;
+        }
+
         var value = path.Value.AsSpan().TrimEnd('/');
         var readiness = value.Equals(_readiness, StringComparison.OrdinalIgnoreCase);
-        if (!readiness && IsProbe(value))
+        if (!readiness && _probes.IsProbePath(value))
         {
             return;
         }
@@ -111,7 +122,11 @@ internal sealed class TrafficMonitor
     }
 
     /// <summary>For tests: as the middleware counts a request to <paramref name="path"/>.</summary>
-    internal void Record(IPAddress? address, string path, bool afterLeaving) => Record(address, new PathString(path), afterLeaving);
+    internal void Record(IPAddress? address, string path, bool afterLeaving) => Record(address, new PathString(path), StringValues.Empty, afterLeaving);
+
+    /// <summary>For tests: as the middleware counts a request to <paramref name="path"/> sent with <paramref name="userAgent"/>.</summary>
+    internal void Record(IPAddress? address, string path, string userAgent, bool afterLeaving) =>
+        Record(address, new PathString(path), new StringValues(userAgent), afterLeaving);
 
     /// <summary>
     /// Leaving has started (readiness fails from now on): each peer's quiet period is set from the rate it sent at
@@ -241,19 +256,6 @@ internal sealed class TrafficMonitor
     private static IPAddress? RemoteAddress(HttpContext context) => context.Features.Get<IHttpConnectionFeature>()?.RemoteIpAddress;
 
     private IEnumerable<PeerTraffic> AllPeers() => _peers.Values.Append(_unknown).Append(_others);
-
-    private bool IsProbe(ReadOnlySpan<char> value)
-    {
-        foreach (var excluded in _excluded)
-        {
-            if (value.Equals(excluded, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private PeerTraffic Peer(IPAddress? address, long now)
     {

@@ -74,6 +74,10 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GracefulLifecycleOptions>, AdaptiveDelayOptionsValidator>());
 
         services.AddHealthChecks();
+
+        // The lifecycle's check is Unhealthy on purpose while preloading and leaving: answered without the Error line
+        // ASP.NET Core logs for every Unhealthy result.
+        PhaseAwareHealthCheckService.Decorate(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, ConfigureLifecycleHealthCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, LocalPortMatcherPolicy>());
         services.AddMetrics();
@@ -86,6 +90,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<WebSocketTracker>();
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<LifecycleMetrics>();
+        services.TryAddSingleton<ProbeRequests>();
         services.TryAddSingleton<TrafficMonitor>();
         services.TryAddSingleton<AdaptiveDelay>();
         services.TryAddSingleton<ShutdownTrace>();

@@ -28,16 +28,16 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Information, "Shutdown delay of {Delay} elapsed", EventName = "ShutdownDelayElapsed")]
     public static partial void ShutdownDelayElapsed(ILogger logger, TimeSpan delay);
 
-    [LoggerMessage(6, LogLevel.Information, "Draining: the server stops accepting connections; {InFlight} requests in flight, {Work} units of work and {WebSockets} WebSockets open, drain timeout {DrainTimeout}; the Draining token fires", EventName = "DrainStarted")]
+    [LoggerMessage(6, LogLevel.Information, "Draining: the server stops accepting connections; requests in flight: {InFlight}, units of work: {Work}, WebSockets open: {WebSockets}; drain timeout {DrainTimeout}; the Draining token fires", EventName = "DrainStarted")]
     public static partial void DrainStarted(ILogger logger, long inFlight, int work, int webSockets, TimeSpan drainTimeout);
 
-    [LoggerMessage(7, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting {Count} requests still in flight", EventName = "DrainTimedOut")]
+    [LoggerMessage(7, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting the requests still in flight: {Count}", EventName = "DrainTimedOut")]
     public static partial void DrainTimedOut(ILogger logger, TimeSpan drainTimeout, long count);
 
-    [LoggerMessage(8, LogLevel.Information, "Drain finished in {ElapsedMs} ms; {Aborted} requests aborted", EventName = "DrainCompleted")]
+    [LoggerMessage(8, LogLevel.Information, "Drain finished in {ElapsedMs} ms; requests aborted: {Aborted}", EventName = "DrainCompleted")]
     public static partial void DrainCompleted(ILogger logger, long elapsedMs, long aborted);
 
-    [LoggerMessage(9, LogLevel.Information, "Preloading: running {Count} preload tasks", EventName = "PreloadStarted")]
+    [LoggerMessage(9, LogLevel.Information, "Preloading: running the preload tasks: {Count}", EventName = "PreloadStarted")]
     public static partial void PreloadStarted(ILogger logger, int count);
 
     [LoggerMessage(10, LogLevel.Information, "Preload task {Name} completed in {ElapsedMs} ms", EventName = "PreloadTaskCompleted")]
@@ -58,7 +58,7 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Warning, "Refused {Method} {Path} from {RemoteAddress} on local port {LocalPort} with {StatusCode}: {Reason}", EventName = "PreStopRefused")]
     public static partial void PreStopRefused(ILogger logger, string method, string path, string remoteAddress, int localPort, int statusCode, string reason);
 
-    [LoggerMessage(49, LogLevel.Warning, "{Count} more preStop calls refused in the last {Interval}; the last: {Last}", EventName = "PreStopRefusalsSummarized")]
+    [LoggerMessage(49, LogLevel.Warning, "More preStop calls refused in the last {Interval}: {Count}; the last: {Last}", EventName = "PreStopRefusalsSummarized")]
     public static partial void PreStopRefusalsSummarized(ILogger logger, long count, TimeSpan interval, string last);
 
     [LoggerMessage(16, LogLevel.Error, "A callback registered on the leaving token threw", EventName = "LeavingCallbackFailed")]
@@ -76,7 +76,7 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Error, "A PhaseChanged handler threw", EventName = "PhaseChangedHandlerFailed")]
     public static partial void PhaseChangedHandlerFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(21, LogLevel.Information, "Registered with {Registry} after {Attempts} attempts; visible to its consumers after {VisibilityDelay}", EventName = "Registered")]
+    [LoggerMessage(21, LogLevel.Information, "Registered with {Registry} at attempt {Attempts}; visible to its consumers after {VisibilityDelay}", EventName = "Registered")]
     public static partial void Registered(ILogger logger, string registry, int attempts, TimeSpan visibilityDelay);
 
     [LoggerMessage(22, LogLevel.Warning, "Registration with {Registry} failed (attempt {Attempt}); retrying in {RetryDelay}", EventName = "RegistrationFailed")]
@@ -109,14 +109,14 @@ internal static partial class Log
     [LoggerMessage(84, LogLevel.Information, "Propagation delay of {Registry} {PropagationDelay}: {Propagation}; within the shutdown delay {ShutdownDelay}", EventName = "RegistryPropagationDelay")]
     public static partial void RegistryPropagationDelay(ILogger logger, string registry, TimeSpan propagationDelay, PropagationDelay propagation, TimeSpan shutdownDelay);
 
-    [LoggerMessage(30, LogLevel.Information, "Registering: {Count} service registries", EventName = "RegisteringStarted")]
+    [LoggerMessage(30, LogLevel.Information, "Registering with the service registries: {Count}", EventName = "RegisteringStarted")]
     public static partial void RegisteringStarted(ILogger logger, int count);
 
     [LoggerMessage(31, LogLevel.Warning, "PreStop:ManagementPort {Port} is the only check on the preStop endpoint: any pod that can reach that port can take this instance out of rotation. Add PreStop:Token or PreStop:AllowedNetworks, or a NetworkPolicy", EventName = "PreStopPortOnly")]
     public static partial void PreStopPortOnly(ILogger logger, int port);
 
     // The drain against clients that hold it: 32-39.
-    [LoggerMessage(32, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting {Count} connections still open, whether or not their request reached the application (unfinished headers, unread bodies, idle)", EventName = "ConnectionsAbortedAtDeadline")]
+    [LoggerMessage(32, LogLevel.Warning, "Drain timeout of {DrainTimeout} reached: aborting the connections still open ({Count}), whether or not their request reached the application (unfinished headers, unread bodies, idle)", EventName = "ConnectionsAbortedAtDeadline")]
     public static partial void ConnectionsAbortedAtDeadline(ILogger logger, TimeSpan drainTimeout, int count);
 
     [LoggerMessage(33, LogLevel.Warning, "The liveness probe's failure window (LivenessProbe:Period {Period} x LivenessProbe:FailureThreshold {FailureThreshold} = {Window}) is shorter than the drain and the exit after it (DrainTimeout {DrainTimeout} + ShutdownMargin {ShutdownMargin}): probes are refused from the start of the drain, so a drain that no pod deletion started (a preStop call with no SIGTERM after it, a failed background service, a signal from inside the container) can be cut by a liveness restart. Raise the probe's periodSeconds or failureThreshold (and these options with them), or shorten the drain", EventName = "LivenessWindowShorterThanDrain")]
@@ -134,13 +134,13 @@ internal static partial class Log
     [LoggerMessage(73, LogLevel.Warning, "Work {Name} was accepted but never started: the drain deadline stopped its worker first", EventName = "WorkNotStarted")]
     public static partial void WorkNotStarted(ILogger logger, string name);
 
-    [LoggerMessage(74, LogLevel.Warning, "{Count} units of accepted work never started before the drain deadline ({Named} named above)", EventName = "WorkNotStartedCount")]
+    [LoggerMessage(74, LogLevel.Warning, "Units of accepted work never started before the drain deadline: {Count} ({Named} named above)", EventName = "WorkNotStartedCount")]
     public static partial void WorkNotStartedCount(ILogger logger, int count, int named);
 
     [LoggerMessage(43, LogLevel.Information, "All tracked work ended after {ElapsedMs} ms of drain", EventName = "WorkDrained")]
     public static partial void WorkDrained(ILogger logger, long elapsedMs);
 
-    [LoggerMessage(44, LogLevel.Information, "Closing {Count} WebSockets still open with 1001 (Going Away), {Delay} after the drain started", EventName = "WebSocketsClosing")]
+    [LoggerMessage(44, LogLevel.Information, "Closing the WebSockets still open ({Count}) with 1001 (Going Away), {Delay} after the drain started", EventName = "WebSocketsClosing")]
     public static partial void WebSocketsClosing(ILogger logger, int count, TimeSpan delay);
 
     [LoggerMessage(45, LogLevel.Error, "A callback registered on the Draining token threw", EventName = "DrainingCallbackFailed")]

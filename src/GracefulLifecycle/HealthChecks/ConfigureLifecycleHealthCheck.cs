@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +19,7 @@ internal sealed class ConfigureLifecycleHealthCheck(IOptions<GracefulLifecycleOp
 
         healthChecks.Registrations.Add(new HealthCheckRegistration(
             LifecycleHealthCheck.Name,
-            static sp => new LifecycleHealthCheck(sp.GetRequiredService<ILifecycleState>()),
+            LifecycleHealthCheck.Factory,
             failureStatus: HealthStatus.Unhealthy,
             tags: [options.Value.ReadinessTag]));
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace GracefulLifecycle.HealthChecks;
@@ -16,6 +17,12 @@ internal sealed class LifecycleHealthCheck(ILifecycleState lifecycle) : IHealthC
 
     /// <summary>The key of the phase in the check's data.</summary>
     public const string PhaseKey = "phase";
+
+    /// <summary>The factory of the registration <c>AddGracefulLifecycle</c> adds, which tells it from one the application added under the same name.</summary>
+    public static readonly Func<IServiceProvider, IHealthCheck> Factory = static sp => new LifecycleHealthCheck(sp.GetRequiredService<ILifecycleState>());
+
+    /// <summary>Gets a value indicating whether <paramref name="registration"/> is the one <c>AddGracefulLifecycle</c> added.</summary>
+    public static bool IsRegistration(HealthCheckRegistration registration) => registration.Factory == Factory;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(Evaluate(lifecycle.Phase));

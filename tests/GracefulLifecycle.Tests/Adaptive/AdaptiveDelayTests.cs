@@ -142,8 +142,8 @@ public sealed class AdaptiveDelayTests
             BeforeLeaving = SendingWithARareSender,
             Logged =
             [
-                ("[80]", "2 peers were sending before leaving, 1 too rarely to tell"),
-                ("[81]", "2 peers sending before leaving, 1 too rarely to tell"),
+                ("[80]", "peers sending before leaving: 2, of them too rarely to tell: 1"),
+                ("[81]", "peers sending before leaving: 2, of them too rarely to tell: 1,"),
                 ("[81]", "last to go quiet: 10.0.0.2"),
             ],
         },

@@ -62,7 +62,7 @@ public sealed class ConnectionDrainTests
         // The server closed it: the read ends (end of stream or reset), it does not wait for more.
         var closed = await ReadUntilClosedAsync(slow).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(closed);
-        Assert.Contains(logs.Lines, l => l.Contains("[32]", StringComparison.Ordinal) && l.Contains("aborting 1 connections still open", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Contains("[32]", StringComparison.Ordinal) && l.Contains("aborting the connections still open (1)", StringComparison.Ordinal));
     }
 
     private static async Task<bool> ReadUntilClosedAsync(Socket socket)

@@ -124,7 +124,7 @@ public sealed class LongLivedDrainTests
         Assert.Equal(["job-1"], processed);
         Assert.Equal(["job-2"], cutOff);
         Assert.Equal(["job-3", "job-4", "job-5"], neverStarted);
-        Assert.Contains(lines, l => l.Contains("[74] 3 units of accepted work never started before the drain deadline (3 named above)", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("[74] Units of accepted work never started before the drain deadline: 3 (3 named above)", StringComparison.Ordinal));
         Assert.Equal(1, abandoned.Total);
         Assert.Equal(3, notStarted.Total);
         Assert.False(queue.Reader.TryRead(out _));

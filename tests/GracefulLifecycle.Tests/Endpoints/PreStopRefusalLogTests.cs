@@ -32,7 +32,7 @@ public sealed class PreStopRefusalLogTests
 
         time.Advance(TimeSpan.FromTicks(1));
         Assert.Equal(["[15]", "[49]"], Ids(logs));
-        Assert.Contains(logs.Lines, l => l.Contains("[49] 9999 more preStop calls refused in the last 00:00:10; the last: POST /prestop from 10.9.9.9", StringComparison.Ordinal)
+        Assert.Contains(logs.Lines, l => l.Contains("[49] More preStop calls refused in the last 00:00:10: 9999; the last: POST /prestop from 10.9.9.9", StringComparison.Ordinal)
             && l.Contains("with 403: the connection is not on loopback", StringComparison.Ordinal));
 
         // Still coming in the next interval: one more summary, with that interval's count.
@@ -43,7 +43,7 @@ public sealed class PreStopRefusalLogTests
 
         time.Advance(PreStopRefusalLog.Interval);
         Assert.Equal(["[15]", "[49]", "[49]"], Ids(logs));
-        Assert.Contains(logs.Lines, l => l.Contains("[49] 3 more preStop calls refused", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, l => l.Contains("[49] More preStop calls refused in the last 00:00:10: 3;", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Tests.HealthChecks;
@@ -153,5 +154,64 @@ public sealed class LifecycleHealthCheckTests
         using var response = await client.GetAsync(path);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return (response.StatusCode, json.RootElement.GetProperty("status").GetString()!, json.RootElement.GetProperty("phase").GetString()!);
+    }
+}
+
+public sealed class PhaseAwareHealthCheckServiceTests
+{
+    [Fact]
+    public async Task TheLifecycleCheck_UnhealthyBeforeReady_LogsNoError_WhileAnApplicationCheckThatFails_StillLogsItsError()
+    {
+        using var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        services.AddGracefulLifecycle();
+        services.AddHealthChecks()
+            .AddCheck("before", () => HealthCheckResult.Healthy())
+            .AddCheck("db", () => HealthCheckResult.Unhealthy("down"));
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        Assert.Equal(HealthStatus.Unhealthy, report.Status);
+        Assert.Equal([LifecycleHealthCheck.Name, "before", "db"], report.Entries.Keys);
+        var ours = report.Entries[LifecycleHealthCheck.Name];
+        Assert.Equal((HealthStatus.Unhealthy, "Starting"), (ours.Status, ours.Data[LifecycleHealthCheck.PhaseKey]));
+        Assert.Equal(["ready"], ours.Tags);
+
+        var errors = logs.Collector.GetSnapshot().Where(r => r.Level >= LogLevel.Error).Select(r => r.Message).ToList();
+        Assert.Contains(errors, m => m.Contains("Health check db with status Unhealthy", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, m => m.Contains(LifecycleHealthCheck.Name, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task APredicate_ThatLeavesTheLifecycleCheckOut_ReportsOnlyTheOthers()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddGracefulLifecycle();
+        services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("live"));
+
+        Assert.Equal(HealthStatus.Healthy, report.Status);
+        Assert.Equal(["self"], report.Entries.Keys);
+    }
+
+    [Fact]
+    public async Task ACheckTheApplicationRegistered_UnderTheLifecyclesName_RunsAsItsOwn()
+    {
+        using var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(logs));
+        services.AddHealthChecks().AddCheck(LifecycleHealthCheck.Name, () => HealthCheckResult.Unhealthy("mine"));
+        services.AddGracefulLifecycle();
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        Assert.Equal("mine", report.Entries[LifecycleHealthCheck.Name].Description);
+        Assert.Contains(logs.Collector.GetSnapshot(), r => r.Level == LogLevel.Error && r.Message.Contains("with message 'mine'", StringComparison.Ordinal));
     }
 }
