@@ -1,6 +1,7 @@
 using GracefulLifecycle.Adaptive;
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,7 @@ internal sealed class DrainSequence : IDisposable
     private readonly DrainTargets _targets;
     private readonly LifecycleMetrics _metrics;
     private readonly ShutdownTimeline _timeline;
+    private readonly ShutdownAdvisors _advisors;
     private readonly GracefulLifecycleOptions _options;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _draining = new();
@@ -33,6 +35,7 @@ internal sealed class DrainSequence : IDisposable
         DrainTargets targets,
         LifecycleMetrics metrics,
         ShutdownTimeline timeline,
+        ShutdownAdvisors advisors,
         IOptions<GracefulLifecycleOptions> options,
         ILogger<LifecycleCoordinator> logger)
     {
@@ -41,6 +44,7 @@ internal sealed class DrainSequence : IDisposable
         _targets = targets;
         _metrics = metrics;
         _timeline = timeline;
+        _advisors = advisors;
         _options = options.Value;
         _logger = logger;
     }
@@ -74,7 +78,7 @@ internal sealed class DrainSequence : IDisposable
         _timeline.DrainStarted();
         _targets.LogDrainStarted();
         _drainTimer = _time.CreateTimer(
-            static state => ((DrainSequence)state!).OnDeadline(), this, _options.DrainTimeout, Timeout.InfiniteTimeSpan);
+            static state => ((DrainSequence)state!).OnDeadline(), this, _advisors.DrainTimeout, Timeout.InfiniteTimeSpan);
         _webSocketTimer = _time.CreateTimer(
             static state => ((DrainSequence)state!).CloseWebSockets(), this, _options.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
 

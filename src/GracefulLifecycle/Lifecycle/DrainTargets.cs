@@ -1,5 +1,6 @@
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
+using GracefulLifecycle.Shutdown;
 using GracefulLifecycle.Work;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,13 +17,14 @@ internal sealed class DrainTargets(
     WebSocketTracker webSockets,
     WorkTracker work,
     LifecycleMetrics metrics,
+    ShutdownAdvisors advisors,
     IOptions<GracefulLifecycleOptions> options,
     ILogger<LifecycleCoordinator> logger)
 {
     private readonly GracefulLifecycleOptions _options = options.Value;
 
     public void LogDrainStarted() =>
-        Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, _options.DrainTimeout);
+        Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, advisors.DrainTimeout);
 
     /// <summary>Bounds the close handshakes from now on, those the application starts on Draining included.</summary>
     public void BeginWebSocketDrain() => webSockets.BeginDrain();
@@ -59,7 +61,7 @@ internal sealed class DrainTargets(
         if (count > 0)
         {
             metrics.RequestsAborted(count);
-            Log.DrainTimedOut(logger, _options.DrainTimeout, count);
+            Log.DrainTimedOut(logger, advisors.DrainTimeout, count);
         }
 
         return count;
@@ -74,7 +76,7 @@ internal sealed class DrainTargets(
         var count = connections.AbortAll();
         if (count > 0)
         {
-            Log.ConnectionsAbortedAtDeadline(logger, _options.DrainTimeout, count);
+            Log.ConnectionsAbortedAtDeadline(logger, advisors.DrainTimeout, count);
         }
     }
 }

@@ -6,7 +6,7 @@ namespace GracefulLifecycle.Lifecycle;
 
 /// <summary>Stops the host, and sets the process exit code when the stop is a failure.</summary>
 internal sealed class HostStopper(
-    IHostApplicationLifetime hostLifetime, ProcessExitCode exitCode, IOptions<HostOptions> hostOptions, ShutdownPlan plan)
+    IHostApplicationLifetime hostLifetime, ProcessExitCode exitCode, IOptions<HostOptions> hostOptions, ShutdownPlan plan, ShutdownAdvisors advisors)
 {
     private readonly HostOptions _hostOptions = hostOptions.Value;
 
@@ -27,7 +27,7 @@ internal sealed class HostStopper(
         // application set (or the host's default above the budget) stays.
         if (plan.RaisedHostShutdownTimeout && _hostOptions.ShutdownTimeout == plan.Total)
         {
-            _hostOptions.ShutdownTimeout = plan.Options.DrainTimeout + plan.Options.ShutdownMargin;
+            _hostOptions.ShutdownTimeout = advisors.DrainTimeout + plan.Options.ShutdownMargin;
         }
 
         hostLifetime.StopApplication();
