@@ -94,6 +94,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<InstanceAddress>();
         services.TryAddSingleton(sp => ShutdownBudget.Plan(
             sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
+        services.TryAddSingleton(sp => new ShutdownTimings(sp.GetRequiredService<ShutdownPlan>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();
         services.TryAddSingleton<IPreStopLeave>(sp => sp.GetRequiredService<PreStopFollowUp>());
