@@ -39,6 +39,21 @@ public static class KubernetesLifecycleBuilderExtensions
         services.TryAddSingleton(KubernetesEnvironment.Process);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PodReader>();
+        services.AddSingleton<PodSnapshot>();
+
+        // Ahead of the lifecycle's own hosted service: a failed check must end the start while an invalid option still
+        // exits with code 1, and before preload starts.
+        var check = ServiceDescriptor.Singleton<IHostedService, KubernetesStartupCheck>();
+        var lifecycleAssembly = typeof(IGracefulLifecycle).Assembly;
+        var first = services.ToList().FindIndex(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Assembly == lifecycleAssembly);
+        if (first < 0)
+        {
+            services.Add(check);
+        }
+        else
+        {
+            services.Insert(first, check);
+        }
 
         // At shutdown the pod is read once more: deleted, the plan fits its deadline; restarted, the delay waits for
         // the kubelet's failed readiness probes, counted by the filter.

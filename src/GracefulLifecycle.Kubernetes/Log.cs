@@ -32,4 +32,13 @@ internal static partial class Log
 
     [LoggerMessage(307, LogLevel.Warning, "Kubernetes: unexpected answer from {ApiServer} for pod {Pod} ({Status}). The lifecycle runs as without GracefulLifecycle.Kubernetes", EventName = "KubernetesUnexpectedAnswer")]
     public static partial void UnexpectedAnswer(ILogger logger, string pod, Uri apiServer, string status);
+
+    [LoggerMessage(310, LogLevel.Information, "Kubernetes: pod {Pod} agrees with the options (container {Container}: probes, preStop hook; grace period {GracePeriodSeconds} s)", EventName = "KubernetesSpecMatches")]
+    public static partial void SpecMatches(ILogger logger, string pod, string container, long gracePeriodSeconds);
+
+    [LoggerMessage(311, LogLevel.Warning, "Kubernetes: pod {Pod}: {Mismatch} (starting anyway: GracefulLifecycle:Kubernetes:OnMismatch is Warn)", EventName = "KubernetesSpecMismatch")]
+    public static partial void SpecMismatch(ILogger logger, string pod, string mismatch);
+
+    [LoggerMessage(312, LogLevel.Warning, "Kubernetes: pod {Pod}: {Advice}", EventName = "KubernetesSpecAdvice")]
+    public static partial void SpecAdvice(ILogger logger, string pod, string advice);
 }
