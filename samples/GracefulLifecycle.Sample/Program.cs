@@ -30,6 +30,13 @@ if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
     lifecycle.AddEtcd();
 }
 
+// In a pod: the spec checked at startup, and obeyed at shutdown (GracefulLifecycle__Kubernetes__OnMismatch=Warn, or any
+// other key of the section, turns it on; the pod is found from the service account).
+if (builder.Configuration.GetSection("GracefulLifecycle:Kubernetes").Exists())
+{
+    lifecycle.AddKubernetes();
+}
+
 var app = builder.Build();
 
 app.UseWebSockets();

@@ -18,6 +18,7 @@ namespace GracefulLifecycle.Kubernetes;
 /// </summary>
 internal sealed class PodShutdownAdvisor(
     PodReader reader,
+    PodSnapshot startup,
     KubeletProbes probes,
     IOptions<KubernetesOptions> options,
     IOptions<GracefulLifecycleOptions> lifecycleOptions,
@@ -123,11 +124,14 @@ internal sealed class PodShutdownAdvisor(
         };
     }
 
-    /// <summary>This application's container: the one named in the options, the only one, or the one probed on the readiness path.</summary>
+    /// <summary>
+    /// This application's container: the one the startup check found (by name), else the one named in the options,
+    /// the only one, or the one probed on the readiness path.
+    /// </summary>
     private PodContainer? Container(KubernetesPod pod, out string reason)
     {
         reason = string.Empty;
-        if (_options.ContainerName is { } name)
+        if ((startup.Container?.Name ?? _options.ContainerName) is { } name)
         {
             reason = $"no container named {name}";
             return pod.Containers.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal));
