@@ -17,7 +17,8 @@ public sealed class KubernetesDrillTests(ITestOutputHelper output)
         await using var api = await FakeKubernetesApiServer.StartAsync(FakePod.Matching(port: 8080));
         var pod = KubernetesScenarios.PodSettings(
             api.RootUrl.ToString(), api.Pod.Namespace, api.Pod.Name, api.TokenPath);
-        var runs = KubernetesScenarios.Pair(pod, rollouts: 1).ToArray();
+        // Two replicas, one rollout: both runs within about a minute and a half.
+        var runs = KubernetesScenarios.Pair(pod, rollouts: 1).Select(r => r with { Replicas = 2 }).ToArray();
 
         var without = await Drills.RunAsync(output, runs[0] with { Timeline = true }, DrillRunner.RunAsync);
         var with = await Drills.RunAsync(output, runs[1] with { Timeline = true }, DrillRunner.RunAsync);

@@ -4,7 +4,8 @@ namespace GracefulLifecycle.Drill;
 /// A container restart without deletion (a failed liveness probe, an in-place resize): SIGTERM comes while the
 /// endpoint stays in its Service until the kubelet's readiness probe has failed <c>failureThreshold</c> times
 /// (kubernetes#131690). HAProxy stands for both: its checks carry the kubelet's User-Agent (<c>kube-probe/1.31</c>),
-/// every 1 s, and it takes a replica out at the third failure in a row (<c>fall 3</c>), as the endpoint goes. The
+/// every 1 s, and it takes a replica out at the third failure in a row (<c>fall 3</c>), as the endpoint goes (it
+/// balances each request, as an ingress that follows the endpoints does). The
 /// shutdown delay (1 s) is shorter than that failover, so replicas without the Kubernetes package stop listening while
 /// still routed to; with it, each reads a pod that is not being deleted (the restart case) and serves until the third
 /// failed probe, then the delay. The same run, one after the other.
@@ -40,7 +41,10 @@ internal static class KubernetesScenarios
     /// <summary>The restart without the package, then with it.</summary>
     public static IEnumerable<DrillSettings> Pair(IReadOnlyDictionary<string, string> podSettings, int rollouts)
     {
-        var restart = new DrillSettings(DrillScenario.SigTerm, BalancerMode.Tcp, rollouts)
+        // mode http: every request is balanced, as an ingress following the endpoints does. In tcp mode wrk's kept-alive
+        // connections, moved by the replica's Connection: close early in its leave, make no new connection for the
+        // balancer to send to the replica once it stopped listening, so the loss would not show.
+        var restart = new DrillSettings(DrillScenario.SigTerm, BalancerMode.Http, rollouts)
         {
             CheckInterval = TimeSpan.FromSeconds(1),
             CheckFall = 3,
