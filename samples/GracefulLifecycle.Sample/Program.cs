@@ -30,8 +30,8 @@ if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
     lifecycle.AddEtcd();
 }
 
-// In a pod: the spec checked at startup, and obeyed at shutdown (GracefulLifecycle__Kubernetes__OnMismatch=Warn, or any
-// other key of the section, turns it on; the pod is found from the service account).
+// In Kubernetes, GracefulLifecycle__Kubernetes__OnMismatch=Fail (or any key of the section) reads the pod at startup and
+// fails the start when its spec contradicts these options, and reads it again at shutdown to obey it.
 if (builder.Configuration.GetSection("GracefulLifecycle:Kubernetes").Exists())
 {
     lifecycle.AddKubernetes();

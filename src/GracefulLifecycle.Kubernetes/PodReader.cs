@@ -141,7 +141,8 @@ internal sealed class PodReader
         }
         catch (HttpRequestException e)
         {
-            return PodReadResult.Failed(PodReadFailure.Unreachable, e.Message);
+            // The outer message only says a request failed; the inner one says how (refused, reset, name not resolved).
+            return PodReadResult.Failed(PodReadFailure.Unreachable, $"{e.HttpRequestError}: {e.InnerException?.Message ?? e.Message}");
         }
         catch (JsonException e)
         {

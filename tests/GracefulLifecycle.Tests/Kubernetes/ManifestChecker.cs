@@ -23,7 +23,7 @@ internal static class ManifestChecker
         return yaml;
     }
 
-    public static YamlMappingNode Deployment(YamlStream yaml) => Kind(yaml, "Deployment");
+    public static YamlMappingNode Deployment(YamlStream yaml) => Kind(yaml, "Deployment")!;
 
     public static YamlMappingNode Container(YamlStream yaml) => (YamlMappingNode)((YamlSequenceNode)Map(Map(Map(Deployment(yaml), "spec"), "template"), "spec")["containers"]).Children[0];
 
@@ -212,8 +212,147 @@ internal static class ManifestChecker
             problems.Add("preStop: neither sleep nor httpGet");
         }
 
+        CheckRollout(yaml, options, problems);
+        CheckDisruptionBudget(yaml, problems);
+        CheckPodReader(yaml, container, problems);
         return problems;
     }
+
+    /// <summary>
+    /// A rolling update that never lowers capacity: <c>maxUnavailable: 0</c> (an old pod goes only once a new one is
+    /// available), <c>maxSurge</c> at least one (or the rollout could never start), and <c>minReadySeconds</c> at least
+    /// the shutdown delay, the time load balancers take to add the new pod as to drop an old one.
+    /// </summary>
+    private static void CheckRollout(YamlStream yaml, GracefulLifecycleOptions options, List<string> problems)
+    {
+        var spec = Map(Deployment(yaml), "spec");
+        var strategy = spec.Children.TryGetValue("strategy", out var st) ? (YamlMappingNode)st : null;
+        if (strategy is not null && strategy.Children.TryGetValue("type", out var type) && Text(type) != "RollingUpdate")
+        {
+            problems.Add($"strategy: type {Text(type)} stops every old pod before starting new ones");
+            return;
+        }
+
+        var rolling = strategy is not null && strategy.Children.TryGetValue("rollingUpdate", out var r) ? (YamlMappingNode)r : null;
+        var maxUnavailable = rolling is not null && rolling.Children.TryGetValue("maxUnavailable", out var mu) ? Text(mu) : "25%";
+        if (maxUnavailable is not ("0" or "0%"))
+        {
+            problems.Add($"strategy: maxUnavailable {maxUnavailable} lets a rollout stop old pods before new ones are available; set 0");
+        }
+
+        var maxSurge = rolling is not null && rolling.Children.TryGetValue("maxSurge", out var ms) ? Text(ms) : "25%";
+        if (maxSurge is "0" or "0%")
+        {
+            problems.Add("strategy: maxSurge 0 with maxUnavailable 0 is refused by the API server (the rollout could never start); set 1");
+        }
+
+        var minReady = spec.Children.TryGetValue("minReadySeconds", out var mr) ? int.Parse(Text(mr), null) : 0;
+        if (TimeSpan.FromSeconds(minReady) < options.ShutdownDelay)
+        {
+            problems.Add(
+                $"minReadySeconds ({minReady}) is shorter than the shutdown delay ({options.ShutdownDelay}): an old pod could go before load balancers route to its replacement");
+        }
+    }
+
+    /// <summary>A PodDisruptionBudget over the Deployment's pods that lets a drain evict one at a time.</summary>
+    private static void CheckDisruptionBudget(YamlStream yaml, List<string> problems)
+    {
+        var pdb = Kind(yaml, "PodDisruptionBudget");
+        if (pdb is null)
+        {
+            problems.Add("no PodDisruptionBudget: a node drain may evict every replica at once");
+            return;
+        }
+
+        if (Text(pdb["apiVersion"]) != "policy/v1")
+        {
+            problems.Add($"PodDisruptionBudget: apiVersion {Text(pdb["apiVersion"])} is not policy/v1 (policy/v1beta1 was removed in 1.25)");
+        }
+
+        var spec = Map(pdb, "spec");
+        if (!Labels(Map(spec, "selector")).SequenceEqual(Labels(Map(Map(Deployment(yaml), "spec"), "selector"))))
+        {
+            problems.Add("PodDisruptionBudget: its selector is not the Deployment's");
+        }
+
+        var replicas = int.Parse(Text(Map(Deployment(yaml), "spec")["replicas"]), null);
+        var allowed = spec.Children.TryGetValue("maxUnavailable", out var mu) ? int.Parse(Text(mu), null)
+            : spec.Children.TryGetValue("minAvailable", out var ma) ? replicas - int.Parse(Text(ma), null)
+            : 0;
+        if (allowed < 1)
+        {
+            problems.Add("PodDisruptionBudget: allows no eviction, so a node drain would block for ever");
+        }
+    }
+
+    /// <summary>
+    /// What GracefulLifecycle.Kubernetes needs to read its own pod: the pod runs as a service account bound to a Role
+    /// that may <c>get</c> pods (and nothing else), and knows its name (POD_NAME from the downward API).
+    /// </summary>
+    private static void CheckPodReader(YamlStream yaml, YamlMappingNode container, List<string> problems)
+    {
+        var podSpec = Map(Map(Map(Deployment(yaml), "spec"), "template"), "spec");
+        if (!podSpec.Children.TryGetValue("serviceAccountName", out var sa))
+        {
+            problems.Add("no serviceAccountName: the pod runs as the namespace's default service account, which the Role is not bound to");
+            return;
+        }
+
+        var account = Text(sa);
+        if (podSpec.Children.TryGetValue("automountServiceAccountToken", out var mount) && Text(mount) == "false")
+        {
+            problems.Add("automountServiceAccountToken: false leaves no token to read the pod with");
+        }
+
+        if (Kind(yaml, "ServiceAccount") is not { } serviceAccount || Text(Map(serviceAccount, "metadata")["name"]) != account)
+        {
+            problems.Add($"no ServiceAccount {account}");
+        }
+
+        var role = Kind(yaml, "Role");
+        var binding = Kind(yaml, "RoleBinding");
+        if (role is null || binding is null)
+        {
+            problems.Add("no Role and RoleBinding letting the service account get its pod");
+            return;
+        }
+
+        var rules = ((YamlSequenceNode)role["rules"]).Children.Cast<YamlMappingNode>().ToArray();
+        string[] Items(YamlMappingNode rule, string key) => [.. ((YamlSequenceNode)rule[key]).Children.Select(Text)];
+        if (!rules.Any(rule => Items(rule, "apiGroups").Contains("") && Items(rule, "resources").Contains("pods") && Items(rule, "verbs").Contains("get")))
+        {
+            problems.Add("Role: no rule allows get on pods (apiGroups [\"\"], resources [\"pods\"], verbs [\"get\"])");
+        }
+
+        if (rules.SelectMany(rule => Items(rule, "verbs")).Any(verb => verb != "get") || rules.SelectMany(rule => Items(rule, "resources")).Any(resource => resource != "pods"))
+        {
+            problems.Add("Role: grants more than get on pods");
+        }
+
+        var roleRef = Map(binding, "roleRef");
+        if (Text(roleRef["kind"]) != "Role" || Text(roleRef["name"]) != Text(Map(role, "metadata")["name"]))
+        {
+            problems.Add("RoleBinding: roleRef is not the Role");
+        }
+
+        if (!((YamlSequenceNode)binding["subjects"]).Children.Cast<YamlMappingNode>().Any(s => Text(s["kind"]) == "ServiceAccount" && Text(s["name"]) == account))
+        {
+            problems.Add($"RoleBinding: does not bind ServiceAccount {account}");
+        }
+
+        var podName = ((YamlSequenceNode)container["env"]).Children.Cast<YamlMappingNode>().FirstOrDefault(e => Text(e["name"]) == "POD_NAME");
+        var fieldPath = podName is not null && podName.Children.TryGetValue("valueFrom", out var from)
+            && ((YamlMappingNode)from).Children.TryGetValue("fieldRef", out var fieldRef) && ((YamlMappingNode)fieldRef).Children.TryGetValue("fieldPath", out var path)
+            ? Text(path)
+            : null;
+        if (fieldPath != "metadata.name")
+        {
+            problems.Add("no POD_NAME from the downward API (fieldRef metadata.name)");
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Labels(YamlMappingNode selector) =>
+        Map(selector, "matchLabels").Children.Select(kv => KeyValuePair.Create(Text(kv.Key), Text(kv.Value))).OrderBy(kv => kv.Key, StringComparer.Ordinal);
 
     /// <summary>The ports the server listens on, from ASPNETCORE_HTTP_PORTS, ASPNETCORE_URLS or Kestrel endpoints, with their protocols.</summary>
     private static Dictionary<int, string> ListeningPorts(Dictionary<string, string> settings)
@@ -250,8 +389,8 @@ internal static class ManifestChecker
         int.TryParse(port, out var number) ? (containerPorts.ContainsValue(number) ? number : null)
         : containerPorts.TryGetValue(port, out var named) ? named : null;
 
-    private static YamlMappingNode Kind(YamlStream yaml, string kind) =>
-        yaml.Documents.Select(d => (YamlMappingNode)d.RootNode).FirstOrDefault(d => Text(d["kind"]) == kind)!;
+    private static YamlMappingNode? Kind(YamlStream yaml, string kind) =>
+        yaml.Documents.Select(d => (YamlMappingNode)d.RootNode).FirstOrDefault(d => Text(d["kind"]) == kind);
 
     private static YamlMappingNode Map(YamlMappingNode node, string key) => (YamlMappingNode)node[key];
 

@@ -38,6 +38,16 @@ public sealed class ManifestTests
     [InlineData("sleep-prestop.yaml", "readiness period", "10", "is not shorter than the shutdown delay")]
     [InlineData("grpc-sleep-prestop.yaml", "grpc port", "8081", "readinessProbe: port 8081 speaks Http1, the probe needs HTTP/2 (h2c)")]
     [InlineData("grpc-sleep-prestop.yaml", "grpc port", "grpc", "a grpc probe takes a port number, not a name")]
+    [InlineData("sleep-prestop.yaml", "maxUnavailable", "1", "strategy: maxUnavailable 1 lets a rollout stop old pods before new ones are available")]
+    [InlineData("sleep-prestop.yaml", "maxSurge", "0", "strategy: maxSurge 0 with maxUnavailable 0 is refused")]
+    [InlineData("sleep-prestop.yaml", "minReadySeconds", "2", "minReadySeconds (2) is shorter than the shutdown delay (00:00:10)")]
+    [InlineData("httpget-prestop.yaml", "pdb maxUnavailable", "0", "PodDisruptionBudget: allows no eviction")]
+    [InlineData("httpget-prestop.yaml", "pdb selector", "other", "PodDisruptionBudget: its selector is not the Deployment's")]
+    [InlineData("grpc-sleep-prestop.yaml", "role verb", "list", "Role: no rule allows get on pods")]
+    [InlineData("grpc-sleep-prestop.yaml", "role extra verb", "watch", "Role: grants more than get on pods")]
+    [InlineData("grpc-sleep-prestop.yaml", "binding subject", "default", "RoleBinding: does not bind ServiceAccount pricing")]
+    [InlineData("sleep-prestop.yaml", "serviceAccountName", "default", "no ServiceAccount default")]
+    [InlineData("sleep-prestop.yaml", "POD_NAME field", "spec.nodeName", "no POD_NAME from the downward API")]
     public void Manifest_ThatDisagrees_IsReported(string file, string change, string value, string expected)
     {
         var yaml = ManifestChecker.Load(file);
@@ -55,6 +65,19 @@ public sealed class ManifestTests
             case "preStop port": At(container, "lifecycle", "preStop", "httpGet").Children["port"] = new YamlScalarNode(value); break;
             case "sleep seconds": At(container, "lifecycle", "preStop", "sleep").Children["seconds"] = new YamlScalarNode(value); break;
             case "grpc port": At(container, "readinessProbe", "grpc").Children["port"] = new YamlScalarNode(value); break;
+            case "maxUnavailable": At(ManifestChecker.Deployment(yaml), "spec", "strategy", "rollingUpdate").Children["maxUnavailable"] = new YamlScalarNode(value); break;
+            case "maxSurge": At(ManifestChecker.Deployment(yaml), "spec", "strategy", "rollingUpdate").Children["maxSurge"] = new YamlScalarNode(value); break;
+            case "minReadySeconds": At(ManifestChecker.Deployment(yaml), "spec").Children["minReadySeconds"] = new YamlScalarNode(value); break;
+            case "pdb maxUnavailable": At(Document(yaml, "PodDisruptionBudget"), "spec").Children["maxUnavailable"] = new YamlScalarNode(value); break;
+            case "pdb selector": At(Document(yaml, "PodDisruptionBudget"), "spec", "selector", "matchLabels").Children["app"] = new YamlScalarNode(value); break;
+            case "role verb": ((YamlMappingNode)((YamlSequenceNode)Document(yaml, "Role")["rules"]).Children[0]).Children["verbs"] = new YamlSequenceNode(new YamlScalarNode(value)); break;
+            case "role extra verb": ((YamlSequenceNode)((YamlMappingNode)((YamlSequenceNode)Document(yaml, "Role")["rules"]).Children[0])["verbs"]).Add(new YamlScalarNode(value)); break;
+            case "binding subject": ((YamlMappingNode)((YamlSequenceNode)Document(yaml, "RoleBinding")["subjects"]).Children[0]).Children["name"] = new YamlScalarNode(value); break;
+            case "serviceAccountName": podSpec.Children["serviceAccountName"] = new YamlScalarNode(value); break;
+            case "POD_NAME field":
+                var podName = ((YamlSequenceNode)container["env"]).Children.Cast<YamlMappingNode>().Single(e => ((YamlScalarNode)e["name"]).Value == "POD_NAME");
+                At(podName, "valueFrom", "fieldRef").Children["fieldPath"] = new YamlScalarNode(value);
+                break;
             case "drain":
                 var env = ((YamlSequenceNode)container["env"]).Children.Cast<YamlMappingNode>()
                     .Single(e => ((YamlScalarNode)e["name"]).Value == "GracefulLifecycle__DrainTimeout");
@@ -66,4 +89,7 @@ public sealed class ManifestTests
 
         Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
+
+    private static YamlMappingNode Document(YamlStream yaml, string kind) =>
+        yaml.Documents.Select(d => (YamlMappingNode)d.RootNode).Single(d => ((YamlScalarNode)d["kind"]).Value == kind);
 }
