@@ -89,7 +89,7 @@ internal sealed class WebhookRegistry : IServiceRegistry
         return true;
     }
 
-    public async Task DeregisterAsync(CancellationToken cancellationToken)
+    public async Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken)
     {
         if (_instanceId is not { } id)
         {
@@ -97,6 +97,8 @@ internal sealed class WebhookRegistry : IServiceRegistry
             return;
         }
 
+        // One endpoint: the token, which fires when the call's time (context.Budget) is up, bounds the call. An adapter
+        // that tries several servers in turn would share context.Budget among them.
         using var response = await SendAsync(HttpMethod.Delete, "instances/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.NotFound)
         {

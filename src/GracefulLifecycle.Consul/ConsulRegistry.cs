@@ -119,7 +119,7 @@ internal sealed class ConsulRegistry : IServiceRegistry
         return true;
     }
 
-    public async Task DeregisterAsync(CancellationToken cancellationToken)
+    public async Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken)
     {
         if (_serviceId is not { } id)
         {

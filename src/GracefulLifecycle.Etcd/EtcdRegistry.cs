@@ -157,7 +157,7 @@ internal sealed class EtcdRegistry : IServiceRegistry
         return false;
     }
 
-    public async Task DeregisterAsync(CancellationToken cancellationToken)
+    public async Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken)
     {
         var leaseId = Interlocked.Read(ref _leaseId);
         if (leaseId == 0)

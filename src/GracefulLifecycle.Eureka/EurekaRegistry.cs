@@ -34,7 +34,6 @@ internal sealed class EurekaRegistry : IServiceRegistry
     public const string HttpClientName = "GracefulLifecycle.Eureka";
 
     private readonly IOptions<EurekaOptions> _options;
-    private readonly IOptions<GracefulLifecycleOptions> _lifecycle;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RegistryTransport _transport;
@@ -42,13 +41,11 @@ internal sealed class EurekaRegistry : IServiceRegistry
 
     public EurekaRegistry(
         IOptions<EurekaOptions> options,
-        IOptions<GracefulLifecycleOptions> lifecycle,
         IHttpClientFactory httpClients,
         TimeProvider time,
         ILogger<EurekaRegistry> logger)
     {
         _options = options;
-        _lifecycle = lifecycle;
         _time = time;
         _logger = logger;
         _transport = new RegistryTransport(
@@ -151,7 +148,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
         throw _transport.Refused(answer);
     }
 
-    public async Task DeregisterAsync(CancellationToken cancellationToken)
+    public async Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken)
     {
         if (_instance is not { } instance)
         {
@@ -159,7 +156,7 @@ internal sealed class EurekaRegistry : IServiceRegistry
             return;
         }
 
-        var answer = await _transport.SendAsync(HttpMethod.Delete, InstancePath(instance), jsonBody: null, cancellationToken, DeregistrationAttemptTimeout())
+        var answer = await _transport.SendAsync(HttpMethod.Delete, InstancePath(instance), jsonBody: null, cancellationToken, DeregistrationAttemptTimeout(context.Budget))
             .ConfigureAwait(false);
         if (answer.IsSuccess)
         {
@@ -181,10 +178,11 @@ internal sealed class EurekaRegistry : IServiceRegistry
     }
 
     /// <summary>
-    /// Each server's share of the deregistration budget when <see cref="EurekaOptions.RequestTimeout"/> would not let
-    /// every server be tried in it: a first server that hangs must not use up the time of the one that works.
+    /// Each server's share of the deregistration budget (the time the lifecycle gives the call) when
+    /// <see cref="EurekaOptions.RequestTimeout"/> would not let every server be tried in it: a first server that hangs
+    /// must not use up the time of the one that works.
     /// </summary>
-    private TimeSpan? DeregistrationAttemptTimeout()
+    private TimeSpan? DeregistrationAttemptTimeout(TimeSpan budget)
     {
         var servers = _transport.Servers.Count;
         if (servers < 2)
@@ -193,8 +191,6 @@ internal sealed class EurekaRegistry : IServiceRegistry
             return null;
         }
 
-        var registration = _lifecycle.Value.Registration;
-        var budget = registration.DeregistrationTimeout - registration.InFlightCallTimeout;
         var share = budget / servers;
         return share > TimeSpan.Zero && share < _options.Value.RequestTimeout ? share : null;
     }

@@ -65,7 +65,11 @@ public interface IServiceRegistry
     Task<bool> RenewAsync(CancellationToken cancellationToken);
 
     /// <summary>Removes the instance from the registry. An instance the registry does not know is not an error.</summary>
+    /// <param name="context">
+    /// The time the call is given (<see cref="DeregistrationContext.Budget"/>), for an implementation that shares it
+    /// among several servers; the lifecycle's options are not the place to read it from.
+    /// </param>
     /// <param name="cancellationToken">Fires when the deregistration budget is spent.</param>
     /// <returns>A task that completes when the registry has removed the instance.</returns>
-    Task DeregisterAsync(CancellationToken cancellationToken);
+    Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken);
 }

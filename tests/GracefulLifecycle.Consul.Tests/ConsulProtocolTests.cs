@@ -47,7 +47,7 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
 
         await registry.RegisterAsync(services, CancellationToken.None);
         var known = await registry.RenewAsync(CancellationToken.None);
-        await registry.DeregisterAsync(CancellationToken.None);
+        await registry.DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
         var afterDeregister = await registry.RenewAsync(CancellationToken.None);
 
         Assert.True(known);
@@ -170,7 +170,7 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
         await registry.RegisterAsync(services, CancellationToken.None);
         Assert.True(_agent.Forget("orders-1"));
 
-        await registry.DeregisterAsync(CancellationToken.None);
+        await registry.DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Equal(404, _agent.Calls[^1].StatusCode);
         Assert.True(_logs.Contains("did not know service orders-1 when deregistering it (404)"));
@@ -182,7 +182,7 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
     {
         using var services = Build();
 
-        await Registry(services).DeregisterAsync(CancellationToken.None);
+        await Registry(services).DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Empty(_agent.Calls);
     }
@@ -229,7 +229,7 @@ public sealed class ConsulProtocolTests : IAsyncLifetime
         using var hung = _agent.Hold(c => c.IsDeregister);
         using var cancel = new CancellationTokenSource();
 
-        var deregister = registry.DeregisterAsync(cancel.Token);
+        var deregister = registry.DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), cancel.Token);
         Assert.True(await _agent.WaitForCallsAsync(calls => calls.Any(c => c.IsDeregister), TimeSpan.FromSeconds(10)));
         await cancel.CancelAsync();
 

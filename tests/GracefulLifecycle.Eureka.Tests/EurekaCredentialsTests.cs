@@ -31,7 +31,7 @@ public sealed class EurekaCredentialsTests : IAsyncLifetime
         await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
         Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
-        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Equal(["POST 204", "PUT 200", "PUT 200", "DELETE 200"], server.Calls.Select(c => $"{c.Method} {c.StatusCode}"));
         Assert.All(server.Calls, c => Assert.Equal(Basic("eureka", Password), c.Authorization));

@@ -155,7 +155,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
         var id = h.Registry<EurekaRegistry>().Instance!.InstanceId;
 
-        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Equal(["POST", "DELETE"], server.Calls.Select(c => c.Method));
         Assert.Equal($"apps/ORDERS/{id}", server.Calls[1].Path);
@@ -172,7 +172,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
         server.Forget(h.Registry<EurekaRegistry>().Instance!.InstanceId);
 
-        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Equal(404, server.Calls[^1].StatusCode);
         Assert.Contains(h.Logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("EurekaRegistry[101]", StringComparison.Ordinal));
@@ -184,7 +184,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
         var server = await _bed.ServerAsync();
         var h = _bed.Harness(o => o.ServiceUrl = server.ServiceUrl);
 
-        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Empty(server.Calls);
     }
@@ -198,7 +198,7 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
 
         await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
         Assert.True(await h.Registry<EurekaRegistry>().RenewAsync(CancellationToken.None));
-        await h.Registry<EurekaRegistry>().DeregisterAsync(CancellationToken.None);
+        await h.Registry<EurekaRegistry>().DeregisterAsync(new DeregistrationContext(TimeSpan.FromMilliseconds(1500)), CancellationToken.None);
 
         Assert.Equal(["POST", "PUT", "DELETE"], server.Calls.Select(c => c.Method));
         Assert.Single(h.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal));
@@ -264,6 +264,35 @@ public sealed class EurekaProtocolTests : IAsyncLifetime
 
         Assert.Equal("POST apps/ORDERS -> 204", Assert.Single(server.Calls).ToString());
         Assert.Contains(registry.Logs.Lines, l => l.Contains("EurekaRegistry[100]", StringComparison.Ordinal) && l.Contains("no answer within 00:00:05", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Deregister_FirstServerHoldsIt_EachServerGetsItsShareOfTheBudgetTheCallCarries()
+    {
+        var time = new FakeTimeProvider();
+        var stalled = await _bed.ServerAsync(time);
+        var server = await _bed.ServerAsync(time);
+        var h = _bed.Harness(
+            o =>
+            {
+                o.ServiceUrl = $"{stalled.ServiceUrl},{server.ServiceUrl}";
+                o.RequestTimeout = TimeSpan.FromSeconds(5);
+            },
+            time: time);
+        await h.Registry<EurekaRegistry>().RegisterAsync(h.Services, CancellationToken.None);
+        using var hold = stalled.Hold(c => c.Method == "DELETE");
+
+        // 4 s for two servers: 2 s each, under the 5 s request timeout. The lifecycle's options (2 s less 500 ms, so
+        // 750 ms each) are not where the figure comes from.
+        var deregister = h.Registry<EurekaRegistry>().DeregisterAsync(new DeregistrationContext(TimeSpan.FromSeconds(4)), CancellationToken.None);
+        await Eventually.TrueAsync(() => stalled.Calls.Any(c => c.Method == "DELETE"), "the first server received the DELETE");
+        time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromTicks(1));
+        Assert.DoesNotContain(server.Calls, c => c.Method == "DELETE");
+
+        time.Advance(TimeSpan.FromTicks(1));
+        await Eventually.DoneAsync(deregister, "the DELETE fails over to the second server");
+
+        Assert.Equal("DELETE", server.Calls[^1].Method);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,7 @@ internal sealed class AdaptiveDelay
     private readonly TimeSpan _floor;
     private readonly string? _floorSetBy;
 
-    public AdaptiveDelay(TrafficMonitor traffic, IOptions<GracefulLifecycleOptions> options, IEnumerable<IServiceRegistry> registries, ILogger<AdaptiveDelay> logger)
+    public AdaptiveDelay(TrafficMonitor traffic, IOptions<GracefulLifecycleOptions> options, ShutdownPlan plan, ILogger<AdaptiveDelay> logger)
     {
         _traffic = traffic;
         _time = traffic.Time;
@@ -30,14 +31,10 @@ internal sealed class AdaptiveDelay
         // called yet may still fetch it and call: no traffic seen here can show otherwise, so that part is a floor.
         // The consumers' own refresh and load-balancer cache are not: a consumer that holds the instance calls it, and
         // its traffic stopping is the evidence that it has moved; one that never calls holds the delay to the maximum.
-        foreach (var registry in registries)
+        if (plan.RegistrySideFloor is { Registry: { } registry } registrySide && registrySide.Delay > _floor)
         {
-            var registrySide = registry.PropagationDelay.RegistrySide;
-            if (registrySide > _floor)
-            {
-                _floor = registrySide;
-                _floorSetBy = registry.Name + " registry cache";
-            }
+            _floor = registrySide.Delay;
+            _floorSetBy = registry + " registry cache";
         }
     }
 

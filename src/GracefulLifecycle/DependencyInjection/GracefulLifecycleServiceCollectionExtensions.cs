@@ -93,7 +93,9 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<RegistrySet>();
         services.TryAddSingleton<InstanceAddress>();
         services.TryAddSingleton(sp => ShutdownBudget.Plan(
-            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value, sp.GetServices<IServiceRegistry>()));
+            sp.GetRequiredService<IOptions<GracefulLifecycleOptions>>().Value,
+            sp.GetServices<IServiceRegistry>(),
+            ConfigureHostShutdownTimeout.Configured(sp)));
         services.TryAddSingleton(sp => new ShutdownTimings(sp.GetRequiredService<ShutdownPlan>()));
         services.TryAddSingleton<PreStopGate>();
         services.TryAddSingleton<PreStopFollowUp>();

@@ -3,7 +3,6 @@ using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
 using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Lifecycle;
 
@@ -19,7 +18,7 @@ internal sealed class DrainSequence : IDisposable
     private readonly LifecycleMetrics _metrics;
     private readonly ShutdownTimeline _timeline;
     private readonly ShutdownAdvisors _advisors;
-    private readonly GracefulLifecycleOptions _options;
+    private readonly ShutdownPlan _plan;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _draining = new();
     private readonly CancellationTokenSource _deadline = new();
@@ -36,7 +35,7 @@ internal sealed class DrainSequence : IDisposable
         LifecycleMetrics metrics,
         ShutdownTimeline timeline,
         ShutdownAdvisors advisors,
-        IOptions<GracefulLifecycleOptions> options,
+        ShutdownPlan plan,
         ILogger<LifecycleCoordinator> logger)
     {
         _phases = phases;
@@ -45,17 +44,11 @@ internal sealed class DrainSequence : IDisposable
         _metrics = metrics;
         _timeline = timeline;
         _advisors = advisors;
-        _options = options.Value;
+        _plan = plan;
         _logger = logger;
     }
 
     public CancellationToken Draining => _draining.Token;
-
-    /// <summary>
-    /// Gets how long, past the drain deadline, work whose <see cref="TrackedWork.Aborted"/> token has just fired may
-    /// take to save what it can: half of <see cref="GracefulLifecycleOptions.ShutdownMargin"/>, the rest being the host's.
-    /// </summary>
-    private TimeSpan AbortGrace => _options.ShutdownMargin / 2;
 
     /// <summary>
     /// Starts the drain, once: the drain deadline and the WebSocket close are armed, the Draining token fires, and the
@@ -80,7 +73,7 @@ internal sealed class DrainSequence : IDisposable
         _drainTimer = _time.CreateTimer(
             static state => ((DrainSequence)state!).OnDeadline(), this, _advisors.DrainTimeout, Timeout.InfiniteTimeSpan);
         _webSocketTimer = _time.CreateTimer(
-            static state => ((DrainSequence)state!).CloseWebSockets(), this, _options.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
+            static state => ((DrainSequence)state!).CloseWebSockets(), this, _plan.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
 
         // Before the application hears of the drain: the close frames it sends on Draining get the handshake bound too.
         _targets.BeginWebSocketDrain();
@@ -124,7 +117,7 @@ internal sealed class DrainSequence : IDisposable
 
     /// <summary>
     /// Waits for <paramref name="task"/> until the drain deadline, then (its work just told through
-    /// <see cref="TrackedWork.Aborted"/>) up to <see cref="AbortGrace"/> more, so it can save before the host disposes
+    /// <see cref="TrackedWork.Aborted"/>) up to <see cref="ShutdownPlan.AbortGrace"/> more, so it can save before the host disposes
     /// services; the host's own token ends the wait at any time.
     /// </summary>
     /// <returns><see langword="true"/> if the task ended within that time.</returns>
@@ -135,7 +128,7 @@ internal sealed class DrainSequence : IDisposable
             await Task.WhenAny(task, Task.Delay(Timeout.Infinite, _deadline.Token)).WaitAsync(cancellationToken).ConfigureAwait(false);
             if (!task.IsCompleted)
             {
-                await task.WaitAsync(AbortGrace, _time, cancellationToken).ConfigureAwait(false);
+                await task.WaitAsync(_plan.AbortGrace, _time, cancellationToken).ConfigureAwait(false);
             }
 
             return true;

@@ -3,7 +3,6 @@ using GracefulLifecycle.Draining;
 using GracefulLifecycle.Shutdown;
 using GracefulLifecycle.Work;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace GracefulLifecycle.Lifecycle;
 
@@ -18,11 +17,9 @@ internal sealed class DrainTargets(
     WorkTracker work,
     LifecycleMetrics metrics,
     ShutdownAdvisors advisors,
-    IOptions<GracefulLifecycleOptions> options,
+    ShutdownPlan plan,
     ILogger<LifecycleCoordinator> logger)
 {
-    private readonly GracefulLifecycleOptions _options = options.Value;
-
     public void LogDrainStarted() =>
         Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, advisors.DrainTimeout);
 
@@ -38,7 +35,7 @@ internal sealed class DrainTargets(
         var closed = webSockets.CloseAll();
         if (closed > 0)
         {
-            Log.WebSocketsClosing(logger, closed, _options.WebSocketCloseDelay);
+            Log.WebSocketsClosing(logger, closed, plan.WebSocketCloseDelay);
             metrics.WebSocketsClosed(closed);
         }
     }

@@ -22,12 +22,12 @@ internal sealed class HostStopper(
     /// <summary>Starts the host's stop sequence once the delay is served and the drain has begun.</summary>
     public void StopAfterDelay()
     {
-        // The host's timeout is counted from the start of its stop sequence, which now begins after the delay: what
-        // is left of the budget is the drain and the margin. Only a value the library raised is shortened: one the
-        // application set (or the host's default above the budget) stays.
-        if (plan.RaisedHostShutdownTimeout && _hostOptions.ShutdownTimeout == plan.Total)
+        // The host counts its timeout from the start of its stop sequence, which now begins after the delay, and reads
+        // it then: the one deadline its stop can be given (see HostShutdownTimeout). The plan says what is left (the
+        // drain and the margin); a value the application set, or changed after the library, stays.
+        if (_hostOptions.ShutdownTimeout == plan.Host.AtStartup)
         {
-            _hostOptions.ShutdownTimeout = advisors.DrainTimeout + plan.Options.ShutdownMargin;
+            _hostOptions.ShutdownTimeout = plan.Host.RaisedByLibrary ? advisors.DrainTimeout + plan.ShutdownMargin : plan.Host.AfterDelay;
         }
 
         hostLifetime.StopApplication();

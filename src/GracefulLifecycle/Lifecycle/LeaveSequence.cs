@@ -60,10 +60,10 @@ internal sealed class LeaveSequence
     public CancellationToken Leaving => Volatile.Read(ref _leaving).Token;
 
     /// <summary>
-    /// Gets the longest a leave can take (deregistration, the delay, the margin): a bound that only guards against a
-    /// fault in it, so that a signal always ends in a stop within the budget.
+    /// Gets the longest a leave can take (<see cref="ShutdownPlan.LeaveBound"/>), and longer by what the shutdown advice
+    /// may add (<see cref="ShutdownAdvisors.ExtraBound"/>).
     /// </summary>
-    public TimeSpan Bound => _plan.DeregistrationTimeout + _plan.ShutdownDelay + _plan.Options.ShutdownMargin + _advisors.ExtraBound;
+    public TimeSpan Bound => _plan.LeaveBound + _advisors.ExtraBound;
 
     /// <summary>From here on the instance cannot rejoin: this leave ends in a stop.</summary>
     public void StopRequested()

@@ -36,7 +36,7 @@ internal sealed class LifecycleHostedService(
             // Each term with the setting it comes from: what to change when a figure is wrong for these consumers.
             if (ReferenceEquals(propagation, plan.DelaySetByTerms))
             {
-                Log.ShutdownDelayFromRegistry(logger, plan.ShutdownDelay, registry, propagation, o.ShutdownDelay);
+                Log.ShutdownDelayFromRegistry(logger, plan.ShutdownDelay, registry, propagation, plan.ConfiguredShutdownDelay);
             }
             else
             {
@@ -45,16 +45,16 @@ internal sealed class LifecycleHostedService(
         }
 
         Log.ShutdownBudget(
-            logger, plan.DeregistrationTimeout, plan.ShutdownDelay, o.DrainTimeout, o.ShutdownMargin, plan.Total, o.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
+            logger, plan.DeregistrationTimeout, plan.ShutdownDelay, plan.DrainTimeout, plan.ShutdownMargin, plan.Total, plan.TerminationGracePeriod, hostOptions.Value.ShutdownTimeout);
 
-        if (o.LivenessProbe.FailureWindow is { } window && window < o.DrainTimeout + o.ShutdownMargin)
+        if (o.LivenessProbe.FailureWindow is { } window && window < plan.AfterDelay)
         {
-            Log.LivenessWindowShorterThanDrain(logger, o.LivenessProbe.Period!.Value, o.LivenessProbe.FailureThreshold, window, o.DrainTimeout, o.ShutdownMargin);
+            Log.LivenessWindowShorterThanDrain(logger, o.LivenessProbe.Period!.Value, o.LivenessProbe.FailureThreshold, window, plan.DrainTimeout, plan.ShutdownMargin);
         }
 
         if (plan.PreStopSleep > TimeSpan.Zero)
         {
-            Log.PreStopSleepCounted(logger, plan.PreStopSleep, plan.DelayAfterPreStopSleep, plan.ShutdownDelay, plan.TerminationBudget, o.TerminationGracePeriod);
+            Log.PreStopSleepCounted(logger, plan.PreStopSleep, plan.DelayAfterPreStopSleep, plan.ShutdownDelay, plan.TerminationBudget, plan.TerminationGracePeriod);
         }
 
         if (o.PreStop.ManagementPort is { } port && o.PreStop.Token is null && o.PreStop.AllowedNetworks.Count == 0)

@@ -1,4 +1,5 @@
 using GracefulLifecycle.Diagnostics;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,21 +27,14 @@ internal sealed class PreStopFollowUp : IPreStopLeave, IDisposable
     private CancellationTokenRegistration _stopping;
 
     public PreStopFollowUp(
-        TimeProvider time, IHostApplicationLifetime hostLifetime, LifecycleCoordinator lifecycle, IOptions<GracefulLifecycleOptions> options, ILogger<PreStopFollowUp> logger)
+        TimeProvider time, IHostApplicationLifetime hostLifetime, LifecycleCoordinator lifecycle, IOptions<GracefulLifecycleOptions> options, ShutdownPlan plan, ILogger<PreStopFollowUp> logger)
     {
         _time = time;
         _hostLifetime = hostLifetime;
         _lifecycle = lifecycle;
         _logger = logger;
-        var o = options.Value;
-        _action = o.PreStop.WhenNoStopFollows;
-
-        // Validation keeps delay + drain + margin within the grace period, so this is never shorter than the delay.
-        _wait = o.TerminationGracePeriod - o.DrainTimeout - o.ShutdownMargin;
-        if (_wait < TimeSpan.Zero)
-        {
-            _wait = TimeSpan.Zero;
-        }
+        _action = options.Value.PreStop.WhenNoStopFollows;
+        _wait = plan.PreStopFollowUpWait;
     }
 
     /// <summary>Gets how long after an accepted preStop call the instance waits for the host to start stopping.</summary>

@@ -59,13 +59,14 @@ internal sealed class RegistrySession : IDisposable
 
     /// <summary>
     /// Leaves the registry within <paramref name="timeout"/>: a call already in flight gets at most
-    /// <paramref name="inFlightTimeout"/> of it to land and is then canceled; the deregistration has the rest. Idempotent.
+    /// <paramref name="inFlightTimeout"/> of it to land and is then canceled; the deregistration has the rest, which
+    /// the registry is told with the call (<paramref name="deregistration"/>). Idempotent.
     /// </summary>
-    public Task LeaveAsync(TimeSpan inFlightTimeout, TimeSpan timeout)
+    public Task LeaveAsync(TimeSpan inFlightTimeout, TimeSpan timeout, DeregistrationContext deregistration)
     {
         lock (_gate)
         {
-            return _leave ??= LeaveCoreAsync(inFlightTimeout, timeout);
+            return _leave ??= LeaveCoreAsync(inFlightTimeout, timeout, deregistration);
         }
     }
 
@@ -77,7 +78,7 @@ internal sealed class RegistrySession : IDisposable
         _abortCalls.Dispose();
     }
 
-    private async Task LeaveCoreAsync(TimeSpan inFlightTimeout, TimeSpan timeout)
+    private async Task LeaveCoreAsync(TimeSpan inFlightTimeout, TimeSpan timeout, DeregistrationContext deregistration)
     {
         var started = _time.GetTimestamp();
         using var deadline = new CancellationTokenSource(timeout, _time);
@@ -95,7 +96,7 @@ internal sealed class RegistrySession : IDisposable
             if (Attempted)
             {
                 // Sent even when no attempt was ever accepted: one may have landed with its answer lost.
-                await _registry.DeregisterAsync(deadline.Token).ConfigureAwait(false);
+                await _registry.DeregisterAsync(deregistration, deadline.Token).ConfigureAwait(false);
                 if (_confirmed)
                 {
                     Log.Deregistered(_logger, _registry.Name, (long)_time.GetElapsedTime(started).TotalMilliseconds);

@@ -1,5 +1,6 @@
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Hosting;
+using GracefulLifecycle.Shutdown;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,6 +11,7 @@ internal sealed class RegistrySet : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly RegistrationOptions _options;
+    private readonly ShutdownPlan _plan;
     private readonly ILogger _logger;
     private readonly InstanceAddress _address;
     private readonly LifecycleMetrics? _metrics;
@@ -21,6 +23,7 @@ internal sealed class RegistrySet : IDisposable
         IEnumerable<IServiceRegistry> registries,
         TimeProvider time,
         IOptions<GracefulLifecycleOptions> options,
+        ShutdownPlan plan,
         InstanceAddress address,
         ILogger<RegistrySet> logger,
         LifecycleMetrics? metrics = null)
@@ -28,6 +31,7 @@ internal sealed class RegistrySet : IDisposable
         _address = address;
         _time = time;
         _options = options.Value.Registration;
+        _plan = plan;
         _logger = logger;
         _metrics = metrics;
         _sessions = registries.Select(NewSession).ToArray();
@@ -99,8 +103,15 @@ internal sealed class RegistrySet : IDisposable
         return RegisterAsync(cancellationToken);
     }
 
-    /// <summary>Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout.</summary>
-    public Task LeaveAsync() => Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_options.InFlightCallTimeout, _options.DeregistrationTimeout)));
+    /// <summary>
+    /// Leaves every registry at once, each bounded by the in-flight call timeout, then the deregistration timeout; each
+    /// registry is told the time its call is given.
+    /// </summary>
+    public Task LeaveAsync()
+    {
+        var deregistration = new DeregistrationContext(_plan.DeregistrationCallBudget);
+        return Task.WhenAll(_sessions.Select(s => s.LeaveAsync(_plan.InFlightCallTimeout, _plan.DeregistrationTimeout, deregistration)));
+    }
 
     private RegistrySession NewSession(IServiceRegistry registry) => new(registry, _time, _options, _logger, _metrics);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -5,18 +6,32 @@ namespace GracefulLifecycle.Shutdown;
 
 /// <summary>
 /// Gives the host's stop sequence room for the whole shutdown budget, so its own timeout never cuts the drain
-/// short: the lifecycle bounds the drain itself and aborts what is left at <see cref="GracefulLifecycleOptions.DrainTimeout"/>.
-/// The timeout is raised to the budget, never lowered: a larger value the application set (or the host's default of
-/// 30 seconds above a shorter budget) stays, since the application may have its own reasons to wait longer.
+/// short: the lifecycle bounds the drain itself and aborts what is left at the drain deadline. The value is the plan's
+/// (<see cref="HostShutdownTimeout.AtStartup"/>): raised to the budget, never lowered.
 /// </summary>
-internal sealed class ConfigureHostShutdownTimeout(ShutdownPlan plan) : IPostConfigureOptions<HostOptions>
+/// <remarks>
+/// The plan is read when the host's options are built, not when this is constructed: the plan is computed from the
+/// host's options as the application configured them (<see cref="Configured"/>), which builds them without this.
+/// </remarks>
+internal sealed class ConfigureHostShutdownTimeout(IServiceProvider services) : IPostConfigureOptions<HostOptions>
 {
     public void PostConfigure(string? name, HostOptions hostOptions)
     {
-        if (hostOptions.ShutdownTimeout < plan.Total)
+        var host = services.GetRequiredService<ShutdownPlan>().Host;
+        if (host.RaisedByLibrary && hostOptions.ShutdownTimeout < host.AtStartup)
         {
-            hostOptions.ShutdownTimeout = plan.Total;
-            plan.RaisedHostShutdownTimeout = true;
+            hostOptions.ShutdownTimeout = host.AtStartup;
         }
     }
+
+    /// <summary>
+    /// Returns <c>HostOptions.ShutdownTimeout</c> as the application configured it: the host's options built by the
+    /// framework's own factory from every configuration of them but this one.
+    /// </summary>
+    public static TimeSpan Configured(IServiceProvider services) =>
+        new OptionsFactory<HostOptions>(
+                services.GetServices<IConfigureOptions<HostOptions>>(),
+                services.GetServices<IPostConfigureOptions<HostOptions>>().Where(p => p is not ConfigureHostShutdownTimeout))
+            .Create(Microsoft.Extensions.Options.Options.DefaultName)
+            .ShutdownTimeout;
 }

@@ -41,13 +41,13 @@ internal sealed class ShutdownAdvisors
     /// <summary>Gets the drain timeout in force: the option's, or less when the advice's deadline cut it.</summary>
     public TimeSpan DrainTimeout => Volatile.Read(ref _drainTicks) is var ticks and not NotCut
         ? TimeSpan.FromTicks(ticks)
-        : _plan.Options.DrainTimeout;
+        : _plan.DrainTimeout;
 
     /// <summary>
     /// Gets how much longer than planned a leave may last because of the advice: the wait for it, and a hold, which
     /// ends within the grace period at the latest.
     /// </summary>
-    public TimeSpan ExtraBound => _advisors.Length == 0 ? TimeSpan.Zero : MaxWait + _plan.Options.TerminationGracePeriod;
+    public TimeSpan ExtraBound => _advisors.Length == 0 ? TimeSpan.Zero : MaxWait + _plan.TerminationGracePeriod;
 
     /// <summary>Asks every advisor, at once, as leaving starts. The task completes within <see cref="MaxWait"/> and never faults.</summary>
     /// <param name="trigger">What started the shutdown.</param>
@@ -85,11 +85,10 @@ internal sealed class ShutdownAdvisors
             return delay;
         }
 
-        var options = _plan.Options;
-        var drain = options.DrainTimeout;
-        var margin = options.ShutdownMargin;
+        var drain = _plan.DrainTimeout;
+        var margin = _plan.ShutdownMargin;
         var hold = routed ? advice.Hold : null;
-        var deadline = advice.Deadline ?? (hold is null ? null : advice.TerminationStartedAt + options.TerminationGracePeriod);
+        var deadline = advice.Deadline ?? (hold is null ? null : advice.TerminationStartedAt + _plan.TerminationGracePeriod);
         Log.ShutdownAdvice(_logger, advice.Case, deadline?.ToString("O", CultureInfo.InvariantCulture) ?? "unknown");
         var story = new StringBuilder(advice.Case);
 

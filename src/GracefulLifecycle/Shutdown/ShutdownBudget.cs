@@ -12,13 +12,13 @@ internal static class ShutdownBudget
     private const string Prefix = GracefulLifecycleOptions.SectionName + ":";
 
     /// <exception cref="OptionsValidationException">The budget exceeds the grace period, or cannot be computed.</exception>
-    public static ShutdownPlan Plan(GracefulLifecycleOptions options, IEnumerable<IServiceRegistry> registries)
+    public static ShutdownPlan Plan(GracefulLifecycleOptions options, IEnumerable<IServiceRegistry> registries, TimeSpan? hostShutdownTimeout = null)
     {
         string? failure;
         ShutdownPlan? plan = null;
         try
         {
-            plan = new ShutdownPlan(options, registries);
+            plan = new ShutdownPlan(options, registries, hostShutdownTimeout);
             failure = Check(plan);
         }
         catch (OverflowException)
@@ -38,7 +38,7 @@ internal static class ShutdownBudget
     public static string? Check(ShutdownPlan plan)
     {
         var options = plan.Options;
-        if (plan.TerminationBudget <= options.TerminationGracePeriod)
+        if (plan.TerminationBudget <= plan.TerminationGracePeriod)
         {
             return null;
         }
@@ -53,23 +53,23 @@ internal static class ShutdownBudget
                 : plan.HasRegistries ? ", at least the registries' propagation delay" : string.Empty;
             return
                 $"{Prefix}PreStop:{nameof(options.PreStop.Sleep)} ({plan.PreStopSleep}) + {deregistrationTerm}the delay left after SIGTERM ({plan.DelayAfterPreStopSleep}: " +
-                $"{Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} less the sleep{propagation}" +
-                $") + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) + {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.TerminationBudget} " +
-                $"exceeds {Prefix}{nameof(options.TerminationGracePeriod)} ({options.TerminationGracePeriod}): the kubelet counts the grace period from the start of the preStop sleep " +
+                $"{Prefix}{nameof(options.ShutdownDelay)} {plan.ConfiguredShutdownDelay} less the sleep{propagation}" +
+                $") + {Prefix}{nameof(options.DrainTimeout)} ({plan.DrainTimeout}) + {Prefix}{nameof(options.ShutdownMargin)} ({plan.ShutdownMargin}) = {plan.TerminationBudget} " +
+                $"exceeds {Prefix}{nameof(options.TerminationGracePeriod)} ({plan.TerminationGracePeriod}): the kubelet counts the grace period from the start of the preStop sleep " +
                 "and would kill the process before the drain ends. Shorten the sleep or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)" +
                 ConsumerRemedy(plan);
         }
 
         var delay = plan.DelaySetByTerms is not { } terms
             ? $"{Prefix}{nameof(options.ShutdownDelay)} ({plan.ShutdownDelay})"
-            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {options.ShutdownDelay} by the propagation delay of {plan.DelaySetBy}: {terms})";
+            : $"the shutdown delay ({plan.ShutdownDelay}, raised from {Prefix}{nameof(options.ShutdownDelay)} {plan.ConfiguredShutdownDelay} by the propagation delay of {plan.DelaySetBy}: {terms})";
         var deregistration = plan.HasRegistries
             ? $"{Prefix}Registration:{nameof(options.Registration.DeregistrationTimeout)} ({plan.DeregistrationTimeout}) + "
             : string.Empty;
         return
-            $"{deregistration}{delay} + {Prefix}{nameof(options.DrainTimeout)} ({options.DrainTimeout}) " +
-            $"+ {Prefix}{nameof(options.ShutdownMargin)} ({options.ShutdownMargin}) = {plan.Total} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
-            $"({options.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
+            $"{deregistration}{delay} + {Prefix}{nameof(options.DrainTimeout)} ({plan.DrainTimeout}) " +
+            $"+ {Prefix}{nameof(options.ShutdownMargin)} ({plan.ShutdownMargin}) = {plan.Total} exceeds {Prefix}{nameof(options.TerminationGracePeriod)} " +
+            $"({plan.TerminationGracePeriod}): the orchestrator would kill the process before the drain ends. " +
             (plan.DelaySetByTerms is null
                 ? "Shorten the delay or the drain, or raise the grace period (and terminationGracePeriodSeconds with it)."
                 : $"Raise {Prefix}{nameof(options.TerminationGracePeriod)} to at least {plan.TerminationBudget} (and terminationGracePeriodSeconds with it), or shorten the drain" +

@@ -35,6 +35,12 @@ public abstract class ServiceRegistryContract : IAsyncDisposable, IAsyncLifetime
     protected static ServiceInstance Instance { get; } = new(
         "contract-app", "contract-host", "127.0.0.1", new Dictionary<string, int> { ["http"] = 8080 }, "/ifready", "/health");
 
+    /// <summary>
+    /// Gets what the lifecycle passes with a deregistration under its default options: 2 s of deregistration timeout less
+    /// 500 ms for a call in flight.
+    /// </summary>
+    protected static DeregistrationContext Deregistration { get; } = new(TimeSpan.FromMilliseconds(1500));
+
     /// <summary>Builds the registry under test, calling the server at <paramref name="url"/> on <paramref name="time"/>.</summary>
     /// <param name="url">A server's URL: <see cref="IContractServer.Url"/>, or the root of a <see cref="TcpFaultServer"/>.</param>
     /// <param name="time">The clock every call's timeout must run on.</param>
@@ -60,7 +66,7 @@ public abstract class ServiceRegistryContract : IAsyncDisposable, IAsyncLifetime
         await registry.RegisterAsync(Instance, CancellationToken.None);
         await server.ForgetAllAsync();
 
-        await registry.DeregisterAsync(CancellationToken.None);
+        await registry.DeregisterAsync(Deregistration, CancellationToken.None);
     }
 
     [Fact]
@@ -122,13 +128,13 @@ public abstract class ServiceRegistryContract : IAsyncDisposable, IAsyncLifetime
         var server = Own(await StartServerAsync());
         var registry = CreateRegistry(server.Url, Time);
         await registry.RegisterAsync(Instance, CancellationToken.None);
-        await registry.DeregisterAsync(CancellationToken.None);
+        await registry.DeregisterAsync(Deregistration, CancellationToken.None);
         var calls = server.CallCount;
 
         // The lifecycle never renews after leaving; a registry must not send anything if asked anyway: a late
         // heartbeat would register the instance again (spring-cloud-netflix#1543).
         Assert.False(await registry.RenewAsync(CancellationToken.None));
-        await registry.DeregisterAsync(CancellationToken.None);
+        await registry.DeregisterAsync(Deregistration, CancellationToken.None);
 
         Assert.Equal(calls, server.CallCount);
     }
@@ -148,7 +154,7 @@ public abstract class ServiceRegistryContract : IAsyncDisposable, IAsyncLifetime
         Assert.True(visibility >= TimeSpan.Zero);
 
         await registry.RegisterAsync(Instance, CancellationToken.None);
-        await registry.DeregisterAsync(CancellationToken.None);
+        await registry.DeregisterAsync(Deregistration, CancellationToken.None);
 
         Assert.Equal(before.ToString(), registry.PropagationDelay.ToString());
         Assert.Equal(before.Total, registry.PropagationDelay.Total);

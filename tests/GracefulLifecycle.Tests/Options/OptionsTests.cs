@@ -175,7 +175,7 @@ public sealed class OptionsTests
 
         // 10 + 25 + 3 = 38 s, above the host's 30 s default.
         Assert.Equal(TimeSpan.FromSeconds(38), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
-        Assert.True(provider.GetRequiredService<ShutdownPlan>().RaisedHostShutdownTimeout);
+        Assert.True(provider.GetRequiredService<ShutdownPlan>().Host.RaisedByLibrary);
     }
 
     [Fact]
@@ -196,7 +196,41 @@ public sealed class OptionsTests
         using var provider = services.BuildServiceProvider();
 
         Assert.Equal(TimeSpan.FromMinutes(2), provider.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
-        Assert.False(provider.GetRequiredService<ShutdownPlan>().RaisedHostShutdownTimeout);
+        Assert.False(provider.GetRequiredService<ShutdownPlan>().Host.RaisedByLibrary);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void HostShutdownTimeout_ThePlanResolvedFirstOrLast_HoldsTheValueTheApplicationConfiguredAndTheOneSet(bool planFirst)
+    {
+        var services = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        using var provider = services.BuildServiceProvider();
+
+        var plan = planFirst ? provider.GetRequiredService<ShutdownPlan>() : null;
+        var host = provider.GetRequiredService<IOptions<HostOptions>>().Value;
+        plan ??= provider.GetRequiredService<ShutdownPlan>();
+
+        // Computed once from the application's 5 s, not from the 14 s the library set: the plan is not rewritten.
+        Assert.Equal(TimeSpan.FromSeconds(5), plan.Host.Configured);
+        Assert.True(plan.Host.RaisedByLibrary);
+        Assert.Equal(TimeSpan.FromSeconds(14), plan.Host.AtStartup);
+        Assert.Equal(TimeSpan.FromSeconds(10), plan.Host.AfterDelay);
+        Assert.Equal(plan.Host.AtStartup, host.ShutdownTimeout);
+    }
+
+    [Fact]
+    public void HostShutdownTimeout_SetByTheApplicationAboveTheBudget_StaysForAStopAfterTheDelayToo()
+    {
+        var services = Services(null, ("ShutdownDelay", "00:00:04"), ("DrainTimeout", "00:00:09"), ("ShutdownMargin", "00:00:01"));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(2));
+        using var provider = services.BuildServiceProvider();
+
+        var plan = provider.GetRequiredService<ShutdownPlan>();
+
+        Assert.Equal(TimeSpan.FromMinutes(2), plan.Host.AtStartup);
+        Assert.Equal(TimeSpan.FromMinutes(2), plan.Host.AfterDelay);
     }
 
     [Fact]

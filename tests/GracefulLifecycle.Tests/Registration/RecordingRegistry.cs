@@ -66,8 +66,12 @@ internal sealed class RecordingRegistry(string name = "Recording") : IServiceReg
         return RenewResult;
     }
 
-    public async Task DeregisterAsync(CancellationToken cancellationToken)
+    /// <summary>Gets the context of the last deregistration call, if one was made.</summary>
+    public DeregistrationContext? Deregistration { get; private set; }
+
+    public async Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken)
     {
+        Deregistration = context;
         _calls.Enqueue("deregister");
         if (DeregisterHangs)
         {

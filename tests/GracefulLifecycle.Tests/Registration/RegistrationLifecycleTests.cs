@@ -139,6 +139,25 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public async Task Leaving_TellsTheRegistryTheTimeItsDeregistrationIsGiven_WithTheCall()
+    {
+        var registry = new RecordingRegistry();
+        var (h, _) = await ReadyAsync(registry, o =>
+        {
+            o.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(3);
+            o.Registration.InFlightCallTimeout = TimeSpan.FromMilliseconds(700);
+        });
+        using var _h = h;
+
+        var leave = h.Coordinator.LeaveAsync();
+        await Eventually.TrueAsync(() => registry.Count("deregister") == 1, "the deregistration sent");
+
+        // The deregistration timeout less the wait for a call in flight: the figure a registry with several servers shares.
+        Assert.Equal(TimeSpan.FromMilliseconds(2300), registry.Deregistration?.Budget);
+        await h.Time.AdvanceUntilAsync(() => leave.IsCompleted, "leave");
+    }
+
+    [Fact]
     public void AnInFlightBoundThatLeavesNoTimeForTheDeregistration_FailsValidation_NamingBoth()
     {
         var options = new GracefulLifecycleOptions();
@@ -351,6 +370,33 @@ public sealed class RegistrationLifecycleTests
     }
 
     [Fact]
+    public void ShutdownPlan_LargestPropagationDelayBelowTheConfiguredDelay_IsKnownButRaisesNothing()
+    {
+        var options = new GracefulLifecycleOptions { ShutdownDelay = TimeSpan.FromSeconds(8) };
+        options.Registration.DeregistrationTimeout = TimeSpan.FromSeconds(3);
+        options.Registration.InFlightCallTimeout = TimeSpan.FromSeconds(1);
+        var registrySide = new PropagationDelay([new PropagationTerm(PropagationStage.Registry, TimeSpan.FromSeconds(5), "A:Cache")]);
+        var plan = new ShutdownPlan(
+            options,
+            [
+                new RecordingRegistry("A") { Propagation = registrySide },
+                new RecordingRegistry("B") { PropagationDelay = TimeSpan.FromSeconds(6) },
+                new RecordingRegistry("C") { PropagationDelay = TimeSpan.FromSeconds(6) },
+            ]);
+
+        Assert.Equal(TimeSpan.FromSeconds(8), plan.ShutdownDelay);
+        Assert.Null(plan.DelaySetBy);
+        Assert.Null(plan.DelaySetByTerms);
+        Assert.Equal("B", plan.LargestPropagationDelayOf);
+        Assert.Equal((TimeSpan.FromSeconds(5), "A"), plan.RegistrySideFloor);
+        Assert.Equal(TimeSpan.FromSeconds(2), plan.DeregistrationCallBudget);
+        Assert.Equal(TimeSpan.FromSeconds(3 + 8 + 2), plan.LeaveBound);
+        Assert.Equal(TimeSpan.FromSeconds(20 + 2), plan.AfterDelay);
+        Assert.Equal(TimeSpan.FromSeconds(1), plan.AbortGrace);
+        Assert.Equal(TimeSpan.FromSeconds(30 - 22), plan.PreStopFollowUpWait);
+    }
+
+    [Fact]
     public void ABudgetRaisedPastTheGracePeriodByARegistry_FailsNamingTheRegistry()
     {
         var registry = new RecordingRegistry("Eureka")
@@ -461,6 +507,6 @@ public sealed class RegistrationLifecycleTests
 
         public Task<bool> RenewAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
-        public Task DeregisterAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task DeregisterAsync(DeregistrationContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
