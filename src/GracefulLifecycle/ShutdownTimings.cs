@@ -15,12 +15,12 @@ public sealed class ShutdownTimings
         ShutdownDelay = plan.ShutdownDelay;
         DelayAfterPreStopSleep = plan.DelayAfterPreStopSleep;
         DeregistrationTimeout = plan.DeregistrationTimeout;
-        DrainTimeout = plan.Options.DrainTimeout;
-        ShutdownMargin = plan.Options.ShutdownMargin;
+        DrainTimeout = plan.DrainTimeout;
+        ShutdownMargin = plan.ShutdownMargin;
         PreStopSleep = plan.PreStopSleep;
         Total = plan.Total;
         TerminationBudget = plan.TerminationBudget;
-        TerminationGracePeriod = plan.Options.TerminationGracePeriod;
+        TerminationGracePeriod = plan.TerminationGracePeriod;
     }
 
     /// <summary>Gets the delay served after leaving: <see cref="GracefulLifecycleOptions.ShutdownDelay"/> raised to the registries' largest propagation delay.</summary>
