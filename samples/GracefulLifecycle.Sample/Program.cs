@@ -31,7 +31,7 @@ if (builder.Configuration.GetSection("GracefulLifecycle:Etcd").Exists())
 }
 
 // In Kubernetes, GracefulLifecycle__Kubernetes__OnMismatch=Fail (or any key of the section) reads the pod at startup and
-// fails the start when its spec contradicts these options.
+// fails the start when its spec contradicts these options, and reads it again at shutdown to obey it.
 if (builder.Configuration.GetSection("GracefulLifecycle:Kubernetes").Exists())
 {
     lifecycle.AddKubernetes();

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using GracefulLifecycle;
 using GracefulLifecycle.Kubernetes;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -53,6 +54,12 @@ public static class KubernetesLifecycleBuilderExtensions
         {
             services.Insert(first, check);
         }
+
+        // At shutdown the pod is read once more: deleted, the plan fits its deadline; restarted, the delay waits for
+        // the kubelet's failed readiness probes, counted by the filter.
+        services.AddSingleton<KubeletProbes>();
+        services.AddTransient<IStartupFilter, KubeletProbesStartupFilter>();
+        services.AddSingleton<IShutdownAdvisor, PodShutdownAdvisor>();
 
         // No client timeout (each read is bounded by RequestTimeout on the lifecycle's clock), no redirects (the token
         // would follow), no handler logging (the package reports a failure once).

@@ -12,6 +12,9 @@ internal static class DiagnosticIds
         /// <summary>The adaptive shutdown delay: its options and <see cref="ReadinessCheckRule"/>.</summary>
         internal const string AdaptiveDelay = "GLEXP001";
 
+        /// <summary>The shutdown advice a platform package gives as a shutdown starts: <see cref="IShutdownAdvisor"/>.</summary>
+        internal const string ShutdownAdvice = "GLEXP002";
+
         /// <summary>Where a diagnostic's id leads (the README's section on experimental APIs).</summary>
         internal const string UrlFormat = "https://github.com/GracefulLifecycle/GracefulLifecycle/blob/main/README.md#experimental-apis";
     }

@@ -139,7 +139,7 @@ internal static class DrillRunner
             else
             {
                 var port = LoopbackPorts.Next();
-                haproxy = await Haproxy.StartAsync(settings.Mode, port, slots, settings.CheckInterval, settings.CheckFall);
+                haproxy = await Haproxy.StartAsync(settings.Mode, port, slots, settings.CheckInterval, settings.CheckFall, settings.CheckUserAgent);
                 target = new Uri($"http://127.0.0.1:{port}/");
 
                 // Like endpoints in steady state: exactly the running replicas are in rotation.
@@ -349,6 +349,11 @@ internal static class DrillRunner
         if (settings.Chain is { } chain)
         {
             chain.AddReplicaSettings(settings.Scenario, values);
+        }
+
+        foreach (var (key, value) in settings.ReplicaSettings)
+        {
+            values[key] = value;
         }
 
         return values;

@@ -61,6 +61,12 @@ internal sealed record DrillSettings(DrillScenario Scenario, BalancerMode Mode, 
     /// </summary>
     public DiscoveryConsumer? Discovery { get; init; }
 
+    /// <summary>Gets the User-Agent of HAProxy's health checks, if not its own (<c>kube-probe/1.31</c>: the checks stand for the kubelet's).</summary>
+    public string? CheckUserAgent { get; init; }
+
+    /// <summary>Gets more settings for the library's replicas (environment variables, <c>GracefulLifecycle__...</c>).</summary>
+    public IReadOnlyDictionary<string, string> ReplicaSettings { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Gets a name for the run's result line; by default the scenario, the mode and the load.</summary>
     public string? Label { get; init; }
 

@@ -63,12 +63,13 @@ internal sealed class Haproxy : IAsyncDisposable
         return servers;
     }
 
-    public static async Task<Haproxy> StartAsync(BalancerMode mode, int port, IReadOnlyList<int> slots, TimeSpan? checkInterval = null, int checkFall = 1)
+    /// <param name="checkUserAgent">The User-Agent of the health checks, if not HAProxy's: <c>kube-probe/1.31</c> to stand for the kubelet.</param>
+    public static async Task<Haproxy> StartAsync(BalancerMode mode, int port, IReadOnlyList<int> slots, TimeSpan? checkInterval = null, int checkFall = 1, string? checkUserAgent = null)
     {
         var directory = Directory.CreateTempSubdirectory("drill-haproxy-").FullName;
         var config = Path.Combine(directory, "haproxy.cfg");
         var socket = Path.Combine(directory, "admin.sock");
-        await File.WriteAllTextAsync(config, Config(mode, port, slots, socket, checkInterval ?? TimeSpan.FromSeconds(1), checkFall));
+        await File.WriteAllTextAsync(config, Config(mode, port, slots, socket, checkInterval ?? TimeSpan.FromSeconds(1), checkFall, checkUserAgent));
         var process = new ChildProcess(FindBinary(), ["-db", "-f", config]);
         var haproxy = new Haproxy(process, directory, socket, port);
 
@@ -98,7 +99,7 @@ internal sealed class Haproxy : IAsyncDisposable
         }
     }
 
-    public static string Config(BalancerMode mode, int port, IReadOnlyList<int> slots, string statsSocket, TimeSpan checkInterval, int checkFall)
+    public static string Config(BalancerMode mode, int port, IReadOnlyList<int> slots, string statsSocket, TimeSpan checkInterval, int checkFall, string? checkUserAgent = null)
     {
         var config = new StringBuilder();
         config.AppendLine("global");
@@ -126,6 +127,12 @@ internal sealed class Haproxy : IAsyncDisposable
         }
 
         config.AppendLine("    option httpchk GET /ifready");
+        if (checkUserAgent is not null)
+        {
+            // The checks then stand for the kubelet's readiness probes, and the removal for the endpoint's.
+            config.AppendLine(CultureInfo.InvariantCulture, $"    http-check send hdr User-Agent {checkUserAgent}");
+        }
+
         config.AppendLine("    http-check expect status 200");
         // A slow balancer (inter 4s fall 2) takes a server out 4-8 s after its readiness fails; fastinter keeps that pace.
         var inter = (int)checkInterval.TotalMilliseconds;

@@ -15,6 +15,9 @@ using GracefulLifecycle.Drill;
 //   --scenario discovery-etcd|gateway: the replicas in etcd, called through Microsoft.Extensions.ServiceDiscovery and the
 //   etcd endpoint provider by a resolved HttpClient or the YARP gateway sample (DiscoveryScenarios);
 //   --scenario discovery-consul|gateway-consul --registry-url URL: the same against a running Consul agent.
+//   --scenario kubernetes --api-server URL --namespace NS --pod NAME: a container restart without deletion
+//   (KubernetesScenarios), the replicas reading the pod NAME through URL (kubectl proxy, or the drill tests' fake API
+//   server); the pod's readiness probe: httpGet /ifready, periodSeconds 1, failureThreshold 3.
 var scenario = Option("--scenario");
 var mode = Option("--mode");
 var rollouts = int.Parse(Option("--rollouts") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
@@ -23,7 +26,12 @@ var app = Option("--app");
 var clients = Option("--clients") is { } c ? int.Parse(c, System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
 
 var runs = new List<DrillSettings>();
-if (scenario is "adaptive")
+if (scenario is "kubernetes")
+{
+    // A container restart without deletion, without then with GracefulLifecycle.Kubernetes (KubernetesScenarios).
+    runs.AddRange(KubernetesScenarios.Pair(KubernetesScenarios.PodSettings(Option("--api-server"), Option("--namespace"), Option("--pod")), rollouts));
+}
+else if (scenario is "adaptive")
 {
     var only = Option("--only");
     runs.AddRange(AdaptiveDelayScenarios.All(rollouts).Where(r => only is null || r.Name.Contains(only, StringComparison.OrdinalIgnoreCase)));

@@ -13,9 +13,9 @@ internal static partial class Log
     public static partial void AdaptiveDelayEnded(ILogger logger, long elapsedMs, DelayEnd reason, string detail);
 
     [LoggerMessage(82, LogLevel.Information,
-        "Shutdown timeline ({Trigger}): leaving at {LeavingAt:O}; {AfterLeaving}; {Delay}; drain from +{DrainStartMs} to +{DrainEndMs} ms; by peer: {Peers}",
+        "Shutdown timeline ({Trigger}): leaving at {LeavingAt:O}; {AfterLeaving}; {Delay}; drain from +{DrainStartMs} to +{DrainEndMs} ms; by peer: {Peers}; advice: {Advice}",
         EventName = "ShutdownTimeline")]
-    public static partial void ShutdownTimeline(ILogger logger, string trigger, DateTimeOffset leavingAt, string afterLeaving, string delay, long drainStartMs, long drainEndMs, string peers);
+    public static partial void ShutdownTimeline(ILogger logger, string trigger, DateTimeOffset leavingAt, string afterLeaving, string delay, long drainStartMs, long drainEndMs, string peers, string advice);
 
     [LoggerMessage(83, LogLevel.Warning, "More peers send requests than AdaptiveDelay:MaxPeers ({MaxPeers}): the others are counted together, and if any of them sent recently the adaptive delay lasts the maximum", EventName = "TrafficPeerLimitReached")]
     public static partial void TrafficPeerLimitReached(ILogger logger, int maxPeers);

@@ -26,6 +26,7 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
     private long _delayEnded = NotYet;
     private DelayEnd _delayEnd;
     private long _drainStarted = NotYet;
+    private string _advice = "none";
     private int _reported;
 
     /// <summary>Gets why the delay ended; <see cref="DelayEnd.None"/> until it has.</summary>
@@ -55,6 +56,12 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
         Volatile.Write(ref _delayEnded, at);
         trace.DelayEnded(reason);
     }
+
+    /// <summary>A platform's advice was applied: which case it was, how long the delay was held and why, how it was fitted.</summary>
+    public void Advised(string advice) => Volatile.Write(ref _advice, advice);
+
+    /// <summary>Gets the platform's advice as applied; <c>none</c> when there was none.</summary>
+    public string Advice => Volatile.Read(ref _advice);
 
     public void DrainStarted()
     {
@@ -96,7 +103,8 @@ internal sealed class ShutdownTimeline(TrafficMonitor traffic, LifecycleMetrics 
             delayEnded == NotYet || _delayEnd == DelayEnd.None ? "no delay (never ready: nobody was routed here)" : $"delay {_delayEnd} at +{Offset(leaving, delayEnded)} ms",
             drainStarted == NotYet ? 0 : Offset(leaving, drainStarted),
             Offset(leaving, now),
-            DescribePeers(leaving, peers));
+            DescribePeers(leaving, peers),
+            Advice);
 
         metrics.RequestsAfterLeaving(requests, lastMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
     }

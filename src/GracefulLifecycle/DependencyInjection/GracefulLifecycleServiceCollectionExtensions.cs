@@ -114,6 +114,7 @@ public static class GracefulLifecycleServiceCollectionExtensions
         services.TryAddSingleton<HostStopper>();
         services.TryAddSingleton<StartupSequence>();
         services.TryAddSingleton<ShutdownDelayServer>();
+        services.TryAddSingleton<ShutdownAdvisors>();
         services.TryAddSingleton<LeaveSequence>();
         services.TryAddSingleton<DrainTargets>();
         services.TryAddSingleton<DrainSequence>();

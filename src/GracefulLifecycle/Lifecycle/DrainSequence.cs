@@ -17,6 +17,7 @@ internal sealed class DrainSequence : IDisposable
     private readonly DrainTargets _targets;
     private readonly LifecycleMetrics _metrics;
     private readonly ShutdownTimeline _timeline;
+    private readonly ShutdownAdvisors _advisors;
     private readonly ShutdownPlan _plan;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _draining = new();
@@ -33,6 +34,7 @@ internal sealed class DrainSequence : IDisposable
         DrainTargets targets,
         LifecycleMetrics metrics,
         ShutdownTimeline timeline,
+        ShutdownAdvisors advisors,
         ShutdownPlan plan,
         ILogger<LifecycleCoordinator> logger)
     {
@@ -41,6 +43,7 @@ internal sealed class DrainSequence : IDisposable
         _targets = targets;
         _metrics = metrics;
         _timeline = timeline;
+        _advisors = advisors;
         _plan = plan;
         _logger = logger;
     }
@@ -68,7 +71,7 @@ internal sealed class DrainSequence : IDisposable
         _timeline.DrainStarted();
         _targets.LogDrainStarted();
         _drainTimer = _time.CreateTimer(
-            static state => ((DrainSequence)state!).OnDeadline(), this, _plan.DrainTimeout, Timeout.InfiniteTimeSpan);
+            static state => ((DrainSequence)state!).OnDeadline(), this, _advisors.DrainTimeout, Timeout.InfiniteTimeSpan);
         _webSocketTimer = _time.CreateTimer(
             static state => ((DrainSequence)state!).CloseWebSockets(), this, _plan.WebSocketCloseDelay, Timeout.InfiniteTimeSpan);
 

@@ -1,7 +1,7 @@
 using GracefulLifecycle.Diagnostics;
 using GracefulLifecycle.Draining;
-using GracefulLifecycle.Work;
 using GracefulLifecycle.Shutdown;
+using GracefulLifecycle.Work;
 using Microsoft.Extensions.Logging;
 
 namespace GracefulLifecycle.Lifecycle;
@@ -16,11 +16,12 @@ internal sealed class DrainTargets(
     WebSocketTracker webSockets,
     WorkTracker work,
     LifecycleMetrics metrics,
+    ShutdownAdvisors advisors,
     ShutdownPlan plan,
     ILogger<LifecycleCoordinator> logger)
 {
     public void LogDrainStarted() =>
-        Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, plan.DrainTimeout);
+        Log.DrainStarted(logger, requests.InFlight, work.Count, webSockets.Count, advisors.DrainTimeout);
 
     /// <summary>Bounds the close handshakes from now on, those the application starts on Draining included.</summary>
     public void BeginWebSocketDrain() => webSockets.BeginDrain();
@@ -57,7 +58,7 @@ internal sealed class DrainTargets(
         if (count > 0)
         {
             metrics.RequestsAborted(count);
-            Log.DrainTimedOut(logger, plan.DrainTimeout, count);
+            Log.DrainTimedOut(logger, advisors.DrainTimeout, count);
         }
 
         return count;
@@ -72,7 +73,7 @@ internal sealed class DrainTargets(
         var count = connections.AbortAll();
         if (count > 0)
         {
-            Log.ConnectionsAbortedAtDeadline(logger, plan.DrainTimeout, count);
+            Log.ConnectionsAbortedAtDeadline(logger, advisors.DrainTimeout, count);
         }
     }
 }

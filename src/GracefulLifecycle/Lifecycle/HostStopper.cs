@@ -6,7 +6,7 @@ namespace GracefulLifecycle.Lifecycle;
 
 /// <summary>Stops the host, and sets the process exit code when the stop is a failure.</summary>
 internal sealed class HostStopper(
-    IHostApplicationLifetime hostLifetime, ProcessExitCode exitCode, IOptions<HostOptions> hostOptions, ShutdownPlan plan)
+    IHostApplicationLifetime hostLifetime, ProcessExitCode exitCode, IOptions<HostOptions> hostOptions, ShutdownPlan plan, ShutdownAdvisors advisors)
 {
     private readonly HostOptions _hostOptions = hostOptions.Value;
 
@@ -27,7 +27,7 @@ internal sealed class HostStopper(
         // drain and the margin); a value the application set, or changed after the library, stays.
         if (_hostOptions.ShutdownTimeout == plan.Host.AtStartup)
         {
-            _hostOptions.ShutdownTimeout = plan.Host.AfterDelay;
+            _hostOptions.ShutdownTimeout = plan.Host.RaisedByLibrary ? advisors.DrainTimeout + plan.ShutdownMargin : plan.Host.AfterDelay;
         }
 
         hostLifetime.StopApplication();

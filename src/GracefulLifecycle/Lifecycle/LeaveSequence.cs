@@ -20,6 +20,7 @@ internal sealed class LeaveSequence
     private readonly RegistrySet _registries;
     private readonly ShutdownPlan _plan;
     private readonly ShutdownDelayServer _delay;
+    private readonly ShutdownAdvisors _advisors;
     private readonly ShutdownTimeline _timeline;
     private readonly HostStopper _host;
     private readonly ILogger _logger;
@@ -40,6 +41,7 @@ internal sealed class LeaveSequence
         RegistrySet registries,
         ShutdownPlan plan,
         ShutdownDelayServer delay,
+        ShutdownAdvisors advisors,
         ShutdownTimeline timeline,
         HostStopper host,
         ILogger<LifecycleCoordinator> logger)
@@ -49,6 +51,7 @@ internal sealed class LeaveSequence
         _registries = registries;
         _plan = plan;
         _delay = delay;
+        _advisors = advisors;
         _timeline = timeline;
         _host = host;
         _logger = logger;
@@ -56,8 +59,11 @@ internal sealed class LeaveSequence
 
     public CancellationToken Leaving => Volatile.Read(ref _leaving).Token;
 
-    /// <summary>Gets the longest a leave can take (<see cref="ShutdownPlan.LeaveBound"/>).</summary>
-    public TimeSpan Bound => _plan.LeaveBound;
+    /// <summary>
+    /// Gets the longest a leave can take (<see cref="ShutdownPlan.LeaveBound"/>), and longer by what the shutdown advice
+    /// may add (<see cref="ShutdownAdvisors.ExtraBound"/>).
+    /// </summary>
+    public TimeSpan Bound => _plan.LeaveBound + _advisors.ExtraBound;
 
     /// <summary>From here on the instance cannot rejoin: this leave ends in a stop.</summary>
     public void StopRequested()
@@ -113,7 +119,8 @@ internal sealed class LeaveSequence
 
         // Nobody has been sent here before ready or before a registry heard of it, so nobody needs time to stop coming.
         // After the kubelet's preStop sleep, load balancers have had that time already: only the rest is served.
-        var delay = !wasReady && !_registries.AnyAttempted ? TimeSpan.Zero
+        var routed = wasReady || _registries.AnyAttempted;
+        var delay = !routed ? TimeSpan.Zero
             : afterPreStopSleep ? _plan.DelayAfterPreStopSleep
             : _plan.ShutdownDelay;
         Log.LeavingStarted(_logger, trigger, delay);
@@ -121,8 +128,11 @@ internal sealed class LeaveSequence
         // Before anything else can run: the traffic up to this moment sets each peer's quiet period.
         _timeline.Leaving(trigger);
 
+        // The platform is asked (once, bounded) while the registries are left.
+        var advice = _advisors.ConsultAsync(trigger, afterPreStopSleep);
+
         // The sequence is under way before any callback of the token runs: a slow callback cannot stretch it.
-        _ = ServeDelayAsync(delay, done);
+        _ = ServeDelayAsync(delay, advice, routed, done);
         TokenFiring.Fire(leaving, _logger, Log.LeavingCallbackFailed);
         _phases.Publish(publishHere);
         return done.Task;
@@ -205,12 +215,13 @@ internal sealed class LeaveSequence
         }
     }
 
-    private async Task ServeDelayAsync(TimeSpan delay, TaskCompletionSource done)
+    private async Task ServeDelayAsync(TimeSpan delay, Task<ShutdownAdvisors.Advice?> advice, bool routed, TaskCompletionSource done)
     {
         try
         {
             // Leave the registries first: their consumers' caches only start to forget the instance from then on.
             await _registries.LeaveAsync().ConfigureAwait(false);
+            delay = await _advisors.ApplyAsync(advice, delay, routed, _skipDelay.Token).ConfigureAwait(false);
             await _delay.ServeAsync(delay, _skipDelay.Token).ConfigureAwait(false);
         }
         finally
