@@ -42,7 +42,7 @@ public sealed class ConsulReaperTests
 
         // Both accepted it before the clock moves: a registration still in flight would let the startup timeout end the wait.
         await Eventually.TrueAsync(
-            () => host.Logs.Contains("Registered with Consul after") && host.Logs.Contains("Registered with Eureka after"), "both registrations to be accepted");
+            () => host.Logs.Contains("Registered with Consul at attempt") && host.Logs.Contains("Registered with Eureka at attempt"), "both registrations to be accepted");
         Assert.Equal(LifecyclePhase.Registering, host.Lifecycle.Phase);
 
         // Second by second through the visibility wait and well past it: the agent checks and reaps on this clock.
