@@ -18,13 +18,7 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
         ArgumentNullException.ThrowIfNull(options);
         var check = new OptionChecks(Prefix);
 
-        // One agent: the local one. The adapters' one parser decides what a URL is.
-        if (RegistryUrls.Parse(options.Address, out var invalid) is not [_] || invalid.Length > 0)
-        {
-            check.Fail($"{Prefix}{nameof(options.Address)} must be an absolute http or https URL such as {ConsulOptions.DefaultAddress} (was '{options.Address}').");
-        }
-
-        check.NullOrText(nameof(options.Token), options.Token, "remove it to send no token");
+        CheckAgent(check, options.Address, options.Token);
         check.NullOrText(nameof(options.ServiceName), options.ServiceName, "remove it to use the application name");
         check.NullOrText(nameof(options.ServiceId), options.ServiceId, "remove it for {ServiceName}-{host}-{port}");
         check.NullOrText(nameof(options.ServiceAddress), options.ServiceAddress, "remove it for the instance's IP address");
@@ -112,5 +106,20 @@ internal sealed class ConsulOptionsValidator : IValidateOptions<ConsulOptions>
                 check.Fail($"{Prefix}{nameof(ConsulOptions.Metadata)}:{key} is longer than {MaxMetaValueLength} characters, Consul's limit.");
             }
         }
+    }
+
+    /// <summary>
+    /// The keys both ends read to reach the agent (the registration's <see cref="ConsulOptions"/> and the endpoint
+    /// provider's options, bound from one section): one agent, the local one, and its token.
+    /// </summary>
+    internal static void CheckAgent(OptionChecks check, string address, string? token)
+    {
+        // The adapters' one parser decides what a URL is.
+        if (RegistryUrls.Parse(address, out var invalid) is not [_] || invalid.Length > 0)
+        {
+            check.Fail($"{Prefix}{nameof(ConsulOptions.Address)} must be an absolute http or https URL such as {ConsulOptions.DefaultAddress} (was '{address}').");
+        }
+
+        check.NullOrText(nameof(ConsulOptions.Token), token, "remove it to send no token");
     }
 }

@@ -13,15 +13,7 @@ internal sealed class EtcdOptionsValidator : IValidateOptions<EtcdOptions>
     {
         ArgumentNullException.ThrowIfNull(options);
         var check = new OptionChecks(Prefix);
-        foreach (var failure in RegistryUrls.Validate(Prefix + nameof(options.Endpoints), options.Endpoints, "http://127.0.0.1:2379"))
-        {
-            check.Fail(failure);
-        }
-
-        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix[0] != '/')
-        {
-            check.Fail($"{Prefix}{nameof(options.KeyPrefix)} must start with '/' (was '{options.KeyPrefix}').");
-        }
+        CheckConnection(check, options.Endpoints, options.KeyPrefix);
 
         if (options.LeaseTtl < TimeSpan.FromSeconds(2) || options.LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
         {
@@ -53,5 +45,22 @@ internal sealed class EtcdOptionsValidator : IValidateOptions<EtcdOptions>
         check.Port(nameof(options.Port), options.Port);
 
         return check.Result();
+    }
+
+    /// <summary>
+    /// The keys both ends read to reach the same keys (the registration's <see cref="EtcdOptions"/> and the endpoint
+    /// provider's options, bound from one section): the servers and the key prefix.
+    /// </summary>
+    internal static void CheckConnection(OptionChecks check, string endpoints, string keyPrefix)
+    {
+        foreach (var failure in RegistryUrls.Validate(Prefix + nameof(EtcdOptions.Endpoints), endpoints, "http://127.0.0.1:2379"))
+        {
+            check.Fail(failure);
+        }
+
+        if (string.IsNullOrWhiteSpace(keyPrefix) || keyPrefix[0] != '/')
+        {
+            check.Fail($"{Prefix}{nameof(EtcdOptions.KeyPrefix)} must start with '/' (was '{keyPrefix}').");
+        }
     }
 }

@@ -1,4 +1,3 @@
-using GracefulLifecycle.Transport;
 using GracefulLifecycle.Validation;
 using Microsoft.Extensions.Options;
 
@@ -13,12 +12,7 @@ internal sealed class ConsulEndpointProviderOptionsValidator : IValidateOptions<
     {
         ArgumentNullException.ThrowIfNull(options);
         var check = new OptionChecks(Prefix);
-        if (RegistryUrls.Parse(options.Address, out var invalid) is not [_] || invalid.Length > 0)
-        {
-            check.Fail($"{Prefix}{nameof(options.Address)} must be an absolute http or https URL such as {ConsulOptions.DefaultAddress} (was '{options.Address}').");
-        }
-
-        check.NullOrText(nameof(options.Token), options.Token, "remove it to send no token");
+        ConsulOptionsValidator.CheckAgent(check, options.Address, options.Token);
         check.NotNegative(nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval, "zero follows the service with blocking queries");
         check.Positive(nameof(options.RequestTimeout), options.RequestTimeout);
         return check.Result();

@@ -1,4 +1,3 @@
-using GracefulLifecycle.Transport;
 using GracefulLifecycle.Validation;
 using Microsoft.Extensions.Options;
 
@@ -13,15 +12,7 @@ internal sealed class EtcdEndpointProviderOptionsValidator : IValidateOptions<Et
     {
         ArgumentNullException.ThrowIfNull(options);
         var check = new OptionChecks(Prefix);
-        foreach (var failure in RegistryUrls.Validate(Prefix + nameof(options.Endpoints), options.Endpoints, "http://127.0.0.1:2379"))
-        {
-            check.Fail(failure);
-        }
-
-        if (string.IsNullOrWhiteSpace(options.KeyPrefix) || options.KeyPrefix[0] != '/')
-        {
-            check.Fail($"{Prefix}{nameof(options.KeyPrefix)} must start with '/' (was '{options.KeyPrefix}').");
-        }
+        EtcdOptionsValidator.CheckConnection(check, options.Endpoints, options.KeyPrefix);
 
         check.NotNegative(nameof(options.ConsumerRefreshInterval), options.ConsumerRefreshInterval, "zero watches the keys");
         check.Positive(nameof(options.RequestTimeout), options.RequestTimeout);
